@@ -1,0 +1,42 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "tidemark",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tidemark", targets: ["tidemark"]),
+        .library(name: "TidemarkCore", targets: ["TidemarkCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // The library: catalog, scanner, time coverage. No printing, no argv.
+        .target(
+            name: "TidemarkCore",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        // The command: one file per subcommand, nothing else.
+        .executableTarget(
+            name: "tidemark",
+            dependencies: [
+                "TidemarkCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Benchmarks and the example-archive builder live outside the tests.
+        .executableTarget(
+            name: "tidemark-bench",
+            dependencies: ["TidemarkCore"],
+            path: "Benchmarks/tidemark-bench"
+        ),
+        .testTarget(name: "TidemarkCoreTests", dependencies: ["TidemarkCore"]),
+        .testTarget(name: "tidemarkTests", dependencies: ["TidemarkCore"]),
+    ]
+)

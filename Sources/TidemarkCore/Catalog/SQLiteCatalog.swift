@@ -1,0 +1,55 @@
+import Foundation
+import GRDB
+
+/// The catalog in one SQLite file (WAL mode): many readers, one writer.
+public final class SQLiteCatalog: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (and, when `create`, creates and migrates) the catalog at `path`.
+    public init(path: String, create: Bool = true) throws(CatalogError) {
+        self.path = path
+        if !FileManager.default.fileExists(atPath: path) {
+            guard create else {
+                throw CatalogError(path: path, message: "no catalog here yet; run `tidemark scan` first, or name one with --db")
+            }
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        }
+        var config = Configuration()
+        config.busyMode = .timeout(30)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try Schema.migrator.migrate(pool)
+        } catch {
+            throw CatalogError(path: path, error)
+        }
+    }
+
+    /// `$TIDEMARK_DB`, else `$XDG_DATA_HOME/tidemark/catalog.sqlite`
+    /// (`~/.local/share/tidemark/catalog.sqlite`).
+    public static func defaultPath(environment: [String: String]) -> String {
+        if let p = environment["TIDEMARK_DB"], !p.isEmpty { return p }
+        let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/share")
+        return data + "/tidemark/catalog.sqlite"
+    }
+
+    /// Runs `body` in a read transaction, turning database errors into `CatalogError`.
+    func read<T>(_ body: (Database) throws -> T) throws(CatalogError) -> T {
+        do { return try pool.read(body) } catch let e as CatalogError { throw e } catch { throw CatalogError(path: path, error) }
+    }
+
+    /// Runs `body` in a write transaction, turning database errors into `CatalogError`.
+    func write<T>(_ body: (Database) throws -> T) throws(CatalogError) -> T {
+        do { return try pool.write(body) } catch let e as CatalogError { throw e } catch { throw CatalogError(path: path, error) }
+    }
+
+    /// Names of the contexts the catalog holds.
+    public func contextNames() throws(CatalogError) -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT name FROM contexts ORDER BY name") }
+    }
+}

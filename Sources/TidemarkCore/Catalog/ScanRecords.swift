@@ -1,0 +1,50 @@
+/// A file as the catalog last saw it: enough to tell whether it changed.
+public struct CatalogedFile: Sendable {
+    public var id: Int64
+    public var name: PathBytes
+    public var stat: FileStat
+    public var state: FileState
+
+    /// Same file, same content as far as metadata can tell.
+    public func isUnchanged(_ s: FileStat) -> Bool {
+        stat.size == s.size && stat.mtimeNanoseconds == s.mtimeNanoseconds && stat.inode == s.inode && stat.device == s.device
+    }
+}
+
+/// Everything the scanner decided about one file that is new or changed.
+public struct ScannedFile: Sendable {
+    public var name: PathBytes
+    public var stat: FileStat
+    public var category: String
+    public var stream: String
+    public var dataset: String?
+    public var coverage: Coverage?
+    public var source: TimeSource
+    public var error: String?
+}
+
+/// One directory's worth of changes for the writer.
+public struct DirectoryChanges: Sendable {
+    public var root: Int
+    public var relative: PathBytes
+    public var dirId: Int64?
+    public var inserts: [ScannedFile] = []
+    public var updates: [(id: Int64, file: ScannedFile)] = []
+    public var revived: [Int64] = []
+    public var missing: [Int64] = []
+
+    public var isEmpty: Bool { inserts.isEmpty && updates.isEmpty && revived.isEmpty && missing.isEmpty }
+    public var count: Int { inserts.count + updates.count + revived.count + missing.count }
+}
+
+/// What `beginScan` learnt and set up.
+public struct ScanSession: Sendable {
+    public var scanId: Int64
+    public var contextId: Int64
+    public var rootIds: [Int64]
+    /// The definition changed since the last scan: classify every file anew.
+    public var reclassify: Bool
+    /// The last scan did not finish: recompute derived coverage for the whole context.
+    public var finalizeAll: Bool
+    public var started: Instant
+}

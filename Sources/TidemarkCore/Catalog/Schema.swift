@@ -1,0 +1,102 @@
+import GRDB
+
+/// The catalog schema. It changes only through named, append-only migrations.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: contexts, files, scans") { db in
+            try db.execute(sql: """
+                CREATE TABLE contexts (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    definition_file TEXT,
+                    fingerprint TEXT
+                );
+                CREATE TABLE roots (
+                    id INTEGER PRIMARY KEY,
+                    context_id INTEGER NOT NULL REFERENCES contexts(id),
+                    path BLOB NOT NULL,
+                    UNIQUE (context_id, path)
+                );
+                -- Directories relative to their root: file rows hold only their name.
+                CREATE TABLE dirs (
+                    id INTEGER PRIMARY KEY,
+                    root_id INTEGER NOT NULL REFERENCES roots(id),
+                    path BLOB NOT NULL,
+                    UNIQUE (root_id, path)
+                );
+                CREATE TABLE streams (
+                    id INTEGER PRIMARY KEY,
+                    context_id INTEGER NOT NULL REFERENCES contexts(id),
+                    category TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    UNIQUE (context_id, category, name)
+                );
+                CREATE TABLE datasets (
+                    id INTEGER PRIMARY KEY,
+                    context_id INTEGER NOT NULL REFERENCES contexts(id),
+                    category TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'new',
+                    start INTEGER,
+                    "end" INTEGER,
+                    files INTEGER NOT NULL DEFAULT 0,
+                    bytes INTEGER NOT NULL DEFAULT 0,
+                    UNIQUE (context_id, name)
+                );
+                -- Times are microseconds since 1970 UTC; mtime is nanoseconds.
+                -- state: 0 live, 1 missing, 2 deleted, 3 purged.
+                -- source: 1 name, 2 fits, 3 netcdf, 4 nidas, 5 mtime.
+                CREATE TABLE files (
+                    id INTEGER PRIMARY KEY,
+                    dir_id INTEGER NOT NULL REFERENCES dirs(id),
+                    name BLOB NOT NULL,
+                    size INTEGER NOT NULL,
+                    mtime INTEGER NOT NULL,
+                    inode INTEGER NOT NULL,
+                    device INTEGER NOT NULL,
+                    stream_id INTEGER NOT NULL REFERENCES streams(id),
+                    dataset_id INTEGER REFERENCES datasets(id),
+                    start INTEGER,
+                    "end" INTEGER,
+                    source INTEGER NOT NULL,
+                    state INTEGER NOT NULL DEFAULT 0,
+                    gone_at INTEGER,
+                    gone_scan INTEGER,
+                    error TEXT,
+                    UNIQUE (dir_id, name)
+                );
+                CREATE INDEX files_by_stream_start ON files (stream_id, start);
+                CREATE INDEX files_by_dataset ON files (dataset_id) WHERE dataset_id IS NOT NULL;
+                CREATE TABLE scans (
+                    id INTEGER PRIMARY KEY,
+                    context_id INTEGER NOT NULL REFERENCES contexts(id),
+                    started INTEGER NOT NULL,
+                    finished INTEGER,
+                    status TEXT NOT NULL,
+                    files INTEGER, new INTEGER, changed INTEGER, unchanged INTEGER,
+                    missing INTEGER, revived INTEGER, errors INTEGER, bytes INTEGER, seconds REAL
+                );
+                CREATE TABLE scan_errors (
+                    scan_id INTEGER NOT NULL REFERENCES scans(id),
+                    path BLOB NOT NULL,
+                    message TEXT NOT NULL
+                );
+                CREATE INDEX scan_errors_by_scan ON scan_errors (scan_id);
+                -- For people reading the catalog with sqlite3.
+                CREATE VIEW file_view AS
+                SELECT f.id, c.name AS context, CAST(r.path AS TEXT) || CASE WHEN d.path = X'' THEN '' ELSE '/' || CAST(d.path AS TEXT) END
+                         || '/' || CAST(f.name AS TEXT) AS path,
+                       s.category, s.name AS stream, f.size,
+                       strftime('%Y-%m-%dT%H:%M:%fZ', f.start / 1e6, 'unixepoch') AS start,
+                       strftime('%Y-%m-%dT%H:%M:%fZ', f."end" / 1e6, 'unixepoch') AS "end",
+                       CASE f.source WHEN 1 THEN 'name' WHEN 2 THEN 'fits' WHEN 3 THEN 'netcdf' WHEN 4 THEN 'nidas' WHEN 5 THEN 'mtime' ELSE '?' END AS source,
+                       CASE f.state WHEN 0 THEN 'live' WHEN 1 THEN 'missing' WHEN 2 THEN 'deleted' ELSE 'purged' END AS state,
+                       f.error
+                FROM files f JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
+                JOIN contexts c ON c.id = r.context_id JOIN streams s ON s.id = f.stream_id;
+                """)
+        }
+        return m
+    }
+}

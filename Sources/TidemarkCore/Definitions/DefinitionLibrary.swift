@@ -1,0 +1,87 @@
+import Foundation
+
+/// Finds context definitions: `<dir>/<context>.toml` in each search directory, in order.
+public struct DefinitionLibrary: Sendable {
+    public var directories: [String]
+
+    public init(directories: [String]) { self.directories = directories }
+
+    /// The search path: an explicit directory, else `$TIDEMARK_CATALOGS` (colon-separated),
+    /// then `./catalogs`, `$XDG_CONFIG_HOME/tidemark/catalogs`, `<prefix>/share/tidemark/catalogs`
+    /// beside the executable, and `/etc/tidemark/catalogs`.
+    public static func standard(explicit: String?, environment: [String: String], currentDirectory: String, executable: String?) -> DefinitionLibrary {
+        if let explicit { return DefinitionLibrary(directories: [explicit]) }
+        var dirs: [String] = []
+        if let env = environment["TIDEMARK_CATALOGS"], !env.isEmpty {
+            dirs += env.split(separator: ":").map(String.init)
+        }
+        dirs.append(currentDirectory + "/catalogs")
+        let config = environment["XDG_CONFIG_HOME"] ?? environment["HOME"].map { $0 + "/.config" }
+        if let config { dirs.append(config + "/tidemark/catalogs") }
+        if let executable {
+            let prefix = URL(fileURLWithPath: executable).deletingLastPathComponent().deletingLastPathComponent().path
+            dirs.append(prefix + "/share/tidemark/catalogs")
+        }
+        dirs.append("/etc/tidemark/catalogs")
+        return DefinitionLibrary(directories: dirs)
+    }
+
+    /// The definition file for a context such as `perdigao/ustar`, or nil when none exists.
+    public func file(for context: String) -> String? {
+        guard !context.isEmpty, !context.split(separator: "/").contains("..") else { return nil }
+        for dir in directories {
+            let path = dir + "/" + context + ".toml"
+            if FileManager.default.fileExists(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    public func definition(for context: String) throws(DefinitionError) -> ContextDefinition? {
+        guard let path = file(for: context) else { return nil }
+        return try Self.load(path: path, defaultName: context)
+    }
+
+    public static func load(path: String, defaultName: String) throws(DefinitionError) -> ContextDefinition {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw DefinitionError(file: path, message: "cannot read: \(error.localizedDescription)")
+        }
+        return try ContextDefinition(file: path, text: text, defaultName: defaultName)
+    }
+
+    /// Every context defined in the search path (the first definition of a name wins).
+    public func contextNames() -> [String] {
+        var names: [String] = []
+        for dir in directories {
+            guard let e = FileManager.default.enumerator(atPath: dir) else { continue }
+            while let rel = e.nextObject() as? String {
+                if rel.hasSuffix(".toml") {
+                    let name = String(rel.dropLast(5))
+                    if !names.contains(name) { names.append(name) }
+                }
+            }
+        }
+        return names.sorted()
+    }
+}
+
+extension ContextDefinition {
+    /// Rules for a file seen without a context (`tidemark inspect`): a time in the name in
+    /// the common spellings, else the modification time.
+    public static let generic: ContextDefinition = {
+        let text = """
+        context = "generic"
+        description = "Any file: a date and time in its name, else its modification time."
+
+        [[rule]]
+        match = [
+          "*%Y%m%dT%H%M%S*", "*%Y%m%d_%H%M%S*", "*%Y%m%d-%H%M%S*", "*%Y%m%d.%H%M%S*",
+          "*%Y-%m-%dT%H:%M:%S*", "*%Y-%m-%d_%H:%M:%S*", "*%Y-%m-%dT%H%M%S*",
+          "*%Y%m%d_%H%M*", "*%Y%m%dT%H%M*", "*%Y%m%d_%H*", "*%Y-%m-%d*", "*%Y%m%d*",
+        ]
+        category = "other"
+        time = ["name", "mtime"]
+        """
+        return try! ContextDefinition(file: "<built-in generic rules>", text: text, defaultName: "generic")
+    }()
+}

@@ -1,0 +1,180 @@
+import TOMLKit
+
+/// A parsed TOML file that reports every problem with its file, line and key path.
+///
+/// TOMLKit gives positions only for syntax errors, so keys are located in the text.
+struct TOMLDocument {
+    let file: String
+    let text: String
+    let root: TOMLTable
+    private let lines: [Substring]
+
+    init(file: String, text: String) throws(DefinitionError) {
+        self.file = file
+        self.text = text
+        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        do {
+            self.root = try TOMLTable(string: text)
+        } catch let e as TOMLParseError {
+            throw DefinitionError(file: file, line: Int(e.source.begin.line), message: "TOML syntax error: \(e.description)")
+        } catch {
+            throw DefinitionError(file: file, message: "TOML syntax error: \(error)")
+        }
+    }
+
+    /// A view of one table: typed getters and a check for unknown keys.
+    struct Table {
+        let doc: TOMLDocument
+        let table: TOMLTable
+        /// `nil` for the top level; otherwise the array-of-tables name and index (0-based).
+        let section: (name: String, index: Int)?
+
+        var path: String { section.map { "[[\($0.name)]] #\($0.index + 1)" } ?? "top level" }
+
+        func error(_ key: String?, _ message: String) -> DefinitionError {
+            DefinitionError(file: doc.file, line: doc.line(of: key, in: section), key: key.map { section == nil ? $0 : "\(section!.name)[\(section!.index + 1)].\($0)" }, message: message)
+        }
+
+        func rejectUnknownKeys(allowed: [String]) throws(DefinitionError) {
+            for key in table.keys where !allowed.contains(key) {
+                let hint = allowed.min(by: { editDistance($0, key) < editDistance($1, key) }).flatMap { editDistance($0, key) <= 2 ? " (did you mean '\($0)'?)" : nil } ?? ""
+                throw error(key, "unknown key in \(path)\(hint); known keys: \(allowed.joined(separator: ", "))")
+            }
+        }
+
+        func has(_ key: String) -> Bool { table[key] != nil }
+
+        func string(_ key: String) throws(DefinitionError) -> String? {
+            guard let v = table[key] else { return nil }
+            guard let s = v.string else { throw error(key, "expected a string, found \(v.type)") }
+            return s
+        }
+
+        func requiredString(_ key: String) throws(DefinitionError) -> String {
+            guard let s = try string(key) else { throw error(nil, "\(path) needs the key '\(key)'") }
+            guard !s.isEmpty else { throw error(key, "must not be empty") }
+            return s
+        }
+
+        func bool(_ key: String) throws(DefinitionError) -> Bool? {
+            guard let v = table[key] else { return nil }
+            guard let b = v.bool else { throw error(key, "expected true or false, found \(v.type)") }
+            return b
+        }
+
+        func int(_ key: String) throws(DefinitionError) -> Int? {
+            guard let v = table[key] else { return nil }
+            guard let i = v.int else { throw error(key, "expected an integer, found \(v.type)") }
+            return i
+        }
+
+        func double(_ key: String) throws(DefinitionError) -> Double? {
+            guard let v = table[key] else { return nil }
+            if let d = v.double { return d }
+            if let i = v.int { return Double(i) }
+            throw error(key, "expected a number, found \(v.type)")
+        }
+
+        /// A string, or an array of strings (`match = "a"` or `match = ["a", "b"]`).
+        func strings(_ key: String) throws(DefinitionError) -> [String]? {
+            guard let v = table[key] else { return nil }
+            if let s = v.string { return [s] }
+            guard let a = v.array else { throw error(key, "expected a string or an array of strings, found \(v.type)") }
+            var out: [String] = []
+            for item in a {
+                guard let s = item.string else { throw error(key, "expected strings in the array, found \(item.type)") }
+                out.append(s)
+            }
+            return out
+        }
+
+        /// A duration: an integer of seconds or a string such as "4h", "5m", "1d".
+        func duration(_ key: String) throws(DefinitionError) -> Int64? {
+            guard let v = table[key] else { return nil }
+            if let i = v.int {
+                guard i > 0 else { throw error(key, "must be positive") }
+                return Int64(i) * 1_000_000
+            }
+            guard let s = v.string else { throw error(key, "expected seconds or a duration such as \"4h\", found \(v.type)") }
+            guard let us = Duration.parseMicroseconds(s), us > 0 else {
+                throw error(key, "'\(s)' is not a duration; write seconds (14400) or a number with s, m, h, d or w (\"4h\")")
+            }
+            return us
+        }
+
+        /// The tables of an array of tables (`[[rule]]`).
+        func tables(_ key: String) throws(DefinitionError) -> [Table] {
+            guard let v = table[key] else { return [] }
+            guard let a = v.array else { throw error(key, "expected [[\(key)]] tables, found \(v.type)") }
+            var out: [Table] = []
+            for (i, item) in a.enumerated() {
+                guard let t = item.table else { throw error(key, "expected [[\(key)]] tables, found \(item.type)") }
+                out.append(Table(doc: doc, table: t, section: (key, i)))
+            }
+            return out
+        }
+    }
+
+    var top: Table { Table(doc: self, table: root, section: nil) }
+
+    /// The 1-based line where `key` is set, inside the n-th `[[section]]` when given.
+    func line(of key: String?, in section: (name: String, index: Int)?) -> Int? {
+        var start = 0, end = lines.count
+        if let section {
+            var seen = -1
+            var found: Int?
+            for (i, l) in lines.enumerated() where Self.isHeader(l, arrayNamed: section.name) {
+                seen += 1
+                if seen == section.index { found = i; break }
+            }
+            guard let header = found else { return nil }
+            start = header + 1
+            end = lines[start...].firstIndex(where: { $0.drop(while: \.isWhitespace).hasPrefix("[") }) ?? lines.count
+            guard let key else { return header + 1 }
+        } else {
+            end = lines.firstIndex(where: { $0.drop(while: \.isWhitespace).hasPrefix("[") }) ?? lines.count
+        }
+        guard let key else { return nil }
+        for i in start..<end {
+            let l = lines[i].drop(while: \.isWhitespace)
+            for spelling in [key, "\"\(key)\"", "'\(key)'"] where l.hasPrefix(spelling) {
+                if l.dropFirst(spelling.count).drop(while: \.isWhitespace).hasPrefix("=") { return i + 1 }
+            }
+        }
+        return nil
+    }
+
+    private static func isHeader(_ line: Substring, arrayNamed name: String) -> Bool {
+        let t = line.drop(while: \.isWhitespace)
+        guard t.hasPrefix("[[") else { return false }
+        let inner = t.dropFirst(2).prefix(while: { $0 != "]" })
+        return inner.trimmedSpaces() == name
+    }
+}
+
+private extension Substring {
+    func trimmedSpaces() -> Substring {
+        let set = " \t"
+        var s = self
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return s
+    }
+}
+
+/// Levenshtein distance, for "did you mean" hints on misspelt keys.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    if a.isEmpty { return b.count }
+    var row = Array(0...b.count)
+    for i in 1...a.count {
+        var prev = row[0]
+        row[0] = i
+        for j in stride(from: 1, through: b.count, by: 1) {
+            let cur = row[j]
+            row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+            prev = cur
+        }
+    }
+    return row[b.count]
+}

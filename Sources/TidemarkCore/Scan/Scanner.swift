@@ -1,0 +1,219 @@
+import Foundation
+import Synchronization
+
+/// A scan that could not run or could not finish; per-file problems are not these.
+public enum ScanError: Error, Sendable, CustomStringConvertible {
+    case noRoots(context: String)
+    case rootUnavailable(SystemError)
+    case rootNotDirectory(PathBytes)
+    case catalog(CatalogError)
+
+    public var description: String {
+        switch self {
+        case .noRoots(let c): "context '\(c)' has no roots: give one with --scan DIR or set `roots` in its definition"
+        case .rootUnavailable(let e): "cannot scan root \(e.path.displayPath): \(e.reason)"
+        case .rootNotDirectory(let p): "cannot scan root \(p.displayPath): not a directory"
+        case .catalog(let e): e.description
+        }
+    }
+}
+
+/// How to scan.
+public struct ScanOptions: Sendable {
+    public var walk = WalkOptions()
+    /// Read every file's time coverage again, changed or not.
+    public var reread = false
+    /// Changes held in memory before the writer must catch up.
+    public var queueCapacity = 200_000
+    /// Changes per write transaction.
+    public var batchSize = 20_000
+
+    public init() {}
+}
+
+/// Walks a context's roots and brings its catalog up to date.
+///
+/// Workers walk, classify and compare each directory with the catalog in parallel; only
+/// new and changed files have their coverage read; one writer applies the differences
+/// in batched transactions. A file the catalog already holds, unchanged, costs one stat.
+public struct Scanner: Sendable {
+    public let catalog: SQLiteCatalog
+    public let definition: ContextDefinition
+    public let roots: [PathBytes]
+    public let resolver: CoverageResolver
+    public let options: ScanOptions
+
+    public init(catalog: SQLiteCatalog, definition: ContextDefinition, roots: [PathBytes],
+                resolver: CoverageResolver = CoverageResolver(), options: ScanOptions = ScanOptions()) {
+        self.catalog = catalog
+        self.definition = definition
+        self.roots = roots
+        self.resolver = resolver
+        self.options = options
+    }
+
+    /// Runs the scan. Throws only when it cannot run or cannot write; everything else is
+    /// counted in the report. The clock is passed in for repeatable tombstone times.
+    public func run(now: Instant = Instant(secondsSince1970: Date().timeIntervalSince1970),
+                    progress: ScanProgress? = nil) throws(ScanError) -> ScanReport {
+        let clock = ContinuousClock.now
+        guard !roots.isEmpty else { throw .noRoots(context: definition.name) }
+        for r in roots {
+            let st: FileStat
+            do { st = try FileStat.of(path: r) } catch { throw .rootUnavailable(error) }
+            _ = st
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: String(decoding: r, as: UTF8.self), isDirectory: &isDir), isDir.boolValue else {
+                throw .rootNotDirectory(r)
+            }
+        }
+        let session: ScanSession
+        do { session = try catalog.beginScan(context: definition, roots: roots, started: now) } catch { throw .catalog(error) }
+
+        let classifier = Classifier(definition)
+        var walkOptions = options.walk
+        if !definition.ignore.isEmpty {
+            walkOptions.skipDirectory = { _, rel in
+                classifier.enter(directory: Self.components(rel)).isIgnoredEntirely
+            }
+        }
+        let walker = Walker(roots: roots, options: walkOptions)
+        let queue = BoundedQueue<DirectoryChanges>(capacity: options.queueCapacity)
+        let shared = Mutex(Shared())
+        let writer = ScanWriter(catalog: catalog, session: session)
+        let reclassify = session.reclassify || options.reread
+
+        // The writer: one thread, batched transactions.
+        let writerDone = DispatchSemaphore(value: 0)
+        let writerError = Mutex<CatalogError?>(nil)
+        Thread.detachNewThread {
+            var pending: [DirectoryChanges] = []
+            var pendingCount = 0
+            func flush() {
+                guard !pending.isEmpty else { return }
+                do { try writer.apply(pending) } catch {
+                    writerError.withLock { $0 = $0 ?? error }
+                    walker.stop()
+                }
+                pending.removeAll(keepingCapacity: true)
+                pendingCount = 0
+            }
+            while let items = queue.popAll() {
+                for c in items {
+                    if let id = c.dirId { writer.visited(id) }
+                    if !c.isEmpty && writerError.withLock({ $0 == nil }) {
+                        pending.append(c)
+                        pendingCount += c.count
+                        if pendingCount >= options.batchSize { flush() }
+                    }
+                }
+                flush()
+            }
+            writerDone.signal()
+        }
+
+        walker.run(
+            visit: { listing, _ in
+                let result = self.process(listing, session: session, classifier: classifier, reclassify: reclassify)
+                switch result {
+                case .success(let (changes, report)):
+                    progress?.add(files: report.files, bytes: report.bytes, new: report.new, changed: report.changed, errors: report.errors)
+                    shared.withLock {
+                        $0.report.merge(report)
+                        if !listing.complete { $0.unreadable[listing.root, default: []].append(listing.relative) }
+                    }
+                    queue.push(changes, weight: max(1, changes.count))
+                case .failure(let error):
+                    writerError.withLock { $0 = $0 ?? error }
+                    walker.stop()
+                }
+            },
+            failed: { error in
+                shared.withLock {
+                    $0.report.errors += 1
+                    $0.report.problems.append(.init(path: error.error.path, message: error.description))
+                    if error.kind == .unreadable || error.kind == .loop {
+                        $0.unreadable[error.root, default: []].append(error.relative)
+                    }
+                }
+            })
+        queue.close()
+        writerDone.wait()
+
+        var (report, unreadable) = shared.withLock { ($0.report, $0.unreadable) }
+        report.context = definition.name
+        report.roots = roots.map(\.displayPath)
+        report.symlinksSkipped = walker.symlinksSkipped
+        if let error = writerError.withLock({ $0 }) {
+            report.seconds = (ContinuousClock.now - clock).seconds
+            try? writer.record(report: report, status: "failed")
+            throw .catalog(error)
+        }
+        do {
+            report.missing += try writer.finish(report: report, unreadable: unreadable, context: definition)
+            report.seconds = (ContinuousClock.now - clock).seconds
+            try writer.record(report: report, status: "complete")
+        } catch {
+            throw .catalog(error)
+        }
+        return report
+    }
+
+    private struct Shared {
+        var report = ScanReport()
+        var unreadable: [Int: [PathBytes]] = [:]
+    }
+
+    /// Compares one directory with the catalog and decides every difference.
+    private func process(_ listing: DirectoryListing, session: ScanSession, classifier: Classifier,
+                         reclassify: Bool) -> Result<(DirectoryChanges, ScanReport), CatalogError> {
+        let known: (dirId: Int64?, files: [CatalogedFile])
+        do { known = try catalog.catalogedFiles(root: session.rootIds[listing.root], relative: listing.relative) } catch {
+            return .failure(error)
+        }
+        var byName: [PathBytes: CatalogedFile] = [:]
+        byName.reserveCapacity(known.files.count)
+        for f in known.files { byName[f.name] = f }
+
+        var changes = DirectoryChanges(root: listing.root, relative: listing.relative, dirId: known.dirId)
+        var report = ScanReport()
+        report.directories = 1
+        var rules: Classifier.Directory?
+        for (name, stat) in listing.files {
+            let old = byName.removeValue(forKey: name)
+            if let old, old.isUnchanged(stat), !reclassify, old.state == .live || old.state == .missing {
+                if old.state == .missing { changes.revived.append(old.id); report.revived += 1 } else { report.unchanged += 1 }
+                report.files += 1
+                report.bytes += stat.size
+                continue
+            }
+            if rules == nil { rules = classifier.enter(directory: Self.components(listing.relative)) }
+            guard let c = rules!.classify(name) else { continue }
+            let path = listing.path.appendingComponent(name)
+            let resolved = resolver.resolve(CoverageInput(path: path, stat: stat, classification: c))
+            if let e = resolved.error, resolved.source == .mtime || resolved.coverage == nil {
+                report.errors += 1
+                report.problems.append(.init(path: path, message: e))
+            }
+            let file = ScannedFile(name: name, stat: stat, category: c.category, stream: c.stream, dataset: c.dataset,
+                                   coverage: resolved.coverage, source: resolved.source, error: resolved.error)
+            if let old { changes.updates.append((old.id, file)); report.changed += 1 } else { changes.inserts.append(file); report.new += 1 }
+            report.files += 1
+            report.bytes += stat.size
+        }
+        // Names the catalog holds that the directory no longer lists.
+        if listing.complete {
+            for f in byName.values where f.state == .live { changes.missing.append(f.id) }
+            report.missing += changes.missing.count
+        }
+        return .success((changes, report))
+    }
+
+    static func components(_ relative: PathBytes) -> [[UInt8]] {
+        relative.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map(Array.init)
+    }
+}
+
+extension Swift.Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

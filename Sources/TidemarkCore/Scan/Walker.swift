@@ -1,0 +1,245 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `fstatat` says of a file, reduced to what the catalog keeps.
+public struct FileStat: Sendable, Equatable {
+    public var size: Int64
+    /// Modification time in nanoseconds since 1970.
+    public var mtimeNanoseconds: Int64
+    public var inode: UInt64
+    public var device: UInt64
+
+    public init(size: Int64, mtimeNanoseconds: Int64, inode: UInt64, device: UInt64) {
+        self.size = size; self.mtimeNanoseconds = mtimeNanoseconds; self.inode = inode; self.device = device
+    }
+
+    init(_ st: stat) {
+        size = Int64(st.st_size)
+        mtimeNanoseconds = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        inode = UInt64(st.st_ino)
+        device = UInt64(st.st_dev)
+    }
+
+    public var mtime: Instant { Instant(microseconds: mtimeNanoseconds.floorDiv(1000)) }
+
+    /// Stats a path without following a final symbolic link.
+    public static func of(path: PathBytes) throws(SystemError) -> FileStat {
+        var st = stat()
+        let rc = (path + [0]).withUnsafeBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { lstat($0, &st) }
+        }
+        guard rc == 0 else { throw SystemError("lstat", errno: errno, path: path) }
+        return FileStat(st)
+    }
+}
+
+/// One directory as the walker read it.
+public struct DirectoryListing: Sendable {
+    /// Index of the root in the list the walk was given.
+    public var root: Int
+    /// Path relative to the root, "" for the root itself.
+    public var relative: PathBytes
+    /// Absolute path.
+    public var path: PathBytes
+    public var files: [(name: PathBytes, stat: FileStat)]
+    /// False when reading stopped part-way: missing names must not be taken as gone.
+    public var complete: Bool
+}
+
+/// A problem met while walking; the walk goes on without that entry.
+public struct WalkError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case unreadable, loop, fileVanished, stat }
+    public var root: Int
+    public var relative: PathBytes
+    public var kind: Kind
+    public var error: SystemError
+
+    public var description: String {
+        switch kind {
+        case .loop: "\(error.path.displayPath): symbolic link loop, or a second path to a directory already walked; skipped"
+        default: error.description
+        }
+    }
+}
+
+/// How to walk; every option has a default a nightly scan can use.
+public struct WalkOptions: Sendable {
+    /// Worker threads; each reads, stats and processes whole directories.
+    public var threads: Int = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+    /// Follow symbolic links to directories and files (off: symlinks are counted and skipped).
+    public var followSymlinks = false
+    /// Directories (root index, relative path) not to enter, e.g. ignored `.snapshot/**`.
+    public var skipDirectory: (@Sendable (Int, PathBytes) -> Bool)?
+
+    public init() {}
+}
+
+/// A parallel directory walker: `getdents64` through `readdir`, then `fstatat` per entry.
+///
+/// Whole directories are the unit of work, handed to `visit` on the worker that read
+/// them, so per-directory work (classifying, looking up the catalog) runs in parallel too.
+/// Errors are values in the stream; a failure on one entry never stops the walk.
+public final class Walker: @unchecked Sendable {
+    public let roots: [PathBytes]
+    public let options: WalkOptions
+
+    private let condition = NSCondition()
+    private var stack: [(root: Int, relative: PathBytes)] = []
+    private var active = 0
+    private var visited = Set<DirKey>()   // only when following symlinks
+    private var stopped = false
+    public private(set) var symlinksSkipped = 0
+
+    private struct DirKey: Hashable { var dev: UInt64; var ino: UInt64 }
+
+    public init(roots: [PathBytes], options: WalkOptions = WalkOptions()) {
+        self.roots = roots
+        self.options = options
+    }
+
+    /// Asks the workers to stop after the directories they are reading.
+    public func stop() {
+        condition.lock(); stopped = true; condition.broadcast(); condition.unlock()
+    }
+
+    public var wasStopped: Bool { condition.lock(); defer { condition.unlock() }; return stopped }
+
+    /// Walks every root; returns when all directories were visited (or `stop` was called).
+    /// `visit(listing, worker)` and `failed(error)` are called on worker threads.
+    public func run(visit: @escaping @Sendable (DirectoryListing, Int) -> Void,
+                    failed: @escaping @Sendable (WalkError) -> Void) {
+        stack = roots.indices.reversed().map { ($0, []) }
+        let group = DispatchGroup()
+        for worker in 0..<max(1, options.threads) {
+            group.enter()
+            let thread = Thread { [self] in
+                self.work(worker, visit: visit, failed: failed)
+                group.leave()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        group.wait()
+    }
+
+    private func work(_ worker: Int, visit: @Sendable (DirectoryListing, Int) -> Void, failed: @Sendable (WalkError) -> Void) {
+        while true {
+            condition.lock()
+            while stack.isEmpty && active > 0 && !stopped { condition.wait() }
+            if stack.isEmpty || stopped {
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let item = stack.removeLast()
+            active += 1
+            condition.unlock()
+
+            let (listing, subdirs, errors, skipped) = read(root: item.root, relative: item.relative)
+            for e in errors { failed(e) }
+            if let listing { visit(listing, worker) }
+
+            condition.lock()
+            symlinksSkipped += skipped
+            for d in subdirs.reversed() where options.skipDirectory?(item.root, d) != true {
+                stack.append((item.root, d))
+            }
+            active -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// Reads one directory: its files with their stats, and its subdirectories.
+    private func read(root: Int, relative: PathBytes) -> (DirectoryListing?, [PathBytes], [WalkError], Int) {
+        let path = relative.isEmpty ? roots[root] : roots[root].appendingComponent(relative)
+        var errors: [WalkError] = []
+        func fail(_ kind: WalkError.Kind, _ call: String, _ err: Int32, _ p: PathBytes, _ rel: PathBytes) {
+            errors.append(WalkError(root: root, relative: rel, kind: kind, error: SystemError(call, errno: err, path: p)))
+        }
+        // The root may itself be a symbolic link (a mount alias); nothing below it is followed.
+        let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | ((relative.isEmpty || options.followSymlinks) ? 0 : O_NOFOLLOW)
+        let fd = (path + [0]).withUnsafeBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { open($0, flags) }
+        }
+        guard fd >= 0 else {
+            fail(.unreadable, "open", errno, path, relative)
+            return (nil, [], errors, 0)
+        }
+        if options.followSymlinks {
+            var st = stat()
+            if fstat(fd, &st) == 0 {
+                let key = DirKey(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino))
+                condition.lock()
+                let fresh = visited.insert(key).inserted
+                condition.unlock()
+                if !fresh {
+                    close(fd)
+                    fail(.loop, "open", ELOOP, path, relative)
+                    return (nil, [], errors, 0)
+                }
+            }
+        }
+        guard let dir = fdopendir(fd) else {
+            fail(.unreadable, "fdopendir", errno, path, relative)
+            close(fd)
+            return (nil, [], errors, 0)
+        }
+        defer { closedir(dir) }
+        let dfd = dirfd(dir)
+
+        var files: [(name: PathBytes, stat: FileStat)] = []
+        var subdirs: [PathBytes] = []
+        var skipped = 0
+        var complete = true
+        while true {
+            errno = 0
+            guard let ent = readdir(dir) else {
+                if errno != 0 {
+                    complete = false
+                    fail(.unreadable, "readdir", errno, path, relative)
+                }
+                break
+            }
+            let name: PathBytes = withUnsafePointer(to: &ent.pointee.d_name) { p in
+                p.withMemoryRebound(to: UInt8.self, capacity: 256) { Array(UnsafeBufferPointer(start: $0, count: strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)))) }
+            }
+            if name == [46] || name == [46, 46] { continue }
+            var type = Int32(ent.pointee.d_type)
+            var st = stat()
+            var haveStat = false
+            if type == Int32(DT_UNKNOWN) || type == Int32(DT_REG) || (type == Int32(DT_LNK) && options.followSymlinks) {
+                let follow = type == Int32(DT_LNK) ? 0 : AT_SYMLINK_NOFOLLOW
+                let rc = (name + [0]).withUnsafeBufferPointer { p in
+                    p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { fstatat(dfd, $0, &st, follow) }
+                }
+                if rc != 0 {
+                    let e = errno
+                    if e == ENOENT { continue }  // vanished between readdir and stat: it is simply not there
+                    fail(.stat, "fstatat", e, path.appendingComponent(name), relative)
+                    continue
+                }
+                haveStat = true
+                switch st.st_mode & S_IFMT {
+                case S_IFREG: type = Int32(DT_REG)
+                case S_IFDIR: type = Int32(DT_DIR)
+                case S_IFLNK: type = Int32(DT_LNK)
+                default: type = Int32(DT_UNKNOWN)
+                }
+            }
+            switch type {
+            case Int32(DT_REG):
+                if haveStat { files.append((name, FileStat(st))) }
+            case Int32(DT_DIR):
+                subdirs.append(relative.appendingComponent(name))
+            case Int32(DT_LNK):
+                skipped += 1
+            default:
+                break  // sockets, fifos, devices are not data
+            }
+        }
+        return (DirectoryListing(root: root, relative: relative, path: path, files: files, complete: complete), subdirs, errors, skipped)
+    }
+}
