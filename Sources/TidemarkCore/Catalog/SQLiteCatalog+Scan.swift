@@ -225,7 +225,8 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
         }
     }
 
-    static func isSameOrBelow(_ path: PathBytes, _ dir: PathBytes) -> Bool {
+    /// True when `path` is `dir` or lies below it (both relative, or both absolute).
+    public static func isSameOrBelow(_ path: PathBytes, _ dir: PathBytes) -> Bool {
         if dir.isEmpty { return true }
         guard path.count >= dir.count, path.starts(with: dir) else { return false }
         return path.count == dir.count || path[dir.count] == UInt8(ascii: "/")

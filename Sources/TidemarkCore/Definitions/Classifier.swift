@@ -38,7 +38,7 @@ public struct Classifier: Sendable {
                 for (p, pattern) in rule.patterns.enumerated() {
                     guard states[p].canMatchFiles, let m = pattern.match(fileName: name, in: states[p]) else { continue }
                     if rule.skip { return nil }
-                    var c = Classification(category: rule.category, stream: rule.stream.expand(m),
+                    var c = Classification(category: rule.category.expand(m), stream: rule.stream.expand(m),
                                            dataset: rule.dataset?.expand(m), time: rule.time, nameCoverage: nil, rule: r)
                     if let start = m.fields.instant {
                         c.nameCoverage = (start, Classifier.nominalEnd(start: start, length: rule.length, resolution: pattern.resolution ?? .second))

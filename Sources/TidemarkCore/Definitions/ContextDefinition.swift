@@ -34,7 +34,7 @@ public struct ContextDefinition: Sendable {
     /// One `[[rule]]`: the first rule whose pattern matches a file decides its meaning.
     public struct Rule: Sendable {
         public var patterns: [PathPattern]
-        public var category: String
+        public var category: Template
         public var stream: Template
         public var dataset: Template?
         public var time: [TimeSource]
@@ -68,8 +68,7 @@ public struct ContextDefinition: Sendable {
                 throw t.error(nil, "\(t.path) needs 'match', a path pattern relative to the root")
             }
             let skip = try t.bool("skip") ?? false
-            let category = skip ? "" : try t.requiredString("category")
-            if category.contains(where: { $0.isWhitespace }) { throw t.error("category", "must not contain spaces") }
+            if !skip { _ = try t.requiredString("category") }
             let captures = patterns.map(\.captureNames).reduce(patterns[0].captureNames) { $0.intersection($1) }
             func template(_ key: String) throws(DefinitionError) -> Template? {
                 guard let s = try t.string(key) else { return nil }
@@ -80,6 +79,8 @@ public struct ContextDefinition: Sendable {
                 }
                 return tpl
             }
+            let category = try template("category") ?? Template.empty
+            if category.text.contains(where: { $0.isWhitespace }) { throw t.error("category", "must not contain spaces") }
             let stream = try template("stream") ?? Template.empty
             let dataset = try template("dataset")
             let hasTime = patterns.allSatisfy { $0.resolution != nil }

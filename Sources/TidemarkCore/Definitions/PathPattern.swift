@@ -140,7 +140,7 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
     public func enter(directory components: [[UInt8]]) -> DirectoryState {
         var results: [(Int, Match)] = []
         advance(0, components[...], Match(), into: &results)
-        let last = components.count - 1
+        let last = self.components.count - 1
         let everything = self.components.last == .anyDepth && results.contains { $0.0 == last }
         return DirectoryState(partials: results, matchesEverythingBelow: everything)
     }

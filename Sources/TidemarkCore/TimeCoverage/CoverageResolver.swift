@@ -37,6 +37,7 @@ public struct CoverageResolver: Sendable {
                 continue
             case .header:
                 if magic == nil { magic = Self.leadingBytes(input.path, count: 8) }
+                // No reader knows these bytes: not a header format, try the next source.
                 guard let m = magic, let reader = readers.values.first(where: { $0.recognizes(magic: m, path: input.path) }) else { continue }
                 if let r = attempt(reader, input, &problems) { return r }
             case .fits, .netcdf, .nidas:

@@ -1,0 +1,64 @@
+import Foundation
+import GRDB
+
+/// Filters for `find`: every field narrows the result; nil or empty means any.
+public struct FindQuery: Sendable {
+    public var context: String?
+    public var categories: [String] = []
+    public var stream: String?
+    /// Coverage overlapping `[from, to)`; an instant coverage counts when inside it.
+    public var from: Instant?
+    public var to: Instant?
+    /// States to list; empty means every state.
+    public var states: [FileState] = [.live]
+    public var limit: Int?
+
+    public init() {}
+}
+
+extension SQLiteCatalog {
+    /// Catalogued files matching `query`, ordered by context, category, stream and start.
+    public func find(_ q: FindQuery) throws(CatalogError) -> [CatalogEntry] {
+        var conditions: [String] = []
+        var args: [any DatabaseValueConvertible] = []
+        if let c = q.context { conditions.append("c.name = ?"); args.append(c) }
+        if !q.categories.isEmpty {
+            conditions.append("s.category IN (\(q.categories.map { _ in "?" }.joined(separator: ",")))")
+            args += q.categories
+        }
+        if let s = q.stream { conditions.append("s.name = ?"); args.append(s) }
+        if let to = q.to { conditions.append("f.start < ?"); args.append(to.microseconds) }
+        if let from = q.from {
+            conditions.append("(f.\"end\" > ? OR (f.start = f.\"end\" AND f.start >= ?))")
+            args += [from.microseconds, from.microseconds]
+        }
+        if !q.states.isEmpty {
+            conditions.append("f.state IN (\(q.states.map { String($0.rawValue) }.joined(separator: ",")))")
+        }
+        let sql = """
+            SELECT r.path, d.path, f.name, c.name, s.category, s.name, ds.name, f.size, f.start, f."end",
+                   f.source, f.state, f.gone_at, f.error
+            FROM files f JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
+            JOIN contexts c ON c.id = r.context_id JOIN streams s ON s.id = f.stream_id
+            LEFT JOIN datasets ds ON ds.id = f.dataset_id
+            \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+            ORDER BY c.name, s.category, s.name, f.start, f.id
+            \(q.limit.map { "LIMIT \($0)" } ?? "")
+            """
+        return try read { db in
+            var out: [CatalogEntry] = []
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(args))
+            while let row = try rows.next() {
+                let root = PathBytes(row[0] as Data), dir = PathBytes(row[1] as Data), name = PathBytes(row[2] as Data)
+                let start: Int64? = row[8], end: Int64? = row[9]
+                out.append(CatalogEntry(
+                    path: (dir.isEmpty ? root : root.appendingComponent(dir)).appendingComponent(name),
+                    context: row[3], category: row[4], stream: row[5], dataset: row[6], size: row[7],
+                    coverage: start.map { Coverage(start: Instant(microseconds: $0), end: Instant(microseconds: end ?? $0)) },
+                    source: TimeSource(code: row[10]) ?? .mtime, state: FileState(rawValue: row[11]) ?? .live,
+                    goneAt: (row[12] as Int64?).map(Instant.init(microseconds:)), error: row[13]))
+            }
+            return out
+        }
+    }
+}

@@ -1,0 +1,37 @@
+/// Says what the scanner would record for single files, without a catalog.
+public struct Inspector: Sendable {
+    public let definitions: [ContextDefinition]
+    /// Use the first definition even for files outside its roots (matched by name alone).
+    public let forced: Bool
+    public let resolver: CoverageResolver
+
+    public init(definitions: [ContextDefinition], forced: Bool, resolver: CoverageResolver) {
+        self.definitions = definitions; self.forced = forced; self.resolver = resolver
+    }
+
+    /// The entry for one file; `stat` nil means it could not be stat'ed.
+    public func inspect(path: PathBytes, stat: FileStat?) -> CatalogEntry {
+        guard let stat else {
+            return CatalogEntry(path: path, context: "", category: "", stream: "", size: 0,
+                                source: .mtime, state: .missing, error: "no such file, or not readable")
+        }
+        // The context whose root holds the file, and the path relative to that root.
+        var chosen: (ContextDefinition, PathBytes)?
+        for d in definitions {
+            for root in d.roots.map(\.pathBytes) where ScanWriter.isSameOrBelow(path, root) && path.count > root.count {
+                chosen = (d, Array(path[(root.count + 1)...]))
+            }
+        }
+        let baseName = Array(path.split(separator: UInt8(ascii: "/")).last ?? [])
+        if chosen == nil, forced, let d = definitions.first { chosen = (d, baseName) }
+        let (definition, relative) = chosen ?? (ContextDefinition.generic, baseName)
+        guard let c = Classifier(definition).classify(relativePath: relative) else {
+            return CatalogEntry(path: path, context: definition.name, category: "", stream: "", size: stat.size,
+                                source: .mtime, state: .live, error: "left out by the context's ignore or skip rules")
+        }
+        let resolved = resolver.resolve(CoverageInput(path: path, stat: stat, classification: c))
+        return CatalogEntry(path: path, context: definition.name, category: c.category, stream: c.stream, dataset: c.dataset,
+                            size: stat.size, coverage: resolved.coverage, source: resolved.source, state: .live,
+                            error: resolved.error)
+    }
+}

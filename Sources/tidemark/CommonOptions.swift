@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import TidemarkCore
+
+/// Where the catalog and the context definitions are.
+struct CatalogOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The catalog file.", valueName: "FILE"))
+    var db: String?
+
+    @Option(name: .long, help: ArgumentHelp("Directory of context definitions (<context>.toml).", valueName: "DIR"))
+    var catalogs: String?
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    var catalogPath: String { db.map(expandTilde) ?? SQLiteCatalog.defaultPath(environment: environment) }
+
+    func openCatalog(create: Bool) throws -> SQLiteCatalog {
+        do { return try SQLiteCatalog(path: catalogPath, create: create) } catch {
+            throw Failure.runtime(error.description)
+        }
+    }
+
+    var library: DefinitionLibrary {
+        DefinitionLibrary.standard(explicit: catalogs.map(expandTilde), environment: environment,
+                                   currentDirectory: FileManager.default.currentDirectoryPath,
+                                   executable: CommandLine.arguments.first.flatMap(resolveExecutable))
+    }
+
+    func definition(for context: String) throws -> ContextDefinition {
+        do {
+            if let d = try library.definition(for: context) { return d }
+        } catch {
+            throw Failure.configuration(error.description)
+        }
+        throw Failure.configuration("""
+            no definition for context '\(context)'; looked for \(context).toml in:
+              \(library.directories.joined(separator: "\n  "))
+            Create one (see catalogs/README.md for the format) or name its directory with --catalogs DIR.
+            """)
+    }
+}
+
+/// `--json` for scripts; tables for people otherwise.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON for scripts instead of a table.")
+    var json = false
+}
+
+/// Failures that end a command with a message and a documented exit status.
+enum Failure: Error {
+    /// Could not run: exit 1.
+    case runtime(String)
+    /// A bad definition or policy: exit 2.
+    case configuration(String)
+}
+
+/// Prints the failure to stderr and exits with its status.
+func exitReporting(_ run: () throws -> Void) throws {
+    do { try run() } catch let f as Failure {
+        switch f {
+        case .runtime(let m):
+            Terminal.error(m)
+            throw ExitCode(1)
+        case .configuration(let m):
+            Terminal.error(m)
+            throw ExitCode(2)
+        }
+    }
+}
+
+func expandTilde(_ p: String) -> String {
+    p.hasPrefix("~/") ? NSHomeDirectory() + p.dropFirst() : p
+}
+
+/// Absolute path of a directory argument, without a trailing slash.
+func absolutePath(_ p: String) -> String {
+    var abs = expandTilde(p)
+    if !abs.hasPrefix("/") { abs = FileManager.default.currentDirectoryPath + "/" + abs }
+    let standardized = URL(fileURLWithPath: abs).standardizedFileURL.path
+    return standardized.count > 1 && standardized.hasSuffix("/") ? String(standardized.dropLast()) : standardized
+}
+
+private func resolveExecutable(_ argv0: String) -> String? {
+    if argv0.contains("/") { return absolutePath(argv0) }
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+        let candidate = "\(dir)/\(argv0)"
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return nil
+}

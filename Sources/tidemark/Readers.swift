@@ -1,0 +1,6 @@
+import TidemarkCore
+
+/// The coverage readers this build has.
+enum Readers {
+    static let resolver = CoverageResolver()
+}

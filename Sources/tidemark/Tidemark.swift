@@ -1,0 +1,24 @@
+import ArgumentParser
+
+@main
+struct Tidemark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tidemark",
+        abstract: "Catalog a scientific data archive and answer: what data covers this time?",
+        discussion: """
+            Tidemark walks data trees, reads each file's time coverage from its name or its \
+            FITS/netCDF/NIDAS header, and keeps a catalog current (one SQLite file by default).
+
+            Exit status: 0 done (per-file problems are counted and listed), 1 could not run \
+            (no such root, catalog unwritable), 2 configuration error (a bad catalog definition), \
+            64 bad command line.
+
+            The catalog is --db FILE, else $TIDEMARK_DB, else ~/.local/share/tidemark/catalog.sqlite.
+            Context definitions are catalogs/<context>.toml, searched in --catalogs DIR, \
+            $TIDEMARK_CATALOGS, ./catalogs, ~/.config/tidemark/catalogs, <prefix>/share/tidemark/catalogs \
+            and /etc/tidemark/catalogs.
+            """,
+        version: "0.1.0",
+        subcommands: [Scan.self, Find.self, Inspect.self]
+    )
+}
