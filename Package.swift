@@ -33,10 +33,15 @@ let package = Package(
         // Benchmarks and the example-archive builder live outside the tests.
         .executableTarget(
             name: "tidemark-bench",
-            dependencies: ["TidemarkCore"],
+            dependencies: [
+                "TidemarkCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Benchmarks/tidemark-bench"
         ),
-        .testTarget(name: "TidemarkCoreTests", dependencies: ["TidemarkCore"]),
-        .testTarget(name: "tidemarkTests", dependencies: ["TidemarkCore"]),
+        .target(name: "TestSupport", dependencies: ["TidemarkCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "TidemarkCoreTests", dependencies: ["TidemarkCore", "TestSupport"]),
+        // Runs the built `tidemark` binary, as users and cron do.
+        .testTarget(name: "tidemarkTests", dependencies: ["TidemarkCore", "TestSupport", "tidemark"]),
     ]
 )

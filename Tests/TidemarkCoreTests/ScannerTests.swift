@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TidemarkCore
+import TestSupport
 
 @Suite struct ScannerTests {
     static let definitionText = """

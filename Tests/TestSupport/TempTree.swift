@@ -1,13 +1,11 @@
 import Foundation
-import GRDB
-typealias GRDBRow = GRDB.Row
-@testable import TidemarkCore
+import TidemarkCore
 
 /// A directory tree in a fresh temporary folder, removed when the value is released.
-final class TempTree: @unchecked Sendable {
-    let root: String
+public final class TempTree: @unchecked Sendable {
+    public let root: String
 
-    init(_ label: String = "tree") {
+    public init(_ label: String = "tree") {
         let base = FileManager.default.temporaryDirectory.path + "/tidemark-tests-\(label)-\(UUID().uuidString.prefix(8))"
         try! FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         root = base
@@ -18,11 +16,11 @@ final class TempTree: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: root)
     }
 
-    var rootBytes: PathBytes { root.pathBytes }
+    public var rootBytes: PathBytes { root.pathBytes }
 
     /// Writes a file (parents created); `relative` may hold any bytes but `/` and NUL.
     @discardableResult
-    func write(_ relative: PathBytes, size: Int = 10, mtime: Int? = nil) -> PathBytes {
+    public func write(_ relative: PathBytes, size: Int = 10, mtime: Int? = nil) -> PathBytes {
         let path = rootBytes.appendingComponent(relative)
         var dir = path
         while let last = dir.last, last != UInt8(ascii: "/") { dir.removeLast() }
@@ -39,9 +37,9 @@ final class TempTree: @unchecked Sendable {
     }
 
     @discardableResult
-    func write(_ relative: String, size: Int = 10, mtime: Int? = nil) -> PathBytes { write(relative.pathBytes, size: size, mtime: mtime) }
+    public func write(_ relative: String, size: Int = 10, mtime: Int? = nil) -> PathBytes { write(relative.pathBytes, size: size, mtime: mtime) }
 
-    func setMtime(_ relative: PathBytes, _ seconds: Int) {
+    public func setMtime(_ relative: PathBytes, _ seconds: Int) {
         let path = rootBytes.appendingComponent(relative)
         var times = [timespec(tv_sec: seconds, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 0)]
         _ = (path + [0]).withUnsafeBufferPointer { p in
@@ -49,43 +47,35 @@ final class TempTree: @unchecked Sendable {
         }
     }
 
-    func remove(_ relative: String) { try! FileManager.default.removeItem(atPath: root + "/" + relative) }
+    public func remove(_ relative: String) { try! FileManager.default.removeItem(atPath: root + "/" + relative) }
 
-    func path(_ relative: String) -> String { root + "/" + relative }
+    public func path(_ relative: String) -> String { root + "/" + relative }
 }
 
 /// A catalog file in its own temporary folder.
-func temporaryCatalog() throws -> SQLiteCatalog {
+public func temporaryCatalog() throws -> SQLiteCatalog {
     let dir = FileManager.default.temporaryDirectory.path + "/tidemark-catalog-\(UUID().uuidString.prefix(8))"
     return try SQLiteCatalog(path: dir + "/catalog.sqlite")
 }
 
 /// A reader that counts its calls, to prove which files a scan reads.
-final class CountingReader: CoverageReader, @unchecked Sendable {
-    let source = TimeSource.fits
+public final class CountingReader: CoverageReader, @unchecked Sendable {
+    public init() {}
+    public let source = TimeSource.fits
     private let lock = NSLock()
     private var _calls = 0
-    var calls: Int { lock.withLock { _calls } }
-    func recognizes(magic: [UInt8], path: PathBytes) -> Bool { true }
-    func read(_ input: CoverageInput) throws -> CoverageReading {
+    public var calls: Int { lock.withLock { _calls } }
+    public func recognizes(magic: [UInt8], path: PathBytes) -> Bool { true }
+    public func read(_ input: CoverageInput) throws -> CoverageReading {
         lock.withLock { _calls += 1 }
         return CoverageReading(coverage: nil)
     }
 }
 
-extension SQLiteCatalog {
-    /// Every row the scan keeps, as text, except the scan's own record.
-    func dumpForComparison() throws -> String {
-        try pool.read { db in
-            var out = ""
-            for table in ["contexts", "roots", "dirs", "streams", "datasets", "files"] {
-                for row in try GRDBRow.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY id") { out += "\(table) \(row)\n" }
-            }
-            return out
-        }
-    }
 
-    func count(_ sql: String) throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
-    }
+/// A fresh temporary directory path (created).
+public func temporaryDirectory(_ label: String) -> String {
+    let dir = FileManager.default.temporaryDirectory.path + "/tidemark-\(label)-\(UUID().uuidString.prefix(8))"
+    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
 }

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct TidemarkBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tidemark-bench",
+        abstract: "Tidemark's benchmarks, and the builder of its example archive.",
+        subcommands: [Example.self])
+}

@@ -1,0 +1,21 @@
+import GRDB
+@testable import TidemarkCore
+
+typealias GRDBRow = GRDB.Row
+
+extension SQLiteCatalog {
+    /// Every row the scan keeps, as text, except the scan's own record.
+    func dumpForComparison() throws -> String {
+        try pool.read { db in
+            var out = ""
+            for table in ["contexts", "roots", "dirs", "streams", "datasets", "files"] {
+                for row in try GRDBRow.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY id") { out += "\(table) \(row)\n" }
+            }
+            return out
+        }
+    }
+
+    func count(_ sql: String) throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
+    }
+}

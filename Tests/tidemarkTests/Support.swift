@@ -1,0 +1,77 @@
+import Foundation
+import TestSupport
+import TidemarkCore
+
+/// The result of running the `tidemark` binary.
+struct Run {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    func json() throws -> Any { try JSONSerialization.jsonObject(with: Data(stdout.utf8), options: [.fragmentsAllowed]) }
+}
+
+/// Directory of the built products (the `tidemark` binary lives beside the test bundle).
+let productsDirectory: String = {
+    var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    if !FileManager.default.fileExists(atPath: url.appendingPathComponent("tidemark").path) {
+        url = Bundle.main.bundleURL.deletingLastPathComponent()
+    }
+    return url.path
+}()
+
+let tidemarkBinary = productsDirectory + "/tidemark"
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+let isRoot = getuid() == 0
+
+/// Runs `tidemark` with arguments; `asNobody` drops to an unprivileged user (as root only),
+/// so permission checks apply as they do for a real archive user.
+@discardableResult
+func tidemark(_ args: [String], environment: [String: String] = [:], asNobody: Bool = false, cwd: String? = nil) throws -> Run {
+    let p = Process()
+    if asNobody && isRoot {
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", tidemarkBinary] + args
+    } else {
+        p.executableURL = URL(fileURLWithPath: tidemarkBinary)
+        p.arguments = args
+    }
+    var env = ProcessInfo.processInfo.environment
+    env["TIDEMARK_DB"] = nil
+    env["TIDEMARK_CATALOGS"] = nil
+    for (k, v) in environment { env[k] = v }
+    p.environment = env
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    // Read both pipes concurrently so a large output never blocks the child.
+    nonisolated(unsafe) var errData = Data()
+    let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
+    reader.start()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    while !reader.isFinished { Thread.sleep(forTimeInterval: 0.001) }
+    return Run(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A small ISFS project tree like the shipped perdigao/ustar definition expects.
+func makeIsfsTree(_ tree: TempTree, days: Int = 2) {
+    for d in 1...days {
+        for h in stride(from: 0, to: 24, by: 4) {
+            let stamp = String(format: "201705%02d_%02d0000", d, h)
+            tree.write("raw_data/isfs_\(stamp).dat", size: 200)
+            tree.write("raw_data/tse01_\(stamp).dat", size: 100)
+            tree.write("merge/isfs_\(stamp).dat", size: 300)
+        }
+        tree.write(String(format: "netcdf/5min/isfs_201705%02d.nc", d), size: 50)
+    }
+    tree.write("README.txt", size: 5)
+}
+
+func makeWorldWritable(_ path: String) {
+    chmod(path, 0o777)
+}
