@@ -19,6 +19,8 @@ let package = Package(
             name: "TidemarkCore",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The scan's hot loops bind and step statements directly.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),

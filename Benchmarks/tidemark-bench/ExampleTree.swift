@@ -6,10 +6,13 @@ struct ExampleTree {
     let root: String
     private(set) var files = 0
     private(set) var bytes = 0
+    /// Write 16 bytes instead of real contents: a metadata-bound tree for walk benchmarks.
+    var tiny = false
 
     init(root: String) { self.root = root }
 
-    mutating func write(_ relative: String, _ content: [UInt8], mtime: Instant? = nil) {
+    mutating func write(_ relative: String, _ content: @autoclosure () -> [UInt8], mtime: Instant? = nil) {
+        let content = tiny ? Array("tidemark-bench\n\n".utf8) : content()
         let path = root + "/" + relative
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 && errno == ENOENT {

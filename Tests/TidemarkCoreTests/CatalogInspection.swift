@@ -19,3 +19,10 @@ extension SQLiteCatalog {
         try pool.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
     }
 }
+
+extension SQLiteCatalog {
+    /// Rows whose references point nowhere (enforcement is off for speed; this proves it is not needed).
+    func foreignKeyViolations() throws -> Int {
+        try pool.read { db in try GRDBRow.fetchAll(db, sql: "PRAGMA foreign_key_check").count }
+    }
+}

@@ -69,6 +69,7 @@ import TestSupport
         #expect(other.category == "other" && other.source == .mtime && other.coverage?.start == Instant(seconds: 1_400_000_000))
         #expect(try entry(".isfs_20170501_120000.dat.swp") == nil)
         #expect(reader.calls == 3)  // only the rule that lists "fits" reads headers
+        #expect(try catalog.foreignKeyViolations() == 0)
     }
 
     @Test func unchangedRescanReadsNothingAndWritesOnlyItsRecord() throws {
@@ -118,6 +119,7 @@ import TestSupport
         let r2 = try scan()
         #expect(r2.new == 0 && (r2.changed + r2.revived) == 1)
         #expect(try entry("isfs_20170501_040000.dat.bz2")?.state == .live)
+        #expect(try catalog.foreignKeyViolations() == 0)
     }
 
     @Test func restartFileClipsThePreviousOneAcrossScans() throws {

@@ -33,18 +33,23 @@ extension SQLiteCatalog {
     public func catalogedFiles(root: Int64, relative: PathBytes) throws(CatalogError) -> (dirId: Int64?, files: [CatalogedFile]) {
         do {
             return try pool.unsafeRead { db in
-                let dirStmt = try db.cachedStatement(sql: "SELECT id FROM dirs WHERE root_id = ? AND path = ?")
-                guard let dirId = try Int64.fetchOne(dirStmt, arguments: [root, Data(relative)]) else { return (nil, []) }
-                let stmt = try db.cachedStatement(sql: "SELECT id, name, size, mtime, inode, device, state FROM files WHERE dir_id = ?")
+                // One statement per directory: its rows carry the directory's id.
+                let stmt = FastStatement(try db.cachedStatement(sql: """
+                    SELECT d.id, f.id, f.name, f.size, f.mtime, f.inode, f.device, f.state
+                    FROM dirs d LEFT JOIN files f ON f.dir_id = d.id WHERE d.root_id = ?1 AND d.path = ?2
+                    """))
+                stmt.bind(1, root)
+                stmt.bind(2, blob: relative)
+                var dirId: Int64?
                 var out: [CatalogedFile] = []
-                let rows = try Row.fetchCursor(stmt, arguments: [dirId])
-                while let row = try rows.next() {
-                    let name: Data = row[1]
+                try stmt.forEachRow { row in
+                    dirId = row.int64(0)
+                    guard !row.isNull(1) else { return }
                     out.append(CatalogedFile(
-                        id: row[0], name: PathBytes(name),
-                        stat: FileStat(size: row[2], mtimeNanoseconds: row[3],
-                                       inode: UInt64(bitPattern: row[4] as Int64), device: UInt64(bitPattern: row[5] as Int64)),
-                        state: FileState(rawValue: row[6]) ?? .live))
+                        id: row.int64(1), name: row.blob(2),
+                        stat: FileStat(size: row.int64(3), mtimeNanoseconds: row.int64(4),
+                                       inode: UInt64(bitPattern: row.int64(5)), device: UInt64(bitPattern: row.int64(6))),
+                        state: FileState(rawValue: Int(row.int64(7))) ?? .live))
                 }
                 return (dirId, out)
             }
@@ -86,6 +91,13 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
 
     private func apply(_ c: DirectoryChanges, _ db: Database) throws {
         let gone = session.started.microseconds
+        let ids = try c.meanings.map { try self.ids(for: $0, db) }
+        if !c.inserts.isEmpty || !c.updates.isEmpty {
+            for (stream, dataset) in ids {
+                touchedStreams.insert(stream)
+                if let dataset { touchedDatasets.insert(dataset) }
+            }
+        }
         if !c.revived.isEmpty {
             let stmt = try db.cachedStatement(sql: "UPDATE files SET state = 0, gone_at = NULL, gone_scan = NULL WHERE id = ?")
             for id in c.revived { try stmt.execute(arguments: [id]) }
@@ -95,65 +107,78 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
             for id in c.missing { try stmt.execute(arguments: [gone, session.scanId, id]) }
         }
         if !c.updates.isEmpty {
-            let stmt = try db.cachedStatement(sql: """
-                UPDATE files SET size = ?, mtime = ?, inode = ?, device = ?, stream_id = ?, dataset_id = ?,
-                       start = ?, "end" = ?, source = ?, state = 0, gone_at = NULL, gone_scan = NULL, error = ?
-                WHERE id = ?
-                """)
+            let stmt = FastStatement(try db.cachedStatement(sql: """
+                UPDATE files SET size = ?2, mtime = ?3, inode = ?4, device = ?5, stream_id = ?6, dataset_id = ?7,
+                       start = ?8, "end" = ?9, source = ?10, state = 0, gone_at = NULL, gone_scan = NULL, error = ?11
+                WHERE id = ?1
+                """))
             for (id, f) in c.updates {
-                let (streamId, datasetId) = try ids(for: f, db)
-                try stmt.execute(arguments: [f.stat.size, f.stat.mtimeNanoseconds, Int64(bitPattern: f.stat.inode),
-                                             Int64(bitPattern: f.stat.device), streamId, datasetId,
-                                             f.coverage?.start.microseconds, f.coverage?.end.microseconds, f.source.code, f.error, id])
+                stmt.bind(1, id)
+                bindFile(f, ids[f.meaning], stmt)
+                try stmt.execute()
             }
         }
         if !c.inserts.isEmpty {
             let dirId = try c.dirId ?? dirId(root: c.root, relative: c.relative, db)
-            let stmt = try db.cachedStatement(sql: """
-                INSERT INTO files (dir_id, name, size, mtime, inode, device, stream_id, dataset_id, start, "end", source, error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            let stmt = FastStatement(try db.cachedStatement(sql: """
+                INSERT INTO files (dir_id, size, mtime, inode, device, stream_id, dataset_id, start, "end", source, error, name)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                """))
             for f in c.inserts {
-                let (streamId, datasetId) = try ids(for: f, db)
-                try stmt.execute(arguments: [dirId, Data(f.name), f.stat.size, f.stat.mtimeNanoseconds, Int64(bitPattern: f.stat.inode),
-                                             Int64(bitPattern: f.stat.device), streamId, datasetId,
-                                             f.coverage?.start.microseconds, f.coverage?.end.microseconds, f.source.code, f.error])
+                stmt.bind(1, dirId)
+                stmt.bind(12, blob: f.name)
+                bindFile(f, ids[f.meaning], stmt)
+                try stmt.execute()
             }
             visitedDirs.insert(dirId)
         }
+    }
+
+    /// Binds parameters 2…11, shared by the insert and the update.
+    private func bindFile(_ f: ScannedFile, _ ids: (stream: Int64, dataset: Int64?), _ stmt: FastStatement) {
+        let (streamId, datasetId) = ids
+        stmt.bind(2, f.stat.size)
+        stmt.bind(3, f.stat.mtimeNanoseconds)
+        stmt.bind(4, Int64(bitPattern: f.stat.inode))
+        stmt.bind(5, Int64(bitPattern: f.stat.device))
+        stmt.bind(6, streamId)
+        stmt.bind(7, datasetId)
+        stmt.bind(8, f.coverage?.start.microseconds)
+        stmt.bind(9, f.coverage?.end.microseconds)
+        stmt.bind(10, Int64(f.source.code))
+        stmt.bind(11, f.error)
     }
 
     private func dirId(root: Int, relative: PathBytes, _ db: Database) throws -> Int64 {
         let key = DirKey(root: root, path: relative)
         if let id = dirIds[key] { return id }
         let rootId = session.rootIds[root]
-        try db.execute(sql: "INSERT INTO dirs (root_id, path) VALUES (?, ?) ON CONFLICT DO NOTHING", arguments: [rootId, Data(relative)])
-        let id = try Int64.fetchOne(db, sql: "SELECT id FROM dirs WHERE root_id = ? AND path = ?", arguments: [rootId, Data(relative)])!
+        try db.cachedStatement(sql: "INSERT INTO dirs (root_id, path) VALUES (?, ?) ON CONFLICT DO NOTHING")
+            .execute(arguments: [rootId, Data(relative)])
+        let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM dirs WHERE root_id = ? AND path = ?"),
+                                    arguments: [rootId, Data(relative)])!
         dirIds[key] = id
         return id
     }
 
-    private func ids(for f: ScannedFile, _ db: Database) throws -> (Int64, Int64?) {
-        let key = StreamKey(category: f.category, name: f.stream)
+    /// The stream and dataset rows of a meaning, created when first seen.
+    private func ids(for m: Meaning, _ db: Database) throws -> (stream: Int64, dataset: Int64?) {
+        let key = StreamKey(category: m.category, name: m.stream)
         let streamId: Int64
         if let id = streamIds[key] { streamId = id } else {
-            try db.execute(sql: "INSERT INTO streams (context_id, category, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                           arguments: [session.contextId, f.category, f.stream])
-            streamId = try Int64.fetchOne(db, sql: "SELECT id FROM streams WHERE context_id = ? AND category = ? AND name = ?",
-                                          arguments: [session.contextId, f.category, f.stream])!
+            try db.cachedStatement(sql: "INSERT INTO streams (context_id, category, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                .execute(arguments: [session.contextId, m.category, m.stream])
+            streamId = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM streams WHERE context_id = ? AND category = ? AND name = ?"),
+                                          arguments: [session.contextId, m.category, m.stream])!
             streamIds[key] = streamId
         }
-        if f.source == .name { touchedStreams.insert(streamId) }
-        guard let name = f.dataset else { return (streamId, nil) }
-        let datasetId: Int64
-        if let id = datasetIds[name] { datasetId = id } else {
-            try db.execute(sql: "INSERT INTO datasets (context_id, category, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                           arguments: [session.contextId, f.category, name])
-            datasetId = try Int64.fetchOne(db, sql: "SELECT id FROM datasets WHERE context_id = ? AND name = ?",
+        guard let name = m.dataset else { return (streamId, nil) }
+        if let id = datasetIds[name] { return (streamId, id) }
+        try db.cachedStatement(sql: "INSERT INTO datasets (context_id, category, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+            .execute(arguments: [session.contextId, m.category, name])
+        let datasetId = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM datasets WHERE context_id = ? AND name = ?"),
                                            arguments: [session.contextId, name])!
-            datasetIds[name] = datasetId
-        }
-        touchedDatasets.insert(datasetId)
+        datasetIds[name] = datasetId
         return (streamId, datasetId)
     }
 
@@ -182,30 +207,39 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
             }
             // Clip name coverage to the next file's start in the same stream (all files,
             // gone ones included: a file's content ended where the next one began).
-            let streams: [Int64] = session.finalizeAll
-                ? try Int64.fetchAll(db, sql: "SELECT id FROM streams WHERE context_id = ?", arguments: [session.contextId])
-                : Array(touchedStreams)
-            let clip = try db.makeStatement(sql: """
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS touched (id INTEGER PRIMARY KEY)")
+            try fillTouched(session.finalizeAll ? nil : touchedStreams, all: "SELECT id FROM streams WHERE context_id = ?", db)
+            try db.execute(sql: """
                 UPDATE files SET "end" = nx.next_start
-                FROM (SELECT id, min(start) OVER (ORDER BY start RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_start
-                      FROM files WHERE stream_id = ? AND source = 1) AS nx
+                FROM (SELECT id, min(start) OVER (PARTITION BY stream_id ORDER BY start
+                                                  RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_start
+                      FROM files WHERE stream_id IN (SELECT id FROM temp.touched) AND source = 1) AS nx
                 WHERE files.id = nx.id AND nx.next_start < files."end"
                 """)
-            for s in streams { try clip.execute(arguments: [s]) }
             // Datasets: the union (hull) of their live members.
-            let datasets: [Int64] = session.finalizeAll
-                ? try Int64.fetchAll(db, sql: "SELECT id FROM datasets WHERE context_id = ?", arguments: [session.contextId])
-                : Array(touchedDatasets)
-            let agg = try db.makeStatement(sql: """
+            try fillTouched(session.finalizeAll ? nil : touchedDatasets, all: "SELECT id FROM datasets WHERE context_id = ?", db)
+            try db.execute(sql: """
+                UPDATE datasets SET start = NULL, "end" = NULL, files = 0, bytes = 0 WHERE id IN (SELECT id FROM temp.touched);
                 UPDATE datasets SET start = a.s, "end" = a.e, files = a.n, bytes = a.b
-                FROM (SELECT min(start) AS s, max("end") AS e, count(*) AS n, coalesce(sum(size), 0) AS b
-                      FROM files WHERE dataset_id = ? AND state = 0) AS a
-                WHERE datasets.id = ?
+                FROM (SELECT dataset_id, min(start) AS s, max("end") AS e, count(*) AS n, sum(size) AS b
+                      FROM files WHERE dataset_id IN (SELECT id FROM temp.touched) AND state = 0 GROUP BY dataset_id) AS a
+                WHERE datasets.id = a.dataset_id;
+                DELETE FROM temp.touched;
                 """)
-            for d in datasets { try agg.execute(arguments: [d, d]) }
             try db.execute(sql: "UPDATE contexts SET fingerprint = ?, definition_file = ? WHERE id = ?",
                            arguments: [context.fingerprint, context.file, session.contextId])
             return missing
+        }
+    }
+
+    /// Puts `ids` (or every id the `all` query gives for the context) in `temp.touched`.
+    private func fillTouched(_ ids: Set<Int64>?, all: String, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM temp.touched")
+        if let ids {
+            let stmt = try db.cachedStatement(sql: "INSERT INTO temp.touched (id) VALUES (?)")
+            for id in ids { try stmt.execute(arguments: [id]) }
+        } else {
+            try db.execute(sql: "INSERT INTO temp.touched (id) " + all, arguments: [session.contextId])
         }
     }
 

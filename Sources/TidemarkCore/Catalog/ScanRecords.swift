@@ -11,13 +11,20 @@ public struct CatalogedFile: Sendable {
     }
 }
 
+/// What a file means: its category, stream and dataset. Files of a directory mostly
+/// share one, so the writer resolves each meaning once per directory, not once per file.
+public struct Meaning: Sendable, Hashable {
+    public var category: String
+    public var stream: String
+    public var dataset: String?
+}
+
 /// Everything the scanner decided about one file that is new or changed.
 public struct ScannedFile: Sendable {
     public var name: PathBytes
     public var stat: FileStat
-    public var category: String
-    public var stream: String
-    public var dataset: String?
+    /// Index into the directory's `meanings`.
+    public var meaning: Int
     public var coverage: Coverage?
     public var source: TimeSource
     public var error: String?
@@ -28,10 +35,19 @@ public struct DirectoryChanges: Sendable {
     public var root: Int
     public var relative: PathBytes
     public var dirId: Int64?
+    public var meanings: [Meaning] = []
     public var inserts: [ScannedFile] = []
     public var updates: [(id: Int64, file: ScannedFile)] = []
     public var revived: [Int64] = []
     public var missing: [Int64] = []
+
+    /// The index of `m` in `meanings`, added if new (the last one is checked first).
+    mutating func index(of m: Meaning) -> Int {
+        if let last = meanings.last, last == m { return meanings.count - 1 }
+        if let i = meanings.firstIndex(of: m) { return i }
+        meanings.append(m)
+        return meanings.count - 1
+    }
 
     public var isEmpty: Bool { inserts.isEmpty && updates.isEmpty && revived.isEmpty && missing.isEmpty }
     public var count: Int { inserts.count + updates.count + revived.count + missing.count }

@@ -168,7 +168,7 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
             advance(pi, dirs.dropFirst(), m, into: &out)  // ** eats this component
             advance(pi + 1, dirs, m, into: &out)          // ** eats nothing more
         case .segment(let tokens):
-            if let m2 = Self.matchSegment(tokens[...], first[...], m) {
+            if let m2 = Self.matchSegment(tokens, first, m) {
                 advance(pi + 1, dirs.dropFirst(), m2, into: &out)
             }
         }
@@ -183,48 +183,66 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
             return finish(pi + 1, name: name, m)
         case .segment(let tokens):
             guard pi == components.count - 1 else { return nil }
-            return Self.matchSegment(tokens[...], name[...], m)
+            return Self.matchSegment(tokens, name, m)
         }
     }
 
-    private static func matchSegment(_ tokens: ArraySlice<Token>, _ s: ArraySlice<UInt8>, _ m: Match) -> Match? {
-        guard let tok = tokens.first else { return s.isEmpty ? m : nil }
-        let rest = tokens.dropFirst()
-        switch tok {
+    /// Matches one component; the new captures and fields are added to a copy of `m`.
+    private static func matchSegment(_ tokens: [Token], _ name: [UInt8], _ m: Match) -> Match? {
+        var state = SegmentState(fields: m.fields)
+        let matched = name.withUnsafeBufferPointer { s in
+            tokens.withUnsafeBufferPointer { t in step(t, 0, s, 0, &state) }
+        }
+        guard matched else { return nil }
+        var out = m
+        out.fields = state.fields
+        for (n, r) in state.captures { out.captures[n] = Array(name[r]) }
+        return out
+    }
+
+    /// Backtracking state: undone on failure, so no copies are made while searching.
+    private struct SegmentState {
+        var fields: TimeFields
+        var captures: [(String, Range<Int>)] = []
+    }
+
+    private static func step(_ t: UnsafeBufferPointer<Token>, _ ti: Int, _ s: UnsafeBufferPointer<UInt8>, _ si: Int,
+                             _ state: inout SegmentState) -> Bool {
+        guard ti < t.count else { return si == s.count }
+        switch t[ti] {
         case .literal(let lit):
-            guard s.count >= lit.count, s.prefix(lit.count).elementsEqual(lit) else { return nil }
-            return matchSegment(rest, s.dropFirst(lit.count), m)
+            guard s.count - si >= lit.count else { return false }
+            for k in 0..<lit.count where s[si + k] != lit[k] { return false }
+            return step(t, ti + 1, s, si + lit.count, &state)
         case .one:
-            guard !s.isEmpty else { return nil }
-            return matchSegment(rest, s.dropFirst(), m)
+            return si < s.count && step(t, ti + 1, s, si + 1, &state)
         case .star:
-            var n = 0
-            while n <= s.count {
-                if let r = matchSegment(rest, s.dropFirst(n), m) { return r }
-                n += 1
-            }
-            return nil
+            if ti + 1 == t.count { return true }  // a trailing * takes the rest
+            for n in 0...(s.count - si) where step(t, ti + 1, s, si + n, &state) { return true }
+            return false
         case .capture(let name):
-            var n = 1
-            while n <= s.count {
-                var m2 = m
-                m2.captures[name] = Array(s.prefix(n))
-                if let r = matchSegment(rest, s.dropFirst(n), m2) { return r }
-                n += 1
+            guard si < s.count else { return false }
+            for n in 1...(s.count - si) {
+                state.captures.append((name, si..<(si + n)))
+                if step(t, ti + 1, s, si + n, &state) { return true }
+                state.captures.removeLast()
             }
-            return nil
+            return false
         case .field(let f):
             let width = f.width
-            guard s.count >= width else { return nil }
+            guard s.count - si >= width else { return false }
             var value = 0
-            for b in s.prefix(width) {
-                guard b >= 48 && b <= 57 else { return nil }
+            for k in 0..<width {
+                let b = s[si + k]
+                guard b >= 48 && b <= 57 else { return false }
                 value = value * 10 + Int(b - 48)
             }
-            guard f.accepts(value) else { return nil }
-            var m2 = m
-            m2.fields[f] = value
-            return matchSegment(rest, s.dropFirst(width), m2)
+            guard f.accepts(value) else { return false }
+            let previous = state.fields[f]
+            state.fields[f] = value
+            if step(t, ti + 1, s, si + width, &state) { return true }
+            state.fields[f] = previous
+            return false
         }
     }
 }

@@ -86,13 +86,39 @@ public enum TimeResolution: Int, Sendable, Comparable {
 
 /// Time field values collected while matching a path.
 public struct TimeFields: Sendable, Equatable {
-    private var values: [Int] = Array(repeating: -1, count: TimeField.allCases.count)
+    // Fixed storage (no heap): matching sets and restores these for every candidate name.
+    private var y4: Int32 = -1, y2: Int32 = -1, mo: Int32 = -1, d: Int32 = -1
+    private var doy: Int32 = -1, h: Int32 = -1, mi: Int32 = -1, s: Int32 = -1
 
-    public var isEmpty: Bool { values.allSatisfy { $0 < 0 } }
+    public var isEmpty: Bool { [y4, y2, mo, d, doy, h, mi, s].allSatisfy { $0 < 0 } }
 
     subscript(_ f: TimeField) -> Int? {
-        get { let v = values[f.index]; return v < 0 ? nil : v }
-        set { values[f.index] = newValue ?? -1 }
+        get {
+            let v: Int32 = switch f {
+            case .year4: y4
+            case .year2: y2
+            case .month: mo
+            case .day: d
+            case .dayOfYear: doy
+            case .hour: h
+            case .minute: mi
+            case .second: s
+            }
+            return v < 0 ? nil : Int(v)
+        }
+        set {
+            let v = Int32(newValue ?? -1)
+            switch f {
+            case .year4: y4 = v
+            case .year2: y2 = v
+            case .month: mo = v
+            case .day: d = v
+            case .dayOfYear: doy = v
+            case .hour: h = v
+            case .minute: mi = v
+            case .second: s = v
+            }
+        }
     }
 
     /// The instant the fields name, or nil when they name no valid date (Feb 30).
@@ -104,20 +130,5 @@ public struct TimeFields: Sendable, Equatable {
         let h = self[.hour] ?? 0, mi = self[.minute] ?? 0, s = self[.second] ?? 0
         if let doy = self[.dayOfYear] { return Instant(year: year, dayOfYear: doy, hour: h, minute: mi, second: s) }
         return Instant(year: year, month: self[.month] ?? 1, day: self[.day] ?? 1, hour: h, minute: mi, second: s)
-    }
-}
-
-extension TimeField {
-    var index: Int {
-        switch self {
-        case .year4: 0
-        case .year2: 1
-        case .month: 2
-        case .day: 3
-        case .dayOfYear: 4
-        case .hour: 5
-        case .minute: 6
-        case .second: 7
-        }
     }
 }

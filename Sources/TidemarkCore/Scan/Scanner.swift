@@ -171,16 +171,16 @@ public struct Scanner: Sendable {
         do { known = try catalog.catalogedFiles(root: session.rootIds[listing.root], relative: listing.relative) } catch {
             return .failure(error)
         }
-        var byName: [PathBytes: CatalogedFile] = [:]
+        var byName: [NameKey: CatalogedFile] = [:]
         byName.reserveCapacity(known.files.count)
-        for f in known.files { byName[f.name] = f }
+        for f in known.files { byName[NameKey(f.name)] = f }
 
         var changes = DirectoryChanges(root: listing.root, relative: listing.relative, dirId: known.dirId)
         var report = ScanReport()
         report.directories = 1
         var rules: Classifier.Directory?
         for (name, stat) in listing.files {
-            let old = byName.removeValue(forKey: name)
+            let old = byName.removeValue(forKey: NameKey(name))
             if let old, old.isUnchanged(stat), !reclassify, old.state == .live || old.state == .missing {
                 if old.state == .missing { changes.revived.append(old.id); report.revived += 1 } else { report.unchanged += 1 }
                 report.files += 1
@@ -195,7 +195,8 @@ public struct Scanner: Sendable {
                 report.errors += 1
                 report.problems.append(.init(path: path, message: e))
             }
-            let file = ScannedFile(name: name, stat: stat, category: c.category, stream: c.stream, dataset: c.dataset,
+            let meaning = changes.index(of: Meaning(category: c.category, stream: c.stream, dataset: c.dataset))
+            let file = ScannedFile(name: name, stat: stat, meaning: meaning,
                                    coverage: resolved.coverage, source: resolved.source, error: resolved.error)
             if let old { changes.updates.append((old.id, file)); report.changed += 1 } else { changes.inserts.append(file); report.new += 1 }
             report.files += 1
@@ -216,4 +217,13 @@ public struct Scanner: Sendable {
 
 extension Swift.Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// A file name as a dictionary key, hashed in one pass over its bytes
+/// (`[UInt8]`'s own hashing feeds the hasher one byte at a time).
+struct NameKey: Hashable {
+    let bytes: PathBytes
+    init(_ bytes: PathBytes) { self.bytes = bytes }
+    func hash(into h: inout Hasher) { bytes.withUnsafeBytes { h.combine(bytes: $0) } }
+    static func == (a: Self, b: Self) -> Bool { a.bytes == b.bytes }
 }

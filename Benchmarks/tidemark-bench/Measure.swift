@@ -1,0 +1,53 @@
+import Foundation
+
+/// Wall time and peak memory of a child process, as a user would see them.
+struct Measured {
+    var seconds: Double
+    var maxRSSBytes: Int
+    var status: Int32
+    var stdout: Data
+}
+
+enum Measure {
+    /// Runs `argv` (stdout to `outputFile`, else discarded), returning its wall time and
+    /// peak RSS. Spawned and reaped here, so `wait4` sees the child's own resource usage.
+    static func run(_ argv: [String], outputFile: String = "/dev/null") throws -> Measured {
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        let start = DispatchTime.now()
+        let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
+        guard rc == 0 else { throw BenchError("cannot run \(argv[0]): \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        let out = outputFile == "/dev/null" ? Data() : (FileManager.default.contents(atPath: outputFile) ?? Data())
+        return Measured(seconds: seconds, maxRSSBytes: Int(usage.ru_maxrss) * 1024, status: (status >> 8) & 0xff, stdout: out)
+    }
+
+    /// Runs `argv` `times` times and keeps the run with the median wall time.
+    static func median(_ times: Int, _ argv: [String], before: () throws -> Void = {}) throws -> Measured {
+        var runs: [Measured] = []
+        for _ in 0..<times {
+            try before()
+            let m = try run(argv)
+            guard m.status == 0 else { throw BenchError("\(argv.joined(separator: " ")) exited with \(m.status)") }
+            runs.append(m)
+        }
+        return runs.sorted { $0.seconds < $1.seconds }[runs.count / 2]
+    }
+
+    static func fileSize(_ path: String) -> Int {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
