@@ -22,44 +22,67 @@ public struct Classifier: Sendable {
     public init(_ definition: ContextDefinition) { self.definition = definition }
 
     /// The rules' state for one directory (its path relative to the root, as components).
-    public struct Directory: Sendable {
-        let classifier: Classifier
-        let ruleStates: [[PathPattern.DirectoryState]]
-        let ignoreStates: [PathPattern.DirectoryState]
+    /// Used by one thread at a time: it remembers the last meaning it built.
+    public final class Directory {
+        private struct Candidate {
+            let rule: Int
+            let pattern: PathPattern
+            let state: PathPattern.DirectoryState
+        }
+        private let rules: [ContextDefinition.Rule]
+        private let otherTime: [TimeSource]
+        private let candidates: [Candidate]
+        private let ignore: [(PathPattern, PathPattern.DirectoryState)]
+        /// The last rule and captures seen, with their expanded names: most files of a
+        /// directory share them, so the strings are built once.
+        private var last: (rule: Int, captures: [String: [UInt8]], category: String, stream: String, dataset: String?)?
+
+        /// True when an ignore pattern such as `.snapshot/**` covers this whole directory.
+        public let isIgnoredEntirely: Bool
+
+        init(_ definition: ContextDefinition, components: [[UInt8]]) {
+            rules = definition.rules
+            otherTime = definition.otherTime
+            var candidates: [Candidate] = []
+            for (r, rule) in definition.rules.enumerated() {
+                for p in rule.patterns {
+                    let state = p.enter(directory: components)
+                    if state.canMatchFiles { candidates.append(Candidate(rule: r, pattern: p, state: state)) }
+                }
+            }
+            self.candidates = candidates
+            ignore = definition.ignore.map { ($0, $0.enter(directory: components)) }
+            isIgnoredEntirely = ignore.contains { $0.1.matchesEverythingBelow }
+        }
 
         /// Nil when the file is to be left out of the catalog (ignored or a skip rule).
         public func classify(_ name: [UInt8]) -> Classification? {
-            for (i, pattern) in classifier.definition.ignore.enumerated() where pattern.match(fileName: name, in: ignoreStates[i]) != nil {
+            for (pattern, state) in ignore where state.canMatchFiles && pattern.match(fileName: name, in: state) != nil {
                 return nil
             }
-            let rules = classifier.definition.rules
-            for (r, states) in ruleStates.enumerated() {
-                let rule = rules[r]
-                for (p, pattern) in rule.patterns.enumerated() {
-                    guard states[p].canMatchFiles, let m = pattern.match(fileName: name, in: states[p]) else { continue }
-                    if rule.skip { return nil }
-                    var c = Classification(category: rule.category.expand(m), stream: rule.stream.expand(m),
-                                           dataset: rule.dataset?.expand(m), time: rule.time, nameCoverage: nil, rule: r)
-                    if let start = m.fields.instant {
-                        c.nameCoverage = (start, Classifier.nominalEnd(start: start, length: rule.length, resolution: pattern.resolution ?? .second))
-                    } else if rule.time.contains(.name) {
-                        continue  // digits in range but no such date (Feb 30): not this pattern
-                    }
-                    return c
+            for c in candidates {
+                guard let m = c.pattern.match(fileName: name, in: c.state) else { continue }
+                let rule = rules[c.rule]
+                if rule.skip { return nil }
+                var nameCoverage: (Instant, Instant)?
+                if let start = m.fields.instant {
+                    nameCoverage = (start, Classifier.nominalEnd(start: start, length: rule.length, resolution: c.pattern.resolution ?? .second))
+                } else if rule.time.contains(.name) {
+                    continue  // digits in range but no such date (Feb 30): not this pattern
                 }
+                if last == nil || last!.rule != c.rule || last!.captures != m.captures {
+                    last = (c.rule, m.captures, rule.category.expand(m), rule.stream.expand(m), rule.dataset?.expand(m))
+                }
+                return Classification(category: last!.category, stream: last!.stream, dataset: last!.dataset,
+                                      time: rule.time, nameCoverage: nameCoverage, rule: c.rule)
             }
             return Classification(category: ContextDefinition.otherCategory, stream: "", dataset: nil,
-                                  time: classifier.definition.otherTime, nameCoverage: nil, rule: nil)
+                                  time: otherTime, nameCoverage: nil, rule: nil)
         }
-
-        /// True when an ignore pattern such as `.snapshot/**` covers this whole directory.
-        public var isIgnoredEntirely: Bool { ignoreStates.contains(where: \.matchesEverythingBelow) }
     }
 
     public func enter(directory components: [[UInt8]]) -> Directory {
-        Directory(classifier: self,
-                  ruleStates: definition.rules.map { $0.patterns.map { $0.enter(directory: components) } },
-                  ignoreStates: definition.ignore.map { $0.enter(directory: components) })
+        Directory(definition, components: components)
     }
 
     /// Classifies a path relative to the root (used by `inspect` and tests).
