@@ -98,13 +98,14 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
                 if let dataset { touchedDatasets.insert(dataset) }
             }
         }
+        // A file going or coming back changes its stream's coverage runs.
         if !c.revived.isEmpty {
-            let stmt = try db.cachedStatement(sql: "UPDATE files SET state = 0, gone_at = NULL, gone_scan = NULL WHERE id = ?")
-            for id in c.revived { try stmt.execute(arguments: [id]) }
+            let stmt = try db.cachedStatement(sql: "UPDATE files SET state = 0, gone_at = NULL, gone_scan = NULL WHERE id = ? RETURNING stream_id, dataset_id")
+            for id in c.revived { touch(try Row.fetchAll(stmt, arguments: [id])) }
         }
         if !c.missing.isEmpty {
-            let stmt = try db.cachedStatement(sql: "UPDATE files SET state = 1, gone_at = ?, gone_scan = ? WHERE id = ? AND state = 0")
-            for id in c.missing { try stmt.execute(arguments: [gone, session.scanId, id]) }
+            let stmt = try db.cachedStatement(sql: "UPDATE files SET state = 1, gone_at = ?, gone_scan = ? WHERE id = ? AND state = 0 RETURNING stream_id, dataset_id")
+            for id in c.missing { touch(try Row.fetchAll(stmt, arguments: [gone, session.scanId, id])) }
         }
         if !c.updates.isEmpty {
             let stmt = FastStatement(try db.cachedStatement(sql: """
@@ -147,6 +148,14 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
         stmt.bind(9, f.coverage?.end.microseconds)
         stmt.bind(10, Int64(f.source.code))
         stmt.bind(11, f.error)
+    }
+
+    /// Notes the streams and datasets of files that went or came back (`RETURNING` rows).
+    private func touch(_ rows: [Row]) {
+        for r in rows {
+            touchedStreams.insert(r[0])
+            if let d: Int64 = r[1] { touchedDatasets.insert(d) }
+        }
     }
 
     private func dirId(root: Int, relative: PathBytes, _ db: Database) throws -> Int64 {
@@ -200,22 +209,18 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
                     guard !visitedDirs.contains(id) else { continue }
                     let path = PathBytes(row[1] as Data)
                     if failed.contains(where: { Self.isSameOrBelow(path, $0) }) { continue }
-                    try db.execute(sql: "UPDATE files SET state = 1, gone_at = ?, gone_scan = ? WHERE dir_id = ? AND state = 0",
-                                   arguments: [session.started.microseconds, session.scanId, id])
-                    missing += db.changesCount
+                    let rows = try Row.fetchAll(db, sql: "UPDATE files SET state = 1, gone_at = ?, gone_scan = ? WHERE dir_id = ? AND state = 0 RETURNING stream_id, dataset_id",
+                                                arguments: [session.started.microseconds, session.scanId, id])
+                    missing += rows.count
+                    touch(rows)
                 }
             }
-            // Clip name coverage to the next file's start in the same stream (all files,
-            // gone ones included: a file's content ended where the next one began).
+            // Clipped name coverage, coverage runs and length bounds of the streams touched.
+            let streams = session.finalizeAll
+                ? Set(try Int64.fetchAll(db, sql: "SELECT id FROM streams WHERE context_id = ?", arguments: [session.contextId]))
+                : touchedStreams
+            try StreamFinisher(db: db).finish(streams: streams.sorted())
             try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS touched (id INTEGER PRIMARY KEY)")
-            try fillTouched(session.finalizeAll ? nil : touchedStreams, all: "SELECT id FROM streams WHERE context_id = ?", db)
-            try db.execute(sql: """
-                UPDATE files SET "end" = nx.next_start
-                FROM (SELECT id, min(start) OVER (PARTITION BY stream_id ORDER BY start
-                                                  RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_start
-                      FROM files WHERE stream_id IN (SELECT id FROM temp.touched) AND source = 1) AS nx
-                WHERE files.id = nx.id AND nx.next_start < files."end"
-                """)
             // Datasets: the union (hull) of their live members.
             try fillTouched(session.finalizeAll ? nil : touchedDatasets, all: "SELECT id FROM datasets WHERE context_id = ?", db)
             try db.execute(sql: """

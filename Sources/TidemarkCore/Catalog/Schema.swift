@@ -97,6 +97,24 @@ enum Schema {
                 JOIN contexts c ON c.id = r.context_id JOIN streams s ON s.id = f.stream_id;
                 """)
         }
+        m.registerMigration("v2: coverage runs and stream bounds") { db in
+            try db.execute(sql: """
+                -- The longest file of each stream bounds index range scans for overlaps:
+                -- a file overlapping t starts after t - max_duration.
+                ALTER TABLE streams ADD COLUMN max_duration INTEGER NOT NULL DEFAULT 0;
+                -- Merged intervals of each stream's files (live, and gone separately), kept by
+                -- every scan and deletion, so coverage and gaps never read millions of files.
+                CREATE TABLE coverage_runs (
+                    stream_id INTEGER NOT NULL REFERENCES streams(id),
+                    live INTEGER NOT NULL,
+                    start INTEGER NOT NULL,
+                    "end" INTEGER NOT NULL,
+                    files INTEGER NOT NULL,
+                    bytes INTEGER NOT NULL
+                );
+                CREATE INDEX coverage_runs_by_stream ON coverage_runs (stream_id, live, start);
+                """)
+        }
         return m
     }
 }
