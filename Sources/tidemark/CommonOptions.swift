@@ -88,3 +88,18 @@ private func resolveExecutable(_ argv0: String) -> String? {
     }
     return nil
 }
+
+/// Which part of the catalog a query looks at.
+struct FilterOptions: ParsableArguments {
+    @Option(help: "Only this context.") var context: String?
+    @Option(name: [.customLong("category"), .customLong("categories")], help: "Only this category (repeatable).")
+    var categories: [String] = []
+    @Option(help: "Only this stream.") var stream: String?
+}
+
+/// Parses a time argument or fails as a usage error naming the option.
+func parseTime(_ text: String, option: String, now: Instant) throws -> Instant {
+    do { return try TimeArgument.parse(text, now: now) } catch { throw ValidationError("\(option): \(error)") }
+}
+
+var currentInstant: Instant { Instant(secondsSince1970: Date().timeIntervalSince1970) }

@@ -59,7 +59,8 @@ enum FileTable {
         let rows = entries.map { e in
             [Format.time(e.coverage?.start), Format.time(e.coverage?.end), e.source.rawValue, e.category,
              e.stream.isEmpty ? "-" : e.stream, e.state.name, Format.bytes(e.size),
-             e.path.displayPath + (e.error.map { "  [\($0)]" } ?? "")]
+             e.path.displayPath + (e.goneBy.map { "  (gone \(Format.time(e.goneAt)), \($0))" } ?? e.goneAt.map { "  (gone \(Format.time($0)))" } ?? "")
+                + (e.error.map { "  [\($0)]" } ?? "")]
         }
         return Format.table(["START", "END", "SOURCE", "CATEGORY", "STREAM", "STATE", "SIZE", "PATH"], rows, rightAligned: [6])
     }

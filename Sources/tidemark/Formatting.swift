@@ -29,6 +29,15 @@ enum Format {
         s < 10 ? String(format: "%.2f s", s) : s < 120 ? String(format: "%.0f s", s) : String(format: "%dm%02ds", Int(s) / 60, Int(s) % 60)
     }
 
+    /// A length of time for people: `45 s`, `12 min`, `4.0 h`, `3.5 d`.
+    static func span(_ microseconds: Int64) -> String {
+        let s = Double(microseconds) / 1e6
+        if s < 120 { return String(format: "%.0f s", s) }
+        if s < 7200 { return String(format: "%.0f min", s / 60) }
+        if s < 172_800 { return String(format: "%.1f h", s / 3600) }
+        return String(format: "%.1f d", s / 86_400)
+    }
+
     /// Left-aligned columns, numbers right-aligned, two spaces apart.
     static func table(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = []) -> String {
         var widths = header.map(\.count)

@@ -70,6 +70,7 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
     private(set) var visitedDirs = Set<Int64>()
     private var touchedStreams = Set<Int64>()
     private var touchedDatasets = Set<Int64>()
+    private var longest: [Int64: Int64] = [:]
 
     private struct DirKey: Hashable { var root: Int; var path: PathBytes }
     private struct StreamKey: Hashable { var category: String; var name: String }
@@ -115,7 +116,7 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
                 """))
             for (id, f) in c.updates {
                 stmt.bind(1, id)
-                bindFile(f, ids[f.meaning], stmt)
+                try bindFile(f, ids[f.meaning], stmt, db)
                 try stmt.execute()
             }
         }
@@ -128,7 +129,7 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
             for f in c.inserts {
                 stmt.bind(1, dirId)
                 stmt.bind(12, blob: f.name)
-                bindFile(f, ids[f.meaning], stmt)
+                try bindFile(f, ids[f.meaning], stmt, db)
                 try stmt.execute()
             }
             visitedDirs.insert(dirId)
@@ -136,8 +137,15 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
     }
 
     /// Binds parameters 2…11, shared by the insert and the update.
-    private func bindFile(_ f: ScannedFile, _ ids: (stream: Int64, dataset: Int64?), _ stmt: FastStatement) {
+    private func bindFile(_ f: ScannedFile, _ ids: (stream: Int64, dataset: Int64?), _ stmt: FastStatement, _ db: Database) throws {
         let (streamId, datasetId) = ids
+        // Raise the stream's length bound at once, so overlap queries stay right even if
+        // the scan dies before its finish recomputes the bound.
+        if let c = f.coverage, c.end.microseconds - c.start.microseconds > (longest[streamId] ?? 0) {
+            longest[streamId] = c.end.microseconds - c.start.microseconds
+            try db.cachedStatement(sql: "UPDATE streams SET max_duration = max(max_duration, ?) WHERE id = ?")
+                .execute(arguments: [longest[streamId]!, streamId])
+        }
         stmt.bind(2, f.stat.size)
         stmt.bind(3, f.stat.mtimeNanoseconds)
         stmt.bind(4, Int64(bitPattern: f.stat.inode))

@@ -13,6 +13,8 @@ public struct CatalogEntry: Sendable, Encodable {
     public var state: FileState
     /// When a scan found it gone, or Tidemark removed it.
     public var goneAt: Instant?
+    /// What found it gone or removed it: `scan 12`, `policy run 3`.
+    public var goneBy: String?
     public var error: String?
 
     public init(path: PathBytes, context: String, category: String, stream: String, dataset: String? = nil, size: Int64,
@@ -22,7 +24,7 @@ public struct CatalogEntry: Sendable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case path, path_bytes, context, category, stream, dataset, size, start, end, source, state, gone_at, error
+        case path, path_bytes, context, category, stream, dataset, size, start, end, source, state, gone_at, gone_by, error
     }
 
     /// The JSON contract: ISO 8601 UTC times with `Z` or null; `path_bytes` (hex) only
@@ -41,6 +43,7 @@ public struct CatalogEntry: Sendable, Encodable {
         try c.encode(source.rawValue, forKey: .source)
         try c.encode(state.name, forKey: .state)
         try c.encode(goneAt?.iso8601, forKey: .gone_at)
+        try c.encode(goneBy, forKey: .gone_by)
         try c.encode(error, forKey: .error)
     }
 }

@@ -37,7 +37,7 @@ extension SQLiteCatalog {
         }
         let sql = """
             SELECT r.path, d.path, f.name, c.name, s.category, s.name, ds.name, f.size, f.start, f."end",
-                   f.source, f.state, f.gone_at, f.error
+                   f.source, f.state, f.gone_at, f.error, f.gone_scan
             FROM files f JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
             JOIN contexts c ON c.id = r.context_id JOIN streams s ON s.id = f.stream_id
             LEFT JOIN datasets ds ON ds.id = f.dataset_id
@@ -46,19 +46,7 @@ extension SQLiteCatalog {
             \(q.limit.map { "LIMIT \($0)" } ?? "")
             """
         return try read { db in
-            var out: [CatalogEntry] = []
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(args))
-            while let row = try rows.next() {
-                let root = PathBytes(row[0] as Data), dir = PathBytes(row[1] as Data), name = PathBytes(row[2] as Data)
-                let start: Int64? = row[8], end: Int64? = row[9]
-                out.append(CatalogEntry(
-                    path: (dir.isEmpty ? root : root.appendingComponent(dir)).appendingComponent(name),
-                    context: row[3], category: row[4], stream: row[5], dataset: row[6], size: row[7],
-                    coverage: start.map { Coverage(start: Instant(microseconds: $0), end: Instant(microseconds: end ?? $0)) },
-                    source: TimeSource(code: row[10]) ?? .mtime, state: FileState(rawValue: row[11]) ?? .live,
-                    goneAt: (row[12] as Int64?).map(Instant.init(microseconds:)), error: row[13]))
-            }
-            return out
+            try Self.entries(try db.makeStatement(sql: sql), arguments: StatementArguments(args))
         }
     }
 }

@@ -1,0 +1,143 @@
+import GRDB
+
+/// Coverage and gaps over a window, per stream or per category.
+public struct CoverageQuery: Sendable {
+    public enum Grouping: String, Sendable, CaseIterable { case stream, category }
+
+    public var from: Instant
+    public var to: Instant
+    public var by: Grouping = .stream
+    public var context: String?
+    public var categories: [String] = []
+    public var stream: String?
+    /// Gaps shorter than this are not listed (covered time is still measured exactly).
+    public var minGap: Int64 = 0
+
+    public init(from: Instant, to: Instant) { self.from = from; self.to = to }
+}
+
+/// A half-open interval of microseconds.
+public struct Span: Sendable, Equatable, Encodable {
+    public var start: Int64
+    public var end: Int64
+    public var length: Int64 { end - start }
+
+    public init(_ start: Int64, _ end: Int64) { self.start = start; self.end = end }
+
+    enum CodingKeys: String, CodingKey { case start, end, seconds }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(Instant(microseconds: start).iso8601, forKey: .start)
+        try c.encode(Instant(microseconds: end).iso8601, forKey: .end)
+        try c.encode(Double(length) / 1e6, forKey: .seconds)
+    }
+}
+
+/// One stream's (or category's) coverage in the window.
+public struct CoverageRow: Sendable, Encodable {
+    public var context: String
+    public var category: String
+    /// The stream, or nil when grouped by category.
+    public var stream: String?
+    /// Merged intervals of live data, clipped to the window.
+    public var covered: [Span]
+    /// Time in the window with no live data, at least `minGap` long.
+    public var gaps: [Span]
+    /// Merged intervals of gone data (missing, deleted, purged) inside the gaps.
+    public var gone: [Span]
+    /// Covered time over the window's length.
+    public var fraction: Double
+}
+
+extension SQLiteCatalog {
+    /// Coverage rows for every stream (or category) the filters select, including those
+    /// with no data in the window. Reads the coverage runs the scanner keeps, not files.
+    public func coverage(_ q: CoverageQuery) throws(CatalogError) -> [CoverageRow] {
+        var filter: [String] = []
+        var args: [any DatabaseValueConvertible] = []
+        if let c = q.context { filter.append("c.name = ?"); args.append(c) }
+        if !q.categories.isEmpty {
+            filter.append("s.category IN (\(q.categories.map { _ in "?" }.joined(separator: ",")))")
+            args += q.categories
+        }
+        if let s = q.stream { filter.append("s.name = ?"); args.append(s) }
+        let from = q.from.microseconds, to = q.to.microseconds
+        return try read { db in
+            // Streams whose files are all instants (modification times) have no extent to
+            // cover anything; they are left out unless asked for by category or stream.
+            if q.categories.isEmpty && q.stream == nil { filter.append("s.max_duration > 0") }
+            let streams = try Row.fetchAll(db, sql: """
+                SELECT s.id, c.name, s.category, s.name FROM streams s JOIN contexts c ON c.id = s.context_id
+                \(filter.isEmpty ? "" : "WHERE " + filter.joined(separator: " AND "))
+                ORDER BY c.name, s.category, s.name
+                """, arguments: StatementArguments(args))
+            let runs = FastStatement(try db.cachedStatement(sql: """
+                SELECT live, start, "end" FROM coverage_runs WHERE stream_id = ?1 AND start < ?3 AND "end" > ?2 ORDER BY start
+                """))
+            // Group key → (live spans, gone spans)
+            var groups: [(key: (String, String, String?), live: [Span], gone: [Span])] = []
+            var index: [String: Int] = [:]
+            for s in streams {
+                let key: (String, String, String?) = q.by == .stream ? (s[1], s[2], s[3] as String) : (s[1], s[2], nil)
+                let k = "\(key.0)\u{0}\(key.1)\u{0}\(key.2 ?? "\u{1}")"
+                let g = index[k] ?? { groups.append((key, [], [])); index[k] = groups.count - 1; return groups.count - 1 }()
+                runs.bind(1, s[0] as Int64)
+                runs.bind(2, from)
+                runs.bind(3, to)
+                try runs.forEachRow { r in
+                    let span = Span(max(r.int64(1), from), min(r.int64(2), to))
+                    if r.int64(0) == 1 { groups[g].live.append(span) } else { groups[g].gone.append(span) }
+                }
+            }
+            return groups.map { g in
+                let covered = Intervals.merge(g.live)
+                let gaps = Intervals.complement(covered, within: Span(from, to)).filter { $0.length >= max(1, q.minGap) }
+                let gone = Intervals.intersect(Intervals.merge(g.gone), gaps)
+                let total = covered.reduce(0) { $0 + $1.length }
+                return CoverageRow(context: g.key.0, category: g.key.1, stream: g.key.2, covered: covered, gaps: gaps, gone: gone,
+                                   fraction: to > from ? Double(total) / Double(to - from) : 0)
+            }
+        }
+    }
+}
+
+/// Interval arithmetic on sorted, half-open spans.
+public enum Intervals {
+    /// Sorted, merged spans; touching spans join, empty ones vanish.
+    public static func merge(_ spans: [Span]) -> [Span] {
+        var out: [Span] = []
+        for s in spans.filter({ $0.end > $0.start }).sorted(by: { $0.start < $1.start }) {
+            if let last = out.last, s.start <= last.end {
+                out[out.count - 1].end = max(last.end, s.end)
+            } else {
+                out.append(s)
+            }
+        }
+        return out
+    }
+
+    /// The parts of `window` that no span of `merged` covers.
+    public static func complement(_ merged: [Span], within window: Span) -> [Span] {
+        var out: [Span] = []
+        var cursor = window.start
+        for s in merged {
+            if s.start > cursor { out.append(Span(cursor, min(s.start, window.end))) }
+            cursor = max(cursor, s.end)
+            if cursor >= window.end { break }
+        }
+        if cursor < window.end { out.append(Span(cursor, window.end)) }
+        return out.filter { $0.end > $0.start }
+    }
+
+    /// The parts of `a` (merged) inside `b` (merged).
+    public static func intersect(_ a: [Span], _ b: [Span]) -> [Span] {
+        var out: [Span] = []
+        var i = 0, j = 0
+        while i < a.count && j < b.count {
+            let s = max(a[i].start, b[j].start), e = min(a[i].end, b[j].end)
+            if e > s { out.append(Span(s, e)) }
+            if a[i].end < b[j].end { i += 1 } else { j += 1 }
+        }
+        return out
+    }
+}
