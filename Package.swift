@@ -38,6 +38,7 @@ let package = Package(
             dependencies: [
                 "TidemarkCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Benchmarks/tidemark-bench"
         ),

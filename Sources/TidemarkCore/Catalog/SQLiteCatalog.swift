@@ -56,3 +56,23 @@ public final class SQLiteCatalog: Sendable {
         try read { db in try String.fetchAll(db, sql: "SELECT name FROM contexts ORDER BY name") }
     }
 }
+
+extension SQLiteCatalog {
+    /// Recomputes what the scan derives for whole streams — clipped name coverage,
+    /// coverage runs, length bounds — for every stream of the catalog (or of one context).
+    /// For catalogs written by other tools or repaired by hand.
+    public func rebuildDerived(context: String? = nil) throws(CatalogError) {
+        try write { db in
+            let streams = try Int64.fetchAll(db, sql: """
+                SELECT s.id FROM streams s JOIN contexts c ON c.id = s.context_id WHERE ?1 IS NULL OR c.name = ?1 ORDER BY s.id
+                """, arguments: [context])
+            try StreamFinisher(db: db).finish(streams: streams)
+        }
+    }
+}
+
+extension SQLiteCatalog {
+    /// Catalogued files, every state.
+    public func count() throws(CatalogError) -> Int { try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM files") ?? 0 } }
+    public func streamCount() throws(CatalogError) -> Int { try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM streams") ?? 0 } }
+}

@@ -113,6 +113,20 @@ enum Schema {
                     bytes INTEGER NOT NULL
                 );
                 CREATE INDEX coverage_runs_by_stream ON coverage_runs (stream_id, live, start);
+                -- Per stream and UTC month of coverage start (-1: no coverage): what reports add
+                -- up, so they never read millions of files. Kept with the runs.
+                CREATE TABLE stream_months (
+                    stream_id INTEGER NOT NULL REFERENCES streams(id),
+                    month INTEGER NOT NULL,
+                    files INTEGER NOT NULL,
+                    bytes INTEGER NOT NULL,
+                    oldest INTEGER,
+                    newest INTEGER,
+                    missing INTEGER NOT NULL,
+                    deleted INTEGER NOT NULL,
+                    errors INTEGER NOT NULL,
+                    PRIMARY KEY (stream_id, month)
+                ) WITHOUT ROWID;
                 """)
         }
         return m

@@ -28,12 +28,12 @@ extension SQLiteCatalog {
     /// Live files, bytes and coverage span per context and category, with tombstone counts.
     public func summary(context: String? = nil) throws(CatalogError) -> [CategorySummary] {
         try read { db in
+            // From the monthly rollups: the summary after a scan costs no pass over the files.
             let rows = try Row.fetchAll(db, sql: """
-                SELECT c.name, s.category, count(DISTINCT CASE WHEN f.state = 0 THEN s.id END),
-                       sum(f.state = 0), coalesce(sum(CASE WHEN f.state = 0 THEN f.size END), 0),
-                       sum(f.state = 1), sum(f.state IN (2, 3)), sum(f.state = 0 AND f.error IS NOT NULL),
-                       min(CASE WHEN f.state = 0 THEN f.start END), max(CASE WHEN f.state = 0 THEN f."end" END)
-                FROM files f JOIN streams s ON s.id = f.stream_id JOIN contexts c ON c.id = s.context_id
+                SELECT c.name, s.category, count(DISTINCT CASE WHEN m.files > 0 THEN s.id END),
+                       sum(m.files), sum(m.bytes), sum(m.missing), sum(m.deleted), sum(m.errors),
+                       min(m.oldest), max(m.newest)
+                FROM stream_months m JOIN streams s ON s.id = m.stream_id JOIN contexts c ON c.id = s.context_id
                 \(context == nil ? "" : "WHERE c.name = ?")
                 GROUP BY c.name, s.category ORDER BY c.name, s.category
                 """, arguments: context.map { [$0] } ?? [])

@@ -71,8 +71,13 @@ extension SQLiteCatalog {
                 \(filter.isEmpty ? "" : "WHERE " + filter.joined(separator: " AND "))
                 ORDER BY c.name, s.category, s.name
                 """, arguments: StatementArguments(args))
+            // Runs of one stream and kind do not overlap: the first one that can reach the
+            // window is the last to start at or before it, so the index range starts there.
             let runs = FastStatement(try db.cachedStatement(sql: """
-                SELECT live, start, "end" FROM coverage_runs WHERE stream_id = ?1 AND start < ?3 AND "end" > ?2 ORDER BY start
+                SELECT start, "end" FROM coverage_runs
+                WHERE stream_id = ?1 AND live = ?4 AND start < ?3 AND "end" > ?2
+                  AND start >= coalesce((SELECT max(start) FROM coverage_runs WHERE stream_id = ?1 AND live = ?4 AND start <= ?2), ?2)
+                ORDER BY start
                 """))
             // Group key → (live spans, gone spans)
             var groups: [(key: (String, String, String?), live: [Span], gone: [Span])] = []
@@ -81,12 +86,15 @@ extension SQLiteCatalog {
                 let key: (String, String, String?) = q.by == .stream ? (s[1], s[2], s[3] as String) : (s[1], s[2], nil)
                 let k = "\(key.0)\u{0}\(key.1)\u{0}\(key.2 ?? "\u{1}")"
                 let g = index[k] ?? { groups.append((key, [], [])); index[k] = groups.count - 1; return groups.count - 1 }()
-                runs.bind(1, s[0] as Int64)
-                runs.bind(2, from)
-                runs.bind(3, to)
-                try runs.forEachRow { r in
-                    let span = Span(max(r.int64(1), from), min(r.int64(2), to))
-                    if r.int64(0) == 1 { groups[g].live.append(span) } else { groups[g].gone.append(span) }
+                for live in [true, false] {
+                    runs.bind(1, s[0] as Int64)
+                    runs.bind(2, from)
+                    runs.bind(3, to)
+                    runs.bind(4, live ? 1 : 0)
+                    try runs.forEachRow { r in
+                        let span = Span(max(r.int64(0), from), min(r.int64(1), to))
+                        if live { groups[g].live.append(span) } else { groups[g].gone.append(span) }
+                    }
                 }
             }
             return groups.map { g in
@@ -106,7 +114,9 @@ public enum Intervals {
     /// Sorted, merged spans; touching spans join, empty ones vanish.
     public static func merge(_ spans: [Span]) -> [Span] {
         var out: [Span] = []
-        for s in spans.filter({ $0.end > $0.start }).sorted(by: { $0.start < $1.start }) {
+        out.reserveCapacity(spans.count)
+        let sorted = zip(spans, spans.dropFirst()).allSatisfy { $0.start <= $1.start } ? spans : spans.sorted { $0.start < $1.start }
+        for s in sorted where s.end > s.start {
             if let last = out.last, s.start <= last.end {
                 out[out.count - 1].end = max(last.end, s.end)
             } else {

@@ -20,7 +20,8 @@ extension SQLiteCatalog {
     /// Each stream is searched on its `(stream_id, start)` index from `begin - longest
     /// file of the stream`: a range scan of the few files that can overlap, however large
     /// the catalog. (An R*Tree would answer too, but keeping one current costs a scan
-    /// 10–17× per insert; the bound costs nothing to keep.)
+    /// 10–17× per insert; the bound costs nothing to keep.) `CROSS JOIN` keeps SQLite
+    /// from choosing to scan every file instead.
     public func covers(_ q: CoversQuery) throws(CatalogError) -> [CatalogEntry] {
         var streamFilter: [String] = []
         var args: [any DatabaseValueConvertible] = []
@@ -38,7 +39,7 @@ extension SQLiteCatalog {
             SELECT r.path, d.path, f.name, c.name, s.category, s.name, ds.name, f.size, f.start, f."end",
                    f.source, f.state, f.gone_at, f.error, f.gone_scan
             FROM streams s JOIN contexts c ON c.id = s.context_id
-            JOIN files f ON f.stream_id = s.id AND f.start >= ?1 - s.max_duration AND \(overlap)
+            CROSS JOIN files f ON f.stream_id = s.id AND f.start >= ?1 - s.max_duration AND \(overlap)
             JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
             LEFT JOIN datasets ds ON ds.id = f.dataset_id
             WHERE \(q.includeGone ? "1" : "f.state = 0") \(streamFilter.map { " AND " + $0 }.joined())

@@ -45,19 +45,6 @@ public struct ReportRow: Sendable, Encodable {
         try c.encode(deleted, forKey: .deleted)
     }
 
-    /// Counts live files (with their bytes and span) and tombstones separately.
-    mutating func add(state: Int64, size: Int64, start: Int64?, end: Int64?) {
-        switch state {
-        case 0:
-            files += 1
-            bytes += size
-            if let start { oldest = min(oldest ?? Instant(microseconds: start), Instant(microseconds: start)) }
-            if let end { newest = max(newest ?? Instant(microseconds: end), Instant(microseconds: end)) }
-        case 1: missing += 1
-        default: deleted += 1
-        }
-    }
-
     mutating func merge(_ o: ReportRow) {
         files += o.files; bytes += o.bytes; missing += o.missing; deleted += o.deleted
         if let t = o.oldest { oldest = min(oldest ?? t, t) }
@@ -66,7 +53,9 @@ public struct ReportRow: Sendable, Encodable {
 }
 
 extension SQLiteCatalog {
-    /// Report rows ordered by group. By month, files count in the month their coverage starts.
+    /// Report rows ordered by group. By month, files count in the UTC month their coverage
+    /// starts (`none` for files without coverage). Adds up the monthly rollups the scanner
+    /// keeps per stream: no file is read.
     public func report(_ q: ReportQuery) throws(CatalogError) -> [ReportRow] {
         var filter: [String] = []
         var args: [any DatabaseValueConvertible] = []
@@ -76,65 +65,35 @@ extension SQLiteCatalog {
             args += q.categories
         }
         if let s = q.stream { filter.append("s.name = ?"); args.append(s) }
-        let whereStreams = filter.isEmpty ? "" : "WHERE " + filter.joined(separator: " AND ")
+        let key = switch q.by {
+        case .context: "c.name, '', ''"
+        case .category: "c.name, s.category, ''"
+        case .stream: "c.name, s.category, s.name"
+        case .month: "m.month, '', ''"
+        }
+        let sql = """
+            SELECT \(key), sum(m.files), sum(m.bytes), min(m.oldest), max(m.newest), sum(m.missing), sum(m.deleted)
+            FROM stream_months m JOIN streams s ON s.id = m.stream_id JOIN contexts c ON c.id = s.context_id
+            \(filter.isEmpty ? "" : "WHERE " + filter.joined(separator: " AND "))
+            GROUP BY 1, 2, 3 ORDER BY \(q.by == .month ? "m.month < 0, 1" : "1, 2, 3")
+            """
         return try read { db in
-            let streams = try Row.fetchAll(db, sql: """
-                SELECT s.id, c.name, s.category, s.name FROM streams s JOIN contexts c ON c.id = s.context_id \(whereStreams)
-                """, arguments: StatementArguments(args))
-            if q.by == .month { return try monthly(db, streams: streams.map { $0[0] }) }
-            // Per stream in SQL (its index gives the rows grouped), then per group here.
-            let perStream = FastStatement(try db.cachedStatement(sql: """
-                SELECT sum(state = 0), coalesce(sum(CASE WHEN state = 0 THEN size END), 0),
-                       min(CASE WHEN state = 0 THEN start END), max(CASE WHEN state = 0 THEN "end" END),
-                       sum(state = 1), sum(state >= 2), count(*)
-                FROM files WHERE stream_id = ?1
-                """))
-            var rows: [String: ReportRow] = [:]
-            for s in streams {
-                let (context, category, stream): (String, String, String) = (s[1], s[2], s[3])
-                var r = ReportRow(group: [:])
-                perStream.bind(1, s[0] as Int64)
-                try perStream.forEachRow { x in
-                    guard x.int64(6) > 0 else { return }
-                    r.files = Int(x.int64(0)); r.bytes = x.int64(1)
-                    if !x.isNull(2) { r.oldest = Instant(microseconds: x.int64(2)) }
-                    if !x.isNull(3) { r.newest = Instant(microseconds: x.int64(3)) }
-                    r.missing = Int(x.int64(4)); r.deleted = Int(x.int64(5))
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { r in
+                var row = ReportRow(group: [:])
+                switch q.by {
+                case .context: row.group = ["context": r[0]]
+                case .category: row.group = ["context": r[0], "category": r[1]]
+                case .stream: row.group = ["context": r[0], "category": r[1], "stream": r[2]]
+                case .month:
+                    let m: Int = r[0]
+                    row.group = ["month": m < 0 ? "none" : String(format: "%04d-%02d", m / 12, m % 12 + 1)]
                 }
-                let group: [String: String] = switch q.by {
-                case .context: ["context": context]
-                case .category: ["context": context, "category": category]
-                default: ["context": context, "category": category, "stream": stream]
-                }
-                r.group = group
-                let key = ["context", "category", "stream"].compactMap { group[$0] }.joined(separator: "\u{0}")
-                if var existing = rows[key] { existing.merge(r); rows[key] = existing } else { rows[key] = r }
+                row.files = r[3]; row.bytes = r[4]
+                row.oldest = (r[5] as Int64?).map(Instant.init(microseconds:))
+                row.newest = (r[6] as Int64?).map(Instant.init(microseconds:))
+                row.missing = r[7]; row.deleted = r[8]
+                return row
             }
-            return rows.sorted { $0.key < $1.key }.map(\.value)
         }
-    }
-
-    /// One pass over the files, each counted in the UTC month its coverage starts.
-    private func monthly(_ db: Database, streams: [Int64]) throws -> [ReportRow] {
-        let wanted = Set(streams)
-        let all = try Int64.fetchOne(db, sql: "SELECT count(*) FROM streams")! == Int64(wanted.count)
-        let stmt = FastStatement(try db.cachedStatement(sql: "SELECT stream_id, start, \"end\", size, state FROM files"))
-        var months: [Int: ReportRow] = [:]
-        var undated = ReportRow(group: ["month": "none"])
-        try stmt.forEachRow { x in
-            guard all || wanted.contains(x.int64(0)) else { return }
-            let start: Int64? = x.isNull(1) ? nil : x.int64(1)
-            let end: Int64? = x.isNull(2) ? nil : x.int64(2)
-            guard let start else { undated.add(state: x.int64(4), size: x.int64(3), start: nil, end: nil); return }
-            let c = Instant(microseconds: start).civil
-            months[c.year * 12 + c.month - 1, default: ReportRow(group: [:])].add(state: x.int64(4), size: x.int64(3), start: start, end: end)
-        }
-        var out = months.sorted { $0.key < $1.key }.map { key, row in
-            var r = row
-            r.group = ["month": String(format: "%04d-%02d", key / 12, key % 12 + 1)]
-            return r
-        }
-        if undated.files + undated.missing + undated.deleted > 0 { out.append(undated) }
-        return out
     }
 }
