@@ -7,8 +7,13 @@ public struct CoversQuery: Sendable {
     public var context: String?
     public var categories: [String] = []
     public var stream: String?
+    /// States to list; empty means every state.
+    public var states: [FileState] = [.live]
     /// Include tombstones: files found missing, or deleted or purged by Tidemark.
-    public var includeGone = false
+    public var includeGone: Bool {
+        get { states.isEmpty }
+        set { states = newValue ? [] : [.live] }
+    }
     public var limit: Int?
 
     public init(window: TimeWindow) { self.window = window }
@@ -42,7 +47,8 @@ extension SQLiteCatalog {
             CROSS JOIN files f ON f.stream_id = s.id AND f.start >= ?1 - s.max_duration AND \(overlap)
             JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
             LEFT JOIN datasets ds ON ds.id = f.dataset_id
-            WHERE \(q.includeGone ? "1" : "f.state = 0") \(streamFilter.map { " AND " + $0 }.joined())
+            WHERE \(q.states.isEmpty ? "1" : "f.state IN (\(q.states.map { String($0.rawValue) }.joined(separator: ",")))")
+                  \(streamFilter.map { " AND " + $0 }.joined())
             ORDER BY c.name, s.category, s.name, f.start, f.id
             \(q.limit.map { "LIMIT \($0)" } ?? "")
             """

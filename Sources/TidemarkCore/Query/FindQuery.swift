@@ -19,6 +19,16 @@ public struct FindQuery: Sendable {
 extension SQLiteCatalog {
     /// Catalogued files matching `query`, ordered by context, category, stream and start.
     public func find(_ q: FindQuery) throws(CatalogError) -> [CatalogEntry] {
+        // With a time bound, find is covers: the indexed overlap search.
+        if q.from != nil || q.to != nil {
+            var c = CoversQuery(window: TimeWindow(begin: q.from, end: q.to))
+            c.context = q.context
+            c.categories = q.categories
+            c.stream = q.stream
+            c.states = q.states
+            c.limit = q.limit
+            return try covers(c)
+        }
         var conditions: [String] = []
         var args: [any DatabaseValueConvertible] = []
         if let c = q.context { conditions.append("c.name = ?"); args.append(c) }
@@ -27,11 +37,6 @@ extension SQLiteCatalog {
             args += q.categories
         }
         if let s = q.stream { conditions.append("s.name = ?"); args.append(s) }
-        if let to = q.to { conditions.append("f.start < ?"); args.append(to.microseconds) }
-        if let from = q.from {
-            conditions.append("(f.\"end\" > ? OR (f.start = f.\"end\" AND f.start >= ?))")
-            args += [from.microseconds, from.microseconds]
-        }
         if !q.states.isEmpty {
             conditions.append("f.state IN (\(q.states.map { String($0.rawValue) }.joined(separator: ",")))")
         }
