@@ -23,7 +23,8 @@ extension SQLiteCatalog {
                            arguments: [contextId, started.microseconds])
             return ScanSession(scanId: db.lastInsertedRowID, contextId: contextId, rootIds: rootIds,
                                reclassify: fingerprint != nil && fingerprint != context.fingerprint,
-                               finalizeAll: lastStatus == "running" || fingerprint != context.fingerprint,
+                               // A scan that died or failed left batches without their finish.
+                               finalizeAll: lastStatus != "complete" || fingerprint != context.fingerprint,
                                started: started)
         }
     }

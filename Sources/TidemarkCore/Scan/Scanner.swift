@@ -59,13 +59,9 @@ public struct Scanner: Sendable {
         let clock = ContinuousClock.now
         guard !roots.isEmpty else { throw .noRoots(context: definition.name) }
         for r in roots {
-            let st: FileStat
-            do { st = try FileStat.of(path: r) } catch { throw .rootUnavailable(error) }
-            _ = st
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: String(decoding: r, as: UTF8.self), isDirectory: &isDir), isDir.boolValue else {
-                throw .rootNotDirectory(r)
-            }
+            let isDirectory: Bool
+            do { isDirectory = try FileStat.isDirectory(path: r) } catch { throw .rootUnavailable(error) }
+            guard isDirectory else { throw .rootNotDirectory(r) }
         }
         let session: ScanSession
         do { session = try catalog.beginScan(context: definition, roots: roots, started: now) } catch { throw .catalog(error) }

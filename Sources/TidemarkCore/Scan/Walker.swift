@@ -24,6 +24,16 @@ public struct FileStat: Sendable, Equatable {
 
     public var mtime: Instant { Instant(microseconds: mtimeNanoseconds.floorDiv(1000)) }
 
+    /// True when the path (a root may be a symbolic link to one) is a directory.
+    public static func isDirectory(path: PathBytes) throws(SystemError) -> Bool {
+        var st = stat()
+        let rc = (path + [0]).withUnsafeBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { stat($0, &st) }
+        }
+        guard rc == 0 else { throw SystemError("stat", errno: errno, path: path) }
+        return st.st_mode & S_IFMT == S_IFDIR
+    }
+
     /// Stats a path without following a final symbolic link.
     public static func of(path: PathBytes) throws(SystemError) -> FileStat {
         var st = stat()
