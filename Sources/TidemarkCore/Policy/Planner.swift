@@ -269,7 +269,6 @@ struct CoverIndex {
     private var longest: Int64 = 0
 
     mutating func add(_ c: Coverage, id: Int64) {
-        guard c.end > c.start else { return }  // an instant covers no time
         items.append((c.start.microseconds, c.end.microseconds, id))
         longest = max(longest, c.end.microseconds - c.start.microseconds)
         merged = nil
@@ -294,14 +293,15 @@ struct CoverIndex {
         while lo < hi { let mid = (lo + hi) / 2; if merged[mid].start <= s { lo = mid + 1 } else { hi = mid } }
         guard lo > 0 else { return nil }
         let span = merged[lo - 1]
-        guard e > s ? span.end >= e : span.end > s else { return nil }
-        // Items are sorted by start; those overlapping [s, e) (or holding the instant s).
+        // An instant (one exposure) is covered by a product of that same instant too.
+        guard span.end >= e else { return nil }
+        // Items are sorted by start; those overlapping [s, e), or holding the instant s.
         var ids: [Int64] = []
         var k = 0, hiK = items.count
         while k < hiK { let mid = (k + hiK) / 2; if items[mid].start < max(e, s + 1) { k = mid + 1 } else { hiK = mid } }
         for i in items[..<k].reversed() {
             if i.start < s - longest { break }  // nothing earlier can reach s
-            if i.end > s { ids.append(i.id) }
+            if i.end > s || (e == s && i.end == s) { ids.append(i.id) }
             if ids.count >= 64 { break }
         }
         return ids.isEmpty ? nil : ids.reversed()
