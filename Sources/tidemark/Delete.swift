@@ -81,7 +81,7 @@ struct Delete: ParsableCommand {
                 rule.target = .watermark(high: p, low: p)
             }
             let policy = Policy(name: "delete", context: context, rules: [.ageOff(rule)], file: "<command line>")
-            try PolicyRunner(policy: policy, store: try catalog.openCatalog(create: false), json: output.json, flags: flags).run()
+            try PolicyRunner(policy: policy, catalog: catalog, json: output.json, execute: flags.yes, batchSize: flags.batchSize).run()
         }
     }
 }

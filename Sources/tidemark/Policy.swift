@@ -53,7 +53,7 @@ struct PolicyPlan: ParsableCommand {
     func run() throws {
         try exitReporting {
             let policy = try search.load(name)
-            try PolicyRunner(policy: policy, store: try catalog.openCatalog(create: false), json: output.json, flags: ExecuteFlags()).run()
+            try PolicyRunner(policy: policy, catalog: catalog, json: output.json, execute: false).run()
         }
     }
 }
@@ -78,7 +78,7 @@ struct PolicyRunCommand: ParsableCommand {
     func run() throws {
         try exitReporting {
             let policy = try search.load(name)
-            try PolicyRunner(policy: policy, store: try catalog.openCatalog(create: false), json: output.json, flags: flags).run()
+            try PolicyRunner(policy: policy, catalog: catalog, json: output.json, execute: flags.yes, batchSize: flags.batchSize).run()
         }
     }
 }

@@ -30,21 +30,26 @@ struct ExecuteFlags: ParsableArguments {
 /// Plans, and with `--yes` executes under the lock and the journal; prints either.
 struct PolicyRunner {
     let policy: Policy
-    let store: SQLiteCatalog
+    let catalog: CatalogOptions
     let json: Bool
-    let flags: ExecuteFlags
+    /// `--yes`: carry the plan out.
+    let execute: Bool
+    var batchSize = 1000
 
     func run() throws {
         let now = Instant(secondsSince1970: Date().timeIntervalSince1970)
-        let planner = PolicyPlanner(catalog: store)
-        // A bad policy is refused before anything happens, the lock and the journal included.
-        try guarded { _ = try store.validate(policy) }
-        guard flags.yes else {
-            let plan = try guarded { try planner.plan(policy, now: now) }
-            try PlanOutput(plan: plan, catalog: store.path).print(json: json)
+        // Read-only first: a bad policy is refused, and a dry run done, without writing a
+        // byte of the catalog (opening it for writing alone would).
+        let reader = try open(readOnly: true)
+        try guarded { _ = try reader.validate(policy) }
+        guard execute else {
+            let plan = try guarded { try PolicyPlanner(catalog: reader).plan(policy, now: now) }
+            try PlanOutput(plan: plan, catalog: reader.path).print(json: json)
             if plan.isEmpty { throw ExitCode(PolicyExit.nothingToDo) }
             return
         }
+        let store = try open(readOnly: false)
+        let planner = PolicyPlanner(catalog: store)
         let lock: PolicyLock
         do { lock = try PolicyLock(catalogPath: store.path) } catch {
             Terminal.error(error.description)
@@ -60,7 +65,7 @@ struct PolicyRunner {
             throw ExitCode(PolicyExit.nothingToDo)
         }
         var options = ExecutionOptions()
-        options.batchSize = flags.batchSize
+        options.batchSize = batchSize
         // Crash tests: SIGKILL after the n-th removal, with intents written and results not.
         if let n = ProcessInfo.processInfo.environment["TIDEMARK_TEST_KILL_AFTER_REMOVALS"].flatMap(Int.init) {
             options.afterRemoval = { if $0 == n { kill(getpid(), SIGKILL) } }
@@ -68,6 +73,12 @@ struct PolicyRunner {
         output.report = try guarded { try executor.execute(plan, lock: lock, options: options) }
         try output.print(json: json)
         if output.report!.hasFaults { throw ExitCode(PolicyExit.faults) }
+    }
+
+    private func open(readOnly: Bool) throws -> SQLiteCatalog {
+        do { return try SQLiteCatalog(path: catalog.catalogPath, create: false, readOnly: readOnly) } catch {
+            throw Failure.runtime(error.description)
+        }
     }
 
     /// Maps policy errors to the documented failures.

@@ -27,6 +27,6 @@ public struct FileSystemFacts: Sendable {
         let frsize = Int64(vfs.f_frsize)
         return FileSystemUsage(device: UInt64(st.st_dev),
                                usedBytes: (Int64(vfs.f_blocks) - Int64(vfs.f_bfree)) * frsize,
-                               availableBytes: Int64(vfs.f_bavail) * frsize)
+                               availableBytes: Int64(vfs.f_bavail) * frsize, blockSize: frsize)
     }
 }

@@ -62,10 +62,15 @@ public struct FileSystemUsage: Sendable, Equatable {
     public var usedBytes: Int64
     /// Available to unprivileged users (`f_bavail`); reserved blocks are not counted.
     public var availableBytes: Int64
+    /// The allocation unit: removing a file frees its size rounded up to it.
+    public var blockSize: Int64
 
-    public init(device: UInt64, usedBytes: Int64, availableBytes: Int64) {
-        self.device = device; self.usedBytes = usedBytes; self.availableBytes = availableBytes
+    public init(device: UInt64, usedBytes: Int64, availableBytes: Int64, blockSize: Int64 = 1) {
+        self.device = device; self.usedBytes = usedBytes; self.availableBytes = availableBytes; self.blockSize = max(1, blockSize)
     }
+
+    /// What removing a file of `size` bytes frees, about (hard links and sparse files aside).
+    public func freed(bySize size: Int64) -> Int64 { (size + blockSize - 1) / blockSize * blockSize }
 
     /// Used over (used + available), as `df`'s Use%.
     public var fraction: Double {

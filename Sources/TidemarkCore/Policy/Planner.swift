@@ -25,7 +25,10 @@ public struct PolicyPlanner: Sendable {
         do {
             return try catalog.read { db in
                 var state = PlanState(db: db, context: context, now: now)
-                state.open = Set(try Int64.fetchAll(db, sql: "SELECT file_id FROM journal WHERE result IS NULL"))
+                // A catalog opened read-only may predate the journal.
+                if try db.tableExists("journal") {
+                    state.open = Set(try Int64.fetchAll(db, sql: "SELECT file_id FROM journal WHERE result IS NULL"))
+                }
                 var outcomes: [RuleOutcome] = []
                 for rule in policy.rules {
                     switch rule {
@@ -143,6 +146,7 @@ private struct PlanState {
         freed[c.stat.device, default: 0] += c.stat.size
     }
 
+
     // MARK: age-off
 
     mutating func ageOff(_ r: AgeOffRule, usage: [UInt64: (root: PathBytes, usage: FileSystemUsage)]) throws -> RuleOutcome {
@@ -214,7 +218,7 @@ private struct PlanState {
                     if !self.chosen.contains(c.id) && !self.open.contains(c.id) && !kept.contains(c.id) {
                         try self.add(c, kind: .delete, stream: streams[c.streamId]!, rule: r.name, reason: reasons[c.stat.device]!,
                                      keepNewest: r.keepNewest)
-                        need[c.stat.device] = n - c.stat.size
+                        need[c.stat.device] = n - usage[c.stat.device]!.usage.freed(bySize: c.stat.size)
                     }
                     return need.values.contains { $0 > 0 }
                 }
