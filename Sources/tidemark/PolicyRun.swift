@@ -70,7 +70,12 @@ struct PolicyRunner {
         if let n = ProcessInfo.processInfo.environment["TIDEMARK_TEST_KILL_AFTER_REMOVALS"].flatMap(Int.init) {
             options.afterRemoval = { if $0 == n { kill(getpid(), SIGKILL) } }
         }
-        output.report = try guarded { try executor.execute(plan, lock: lock, options: options) }
+        do {
+            output.report = try guarded { try executor.execute(plan, lock: lock, options: options) }
+        } catch Failure.runtime(let m) {
+            // Intents are committed before each removal: nothing is lost, only left open.
+            throw Failure.runtime(m + "\nThe run stopped part-way; the next `--yes` run settles its journal before doing anything else.")
+        }
         try output.print(json: json)
         if output.report!.hasFaults { throw ExitCode(PolicyExit.faults) }
     }

@@ -26,7 +26,9 @@ public final class PolicyLock: @unchecked Sendable {
         }
         self.fd = fd
         // Who holds it, for the message a second run prints.
-        let note = Array("pid \(getpid()) on \(ProcessInfo.processInfo.hostName) since \(Instant(secondsSince1970: Date().timeIntervalSince1970).iso8601)\n".utf8)
+        var host = [CChar](repeating: 0, count: 256)
+        _ = gethostname(&host, host.count - 1)
+        let note = Array("pid \(getpid()) on \(String(cString: host)) since \(Instant(secondsSince1970: Date().timeIntervalSince1970).iso8601)\n".utf8)
         _ = ftruncate(fd, 0)
         _ = note.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
     }
