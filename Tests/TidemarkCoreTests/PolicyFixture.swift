@@ -22,6 +22,12 @@ final class PolicyFixture: @unchecked Sendable {
         category = "merge"
         stream = "isfs"
         length = "4h"
+        [[rule]]
+        match = "dbs/{db}/t_%Y%m%d_%H%M%S.tab"
+        category = "minidvodb"
+        stream = "g"
+        dataset = "dbs/{db}"
+        length = "1h"
         """
 
     let tree = TempTree("policy")

@@ -148,6 +148,23 @@ import TestSupport
         #expect(try f.catalog.find(q).count == plan.actions.count - 1)
     }
 
+    @Test func datasetsAreAgedOffWholeOrNotAtAll() throws {
+        for name in ["db1/t_20170501_000000", "db1/t_20170501_010000", "db2/t_20170501_020000", "db2/t_20170503_000000", "db3/t_20170504_000000"] {
+            f.tree.write("dbs/\(name).tab", size: 10)
+        }
+        try f.scan()
+        let rule = "[[rule]]\nkind = \"age-off\"\ncategories = [\"minidvodb\"]\n"
+        // db2 straddles the cutoff: none of it goes. db3 holds the stream's newest file.
+        let plan = try f.plan(rule + "before = \"2017-05-02\"")
+        #expect(f.names(plan) == ["dbs/db1/t_20170501_000000.tab", "dbs/db1/t_20170501_010000.tab"])
+        #expect(plan.actions[0].reason.contains("dataset dbs/db1 (2 files)"))
+        // A size target never stops half-way through a dataset.
+        let small = try f.plan(rule + "before = \"2017-06-01\"\nfree = 1")
+        #expect(small.actions.count == 2)
+        let all = try f.plan(rule + "before = \"2017-06-01\"")
+        #expect(f.names(all).count == 4 && !f.names(all).contains { $0.hasPrefix("dbs/db3/") })
+    }
+
     @Test func openJournalEntriesKeepTheirFilesOutOfPlans() throws {
         let plan = try f.plan(ageOffAll)
         let fileId = plan.actions[0].fileId

@@ -63,8 +63,9 @@ extension SQLiteCatalog {
                       at: Instant) throws(CatalogError) {
         try write { db in
             let journal = try db.cachedStatement(sql: "UPDATE journal SET result = ?, detail = ?, finished = ? WHERE id = ?")
+            // A scan that ran meanwhile may have marked the file missing: it is ours all the same.
             let tombstone = try db.cachedStatement(sql: """
-                UPDATE files SET state = ?, gone_at = ?, gone_scan = NULL, gone_run = ? WHERE id = ? AND state = 0
+                UPDATE files SET state = ?, gone_at = ?, gone_scan = NULL, gone_run = ? WHERE id = ? AND state IN (0, 1)
                 """)
             let missing = try db.cachedStatement(sql: "UPDATE files SET state = 1, gone_at = ?, gone_run = NULL WHERE id = ? AND state = 0")
             for r in results {

@@ -58,6 +58,7 @@ struct Candidate {
     var stat: FileStat
     var coverage: Coverage
     var streamId: Int64
+    var datasetId: Int64?
 }
 
 /// One plan being built: the actions so far and what the catalog says.
@@ -100,7 +101,7 @@ private struct PlanState {
                            _ body: (Candidate) throws -> Bool) throws {
         guard !streams.isEmpty else { return }
         var sql = """
-            SELECT id, dir_id, name, size, mtime, inode, device, start, coalesce("end", start), stream_id FROM files
+            SELECT id, dir_id, name, size, mtime, inode, device, start, coalesce("end", start), stream_id, dataset_id FROM files
             WHERE stream_id IN (\(streams.map(String.init).joined(separator: ","))) AND state = 0 AND start IS NOT NULL
             """
         var args: [Int64] = []
@@ -109,16 +110,33 @@ private struct PlanState {
         if let endBy { sql += " AND coalesce(\"end\", start) <= ?"; args.append(endBy.microseconds) }
         if excludeMtime { sql += " AND source <> \(TimeSource.mtime.code)" }
         sql += " ORDER BY start, \"end\", id"
+        try rows(db, sql, args, body)
+    }
+
+    /// Every live file of a dataset; nil for a member without a coverage.
+    static func members(_ db: Database, dataset: Int64) throws -> [Candidate?] {
+        var out: [Candidate?] = []
+        let sql = """
+            SELECT id, dir_id, name, size, mtime, inode, device, start, coalesce("end", start), stream_id, dataset_id FROM files
+            WHERE dataset_id = ? AND state = 0 ORDER BY start, "end", id
+            """
+        try rows(db, sql, [dataset], { out.append($0); return true }, uncovered: { out.append(nil) })
+        return out
+    }
+
+    private static func rows(_ db: Database, _ sql: String, _ args: [Int64], _ body: (Candidate) throws -> Bool,
+                             uncovered: (() -> Void)? = nil) throws {
         let stmt = FastStatement(try db.makeStatement(sql: sql))
         for (i, a) in args.enumerated() { stmt.bind(Int32(i + 1), a) }
         do {
             try stmt.forEachRow { row in
+                if row.isNull(7) { uncovered?(); return }
                 let c = Candidate(
                     id: row.int64(0), dirId: row.int64(1), name: row.blob(2),
                     stat: FileStat(size: row.int64(3), mtimeNanoseconds: row.int64(4),
                                    inode: UInt64(bitPattern: row.int64(5)), device: UInt64(bitPattern: row.int64(6))),
                     coverage: Coverage(start: Instant(microseconds: row.int64(7)), end: Instant(microseconds: row.int64(8))),
-                    streamId: row.int64(9))
+                    streamId: row.int64(9), datasetId: row.isNull(10) ? nil : row.int64(10))
                 if try !body(c) { throw Stop() }
             }
         } catch is Stop {}
@@ -147,6 +165,24 @@ private struct PlanState {
     }
 
 
+    /// Datasets already weighed by this plan: true when taken whole, false when refused.
+    var datasets: [Int64: Bool] = [:]
+
+    /// What choosing `c` means: itself, or, for a member of a dataset (a minidvodb, a
+    /// postage-stamp request), every live file of the dataset: all of them eligible, or
+    /// none. nil when nothing may go.
+    mutating func group(_ c: Candidate, eligible: (Candidate) -> Bool) throws -> (files: [Candidate], dataset: String?)? {
+        guard !chosen.contains(c.id), !open.contains(c.id), eligible(c) else { return nil }
+        guard let d = c.datasetId else { return ([c], nil) }
+        if datasets[d] != nil { return nil }
+        let members = try Self.members(db, dataset: d)
+        let whole = members.allSatisfy { m in m.map { !chosen.contains($0.id) && !open.contains($0.id) && eligible($0) } ?? false }
+        datasets[d] = whole
+        guard whole else { return nil }
+        let name = try String.fetchOne(db, sql: "SELECT name FROM datasets WHERE id = ?", arguments: [d]) ?? "#\(d)"
+        return (members.compactMap { $0 }, name)
+    }
+
     // MARK: age-off
 
     mutating func ageOff(_ r: AgeOffRule, usage: [UInt64: (root: PathBytes, usage: FileSystemUsage)]) throws -> RuleOutcome {
@@ -168,25 +204,34 @@ private struct PlanState {
         if let age = r.olderThan { scope.append("ended over \(durationText(age)) ago") }
         let what = "oldest of \(r.categories.joined(separator: ", "))" + (scope.isEmpty ? "" : ", " + scope.joined(separator: ", "))
         let keepText = "the newest \(r.keepNewest == 1 ? "file" : "\(r.keepNewest) files") of each stream kept"
+            + "; datasets go whole or not at all"
         let ids = Array(streams.keys).sorted()
+        // The candidate query's test, for the other members of a dataset.
+        let eligible = { (m: Candidate) -> Bool in
+            streams[m.streamId] != nil && !kept.contains(m.id)
+                && (r.from.map { m.coverage.start >= $0 } ?? true)
+                && (r.to.map { m.coverage.start < $0 && m.coverage.end <= $0 } ?? true)
+                && (endBy.map { m.coverage.end <= $0 } ?? true)
+        }
+        /// Chooses `c` (with its dataset); returns the sizes chosen, with their devices.
+        func take(_ c: Candidate, _ reason: String) throws -> [(device: UInt64, size: Int64)] {
+            guard let g = try self.group(c, eligible: eligible) else { return [] }
+            let why = g.dataset.map { reason + "; with the rest of dataset \($0) (\(g.files.count) files)" } ?? reason
+            for m in g.files { try self.add(m, kind: .delete, stream: streams[m.streamId]!, rule: r.name, reason: why, keepNewest: r.keepNewest) }
+            return g.files.map { ($0.stat.device, $0.stat.size) }
+        }
 
         switch r.target {
         case .all:
             try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy) { c in
-                if !self.chosen.contains(c.id) && !self.open.contains(c.id) && !kept.contains(c.id) {
-                    try self.add(c, kind: .delete, stream: streams[c.streamId]!, rule: r.name, reason: what, keepNewest: r.keepNewest)
-                }
+                _ = try take(c, what)
                 return true
             }
             return outcome("every file matching: \(what); \(keepText)")
         case .bytes(let goal):
             var total: Int64 = 0
             try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy) { c in
-                if !self.chosen.contains(c.id) && !self.open.contains(c.id) && !kept.contains(c.id) {
-                    try self.add(c, kind: .delete, stream: streams[c.streamId]!, rule: r.name,
-                                 reason: "\(what), until \(bytesText(goal)) are chosen", keepNewest: r.keepNewest)
-                    total += c.stat.size
-                }
+                total += try take(c, "\(what), until \(bytesText(goal)) are chosen").reduce(0) { $0 + $1.size }
                 return total < goal
             }
             return outcome(total >= goal ? "\(what) until \(bytesText(goal)) are chosen; \(keepText)"
@@ -215,10 +260,8 @@ private struct PlanState {
                 })
                 try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy) { c in
                     guard let n = need[c.stat.device], n > 0 else { return true }
-                    if !self.chosen.contains(c.id) && !self.open.contains(c.id) && !kept.contains(c.id) {
-                        try self.add(c, kind: .delete, stream: streams[c.streamId]!, rule: r.name, reason: reasons[c.stat.device]!,
-                                     keepNewest: r.keepNewest)
-                        need[c.stat.device] = n - usage[c.stat.device]!.usage.freed(bySize: c.stat.size)
+                    for (device, size) in try take(c, reasons[c.stat.device]!) {
+                        if let u = usage[device] { need[device] = (need[device] ?? 0) - u.usage.freed(bySize: size) }
                     }
                     return need.values.contains { $0 > 0 }
                 }

@@ -26,9 +26,10 @@ public final class PolicyLock: @unchecked Sendable {
         }
         self.fd = fd
         // Who holds it, for the message a second run prints.
-        var host = [CChar](repeating: 0, count: 256)
-        _ = gethostname(&host, host.count - 1)
-        let note = Array("pid \(getpid()) on \(String(cString: host)) since \(Instant(secondsSince1970: Date().timeIntervalSince1970).iso8601)\n".utf8)
+        var host = [UInt8](repeating: 0, count: 256)
+        _ = host.withUnsafeMutableBufferPointer { p in p.withMemoryRebound(to: CChar.self) { gethostname($0.baseAddress!, 255) } }
+        let name = String(decoding: host.prefix { $0 != 0 }, as: UTF8.self)
+        let note = Array("pid \(getpid()) on \(name) since \(Instant(secondsSince1970: Date().timeIntervalSince1970).iso8601)\n".utf8)
         _ = ftruncate(fd, 0)
         _ = note.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
     }

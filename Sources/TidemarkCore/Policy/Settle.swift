@@ -68,7 +68,7 @@ extension PolicyExecutor {
         let now = clock()
         try catalog.write { db in
             let journal = try db.cachedStatement(sql: "UPDATE journal SET result = ?, detail = ?, finished = ? WHERE id = ?")
-            let tombstone = try db.cachedStatement(sql: "UPDATE files SET state = ?, gone_at = ?, gone_scan = NULL, gone_run = ? WHERE id = ? AND state = 0")
+            let tombstone = try db.cachedStatement(sql: "UPDATE files SET state = ?, gone_at = ?, gone_scan = NULL, gone_run = ? WHERE id = ? AND state IN (0, 1)")
             for (i, result, detail) in decided {
                 try journal.execute(arguments: [result.rawValue, detail, now.microseconds, i.journalId])
                 if result == .done { try tombstone.execute(arguments: [i.kind.tombstone.rawValue, i.intended, i.run, i.fileId]) }
