@@ -55,32 +55,3 @@ public struct RuleOutcome: Sendable {
     /// Why the rule chose what it chose, or nothing ("usage 72% is not above 90%").
     public var note: String
 }
-
-/// How full a file system is, as `df` reports it for an unprivileged user.
-public struct FileSystemUsage: Sendable, Equatable {
-    public var device: UInt64
-    public var usedBytes: Int64
-    /// Available to unprivileged users (`f_bavail`); reserved blocks are not counted.
-    public var availableBytes: Int64
-    /// The allocation unit: removing a file frees its size rounded up to it.
-    public var blockSize: Int64
-
-    public init(device: UInt64, usedBytes: Int64, availableBytes: Int64, blockSize: Int64 = 1) {
-        self.device = device; self.usedBytes = usedBytes; self.availableBytes = availableBytes; self.blockSize = max(1, blockSize)
-    }
-
-    /// What removing a file of `size` bytes frees, about (hard links and sparse files aside).
-    public func freed(bySize size: Int64) -> Int64 { (size + blockSize - 1) / blockSize * blockSize }
-
-    /// Used over (used + available), as `df`'s Use%.
-    public var fraction: Double {
-        let total = usedBytes + availableBytes
-        return total > 0 ? Double(usedBytes) / Double(total) : 0
-    }
-
-    /// Bytes to free so that usage falls below `low`.
-    public func bytesToFree(below low: Double) -> Int64 {
-        let total = Double(usedBytes + availableBytes)
-        return max(0, Int64((Double(usedBytes) - low * total).rounded(.up)) + 1)
-    }
-}

@@ -132,8 +132,3 @@ extension Policy {
         return p
     }
 }
-
-func percentText(_ fraction: Double) -> String {
-    let p = fraction * 100
-    return p == p.rounded() ? "\(Int(p))%" : String(format: "%.1f%%", p)
-}
