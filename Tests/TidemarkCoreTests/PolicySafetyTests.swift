@@ -109,6 +109,28 @@ import TestSupport
         try? FileManager.default.removeItem(atPath: outside)
     }
 
+    @Test func aFileOfAnotherContextIsNeverRemovedByThisContextsPlan() throws {
+        // The same catalog holds a second context, with a root of its own.
+        let other = TempTree("other-context")
+        other.write("merge/isfs_20170501_000000.dat", size: 300)
+        other.write("merge/isfs_20170501_040000.dat", size: 300)
+        let text = PolicyFixture.definition.replacingOccurrences(of: "context = \"test/isfs\"", with: "context = \"test/other\"")
+        let d = try ContextDefinition(file: "other.toml", text: text, defaultName: "test/other")
+        _ = try Scanner(catalog: f.catalog, definition: d, roots: [other.rootBytes]).run(now: f.now)
+        var plan = try f.plan(ageOffAll)
+        var forged = try #require(plan.actions.first { $0.category == "merge" })
+        forged.fileId = Int64(try f.scalar("""
+            SELECT f.id FROM files f JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
+            WHERE r.path = CAST('\(other.root)' AS BLOB) AND f.name = CAST('isfs_20170501_000000.dat' AS BLOB)
+            """))
+        forged.expected = try FileStat.of(path: other.path("merge/isfs_20170501_000000.dat").pathBytes)
+        plan.actions = [forged]
+        let r = try f.execute(plan)
+        #expect(r.results.first?.result == .skipped && r.results.first?.detail?.contains("not a catalogued file under a root of test/isfs") == true,
+                "\(r.results.first?.detail ?? "")")
+        #expect(FileManager.default.fileExists(atPath: other.path("merge/isfs_20170501_000000.dat")))
+    }
+
     // 3. The newest file of each stream is never deleted.
 
     @Test func theNewestFileOfEachStreamIsNeverPlanned() throws {

@@ -64,7 +64,11 @@ public struct PolicyExecutor: Sendable {
         func root(_ id: Int64) -> Result<RootDirectory, SystemError> {
             if let r = roots[id] { return r }
             let r: Result<RootDirectory, SystemError>
-            do { r = .success(try RootDirectory(path: rootPaths[id]!)) } catch { r = .failure(error) }
+            if let path = rootPaths[id] {
+                do { r = .success(try RootDirectory(path: path)) } catch { r = .failure(error) }
+            } else {
+                r = .failure(SystemError("open", errno: ENOENT, path: Array("<root #\(id) of another context>".utf8)))
+            }
             roots[id] = r
             return r
         }
