@@ -205,8 +205,20 @@ import TestSupport
         q.states = [.deleted]
         let gone = try f.catalog.find(q)
         #expect(gone.count == plan.actions.count)
-        #expect(gone.allSatisfy { $0.goneRun == r.runId && $0.goneAt == f.clock() && $0.coverage != nil })
+        #expect(gone.allSatisfy { $0.goneBy == "policy run \(r.runId)" && $0.goneAt == f.clock() && $0.coverage != nil })
         for a in plan.actions { #expect(!FileManager.default.fileExists(atPath: a.path.displayPath)) }
+    }
+
+    @Test func coverageAndGapsFollowTheTombstones() throws {
+        let plan = try f.plan("[[rule]]\nkind = \"age-off\"\ncategories = [\"merge\"]\nbefore = \"2017-05-01T08:00:00Z\"")
+        #expect(plan.actions.count == 2)
+        _ = try f.execute(plan)
+        var q = CoverageQuery(from: Instant(year: 2017, month: 5, day: 1)!, to: Instant(year: 2017, month: 5, day: 2)!)
+        q.categories = ["merge"]
+        let row = try #require(try f.catalog.coverage(q).first)
+        let eight = Instant(year: 2017, month: 5, day: 1, hour: 8)!.microseconds
+        #expect(row.covered.first?.start == eight)
+        #expect(row.gaps.first?.end == eight && row.gone.first?.end == eight)
     }
 
     // A dry run changes nothing.

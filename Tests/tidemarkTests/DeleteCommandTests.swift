@@ -38,8 +38,12 @@ import TidemarkCore
         #expect(results["done"] == 6 && results["skipped"] == 0 && results["bytes_removed"] == 1200)
         let deleted = try #require(try tidemark(["find", "--db", s.db, "--state", "deleted", "--json"]).json() as? [[String: Any]])
         #expect(deleted.count == 6)
-        #expect(deleted.allSatisfy { $0["gone_run"] as? Int == run && $0["gone_at"] is String && $0["start"] is String })
+        #expect(deleted.allSatisfy { $0["gone_by"] as? String == "policy run \(run)" && $0["gone_at"] is String && $0["start"] is String })
         #expect(try s.catalogued("deleted").isDisjoint(with: s.filesOnDisk))
+        // "This hour was covered once, and was aged off by run N."
+        let covers = try #require(try tidemark(["covers", "2017-05-01T05:00:00Z", "--include-gone", "--db", s.db, "--json"]).json() as? [[String: Any]])
+        let raw = try #require(covers.first { $0["category"] as? String == "raw/nidas" })
+        #expect(raw["state"] as? String == "deleted" && raw["gone_by"] as? String == "policy run \(run)")
         // Again: nothing left in that range.
         let again = try s.delete(["--categories", "raw/nidas", "--before", "2017-05-02", "--yes"])
         #expect(again.status == 3 && again.stdout.contains("Nothing to do"), "\(again.stdout)")

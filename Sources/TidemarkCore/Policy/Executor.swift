@@ -121,7 +121,7 @@ public struct PolicyExecutor: Sendable {
             let at = clock()
             let journalIds = try catalog.writeIntents(run: runId, entries, at: at)   // committed before anything is removed
 
-            var done: [(journalId: Int64, action: PlannedAction, result: JournalResult, detail: String?)] = []
+            var done: [(journalId: Int64, action: PlannedAction, streamId: Int64, result: JournalResult, detail: String?)] = []
             for (i, e) in entries.enumerated() {
                 if let r = e.result { results.append(ActionResult(action: e.action, result: r, detail: e.detail)); continue }
                 let f = files[e.action.fileId]!
@@ -136,7 +136,7 @@ public struct PolicyExecutor: Sendable {
                 case .changed, .unsafe: (.skipped, Self.describe(outcome))
                 case .failed: (.failed, Self.describe(outcome))
                 }
-                done.append((journalIds[i], e.action, result, detail))
+                done.append((journalIds[i], e.action, f.streamId, result, detail))
                 results.append(ActionResult(action: e.action, result: result, detail: detail))
                 if result == .done {
                     removed += 1

@@ -59,7 +59,7 @@ extension SQLiteCatalog {
     }
 
     /// Commits the results of a batch and turns removed files into tombstones.
-    func writeResults(run: Int64, _ results: [(journalId: Int64, action: PlannedAction, result: JournalResult, detail: String?)],
+    func writeResults(run: Int64, _ results: [(journalId: Int64, action: PlannedAction, streamId: Int64, result: JournalResult, detail: String?)],
                       at: Instant) throws(CatalogError) {
         try write { db in
             let journal = try db.cachedStatement(sql: "UPDATE journal SET result = ?, detail = ?, finished = ? WHERE id = ?")
@@ -68,14 +68,18 @@ extension SQLiteCatalog {
                 UPDATE files SET state = ?, gone_at = ?, gone_scan = NULL, gone_run = ? WHERE id = ? AND state IN (0, 1)
                 """)
             let missing = try db.cachedStatement(sql: "UPDATE files SET state = 1, gone_at = ?, gone_run = NULL WHERE id = ? AND state = 0")
+            var touched = Set<Int64>()
             for r in results {
                 try journal.execute(arguments: [r.result.rawValue, r.detail, at.microseconds, r.journalId])
                 switch r.result {
                 case .done: try tombstone.execute(arguments: [r.action.kind.tombstone.rawValue, at.microseconds, run, r.action.fileId])
                 case .gone: try missing.execute(arguments: [at.microseconds, r.action.fileId])
-                default: break
+                default: continue
                 }
+                touched.insert(r.streamId)
             }
+            // Coverage runs and monthly rollups follow the tombstones in the same transaction.
+            try StreamFinisher(db: db).finish(streams: touched.sorted())
         }
     }
 

@@ -69,9 +69,17 @@ extension PolicyExecutor {
         try catalog.write { db in
             let journal = try db.cachedStatement(sql: "UPDATE journal SET result = ?, detail = ?, finished = ? WHERE id = ?")
             let tombstone = try db.cachedStatement(sql: "UPDATE files SET state = ?, gone_at = ?, gone_scan = NULL, gone_run = ? WHERE id = ? AND state IN (0, 1)")
+            var removed: [Int64] = []
             for (i, result, detail) in decided {
                 try journal.execute(arguments: [result.rawValue, detail, now.microseconds, i.journalId])
-                if result == .done { try tombstone.execute(arguments: [i.kind.tombstone.rawValue, i.intended, i.run, i.fileId]) }
+                if result == .done {
+                    try tombstone.execute(arguments: [i.kind.tombstone.rawValue, i.intended, i.run, i.fileId])
+                    removed.append(i.fileId)
+                }
+            }
+            if !removed.isEmpty {
+                let streams = try Int64.fetchAll(db, sql: "SELECT DISTINCT stream_id FROM files WHERE id IN (\(removed.map(String.init).joined(separator: ",")))")
+                try StreamFinisher(db: db).finish(streams: streams)
             }
             for run in Set(running + decided.map(\.0.run)).sorted() {
                 try SQLiteCatalog.recount(db, run: run, now: now, status: "interrupted")
