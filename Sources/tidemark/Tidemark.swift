@@ -19,6 +19,6 @@ struct Tidemark: ParsableCommand {
             and /etc/tidemark/catalogs.
             """,
         version: "0.1.0",
-        subcommands: [Scan.self, Find.self, Inspect.self, Covers.self, CoverageCommand.self, ReportCommand.self]
+        subcommands: [Scan.self, Find.self, Inspect.self, Covers.self, CoverageCommand.self, ReportCommand.self, Delete.self, PolicyCommand.self]
     )
 }

@@ -7,7 +7,9 @@ public final class SQLiteCatalog: Sendable {
     let pool: DatabasePool
 
     /// Opens (and, when `create`, creates and migrates) the catalog at `path`.
-    public init(path: String, create: Bool = true) throws(CatalogError) {
+    /// `readOnly` opens it without writing a byte: no migration, and none of the schema
+    /// probe GRDB makes when it opens a pool for writing (dry runs rely on this).
+    public init(path: String, create: Bool = true, readOnly: Bool = false) throws(CatalogError) {
         self.path = path
         if !FileManager.default.fileExists(atPath: path) {
             guard create else {
@@ -21,12 +23,13 @@ public final class SQLiteCatalog: Sendable {
         // The scan's writer creates every parent row before its children; checking each
         // reference again costs a third of an insert. Tests run `foreign_key_check`.
         config.foreignKeysEnabled = false
+        config.readonly = readOnly
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
-            try Schema.migrator.migrate(pool)
+            if !readOnly { try Schema.migrator.migrate(pool) }
         } catch {
             throw CatalogError(path: path, error)
         }

@@ -129,6 +129,49 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v3: policy runs, journal, gone_run") { db in
+            try db.execute(sql: """
+                -- One row per policy run (`policy run`, `delete --yes`); status: running,
+                -- done, faults, interrupted (killed; settled by the next run).
+                CREATE TABLE policy_runs (
+                    id INTEGER PRIMARY KEY,
+                    context_id INTEGER NOT NULL REFERENCES contexts(id),
+                    policy TEXT NOT NULL,
+                    started INTEGER NOT NULL,
+                    finished INTEGER,
+                    status TEXT NOT NULL,
+                    pid INTEGER,
+                    planned INTEGER NOT NULL DEFAULT 0,
+                    done INTEGER NOT NULL DEFAULT 0,
+                    skipped INTEGER NOT NULL DEFAULT 0,
+                    failed INTEGER NOT NULL DEFAULT 0,
+                    bytes INTEGER NOT NULL DEFAULT 0
+                );
+                -- Every action: its intent is committed before it is done and its result
+                -- after. result NULL = open (the run died in between).
+                -- action: delete, purge. result: done, gone, skipped, failed, not-done.
+                CREATE TABLE journal (
+                    id INTEGER PRIMARY KEY,
+                    run_id INTEGER NOT NULL REFERENCES policy_runs(id),
+                    file_id INTEGER NOT NULL REFERENCES files(id),
+                    action TEXT NOT NULL,
+                    rule TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    mtime INTEGER NOT NULL,
+                    inode INTEGER NOT NULL,
+                    device INTEGER NOT NULL,
+                    intended INTEGER NOT NULL,
+                    result TEXT,
+                    detail TEXT,
+                    finished INTEGER
+                );
+                CREATE INDEX journal_open ON journal (run_id) WHERE result IS NULL;
+                CREATE INDEX journal_by_file ON journal (file_id);
+                -- The policy run that deleted or purged a file (tombstones 2 and 3).
+                ALTER TABLE files ADD COLUMN gone_run INTEGER REFERENCES policy_runs(id);
+                """)
+        }
         return m
     }
 }

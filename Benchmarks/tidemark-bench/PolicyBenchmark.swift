@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import TidemarkCore
+
+/// `tidemark-bench policy`: planning an age-off of 100,000 files in the 1,000,000-file
+/// catalog, and executing it against `find … -delete` on copies of the same files.
+struct PolicyBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy",
+        abstract: "Time an age-off plan of 100,000 files, and its execution against find -delete.",
+        discussion: """
+            The plan is made in the scan benchmark's catalog of its tree (built once in --dir). \
+            The execution runs on two fresh copies of exactly the planned files (plus the newest \
+            file of each stream, which is kept): `tidemark delete --yes` on one, `find -delete` \
+            on the other. Building and scanning the copies is not measured.
+            """)
+
+    @Option(help: "Files in the tree.") var files = 1_000_000
+    @Option(help: "Files the age-off plan selects.") var select = 100_000
+    @Option(help: "Where the tree, catalogs and copies live.") var dir = "/var/tmp/tidemark-bench"
+    @Option(help: "Runs of the plan measurement; the median is kept.") var repeats = 3
+    @Option(help: "The tidemark binary (default: beside this one).") var tidemark: String?
+
+    func run() throws {
+        let root = dir + "/tree-\(files)"
+        let built = try BenchTree.ensure(root: root, files: files)
+        let bin = tidemark ?? (URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/tidemark")
+        let db = dir + "/policy-\(files).sqlite"
+        // The catalog: the scan benchmark's if there is one, brought up to date by a rescan.
+        if !FileManager.default.fileExists(atPath: db), FileManager.default.fileExists(atPath: dir + "/scan-\(files).sqlite") {
+            try FileManager.default.copyItem(atPath: dir + "/scan-\(files).sqlite", toPath: db)
+        }
+        FileHandle.standardError.write(Data("bringing the catalog \(db) up to date …\n".utf8))
+        let scan = try Measure.run([bin, "scan", "bench/archive", "--catalogs", root + "/catalogs", "--db", db, "--quiet"])
+        guard scan.status == 0 else { throw BenchError("the scan of \(root) failed") }
+
+        // 1. Planning: the oldest raw/dsm files (16 bytes each) until `select` of them are chosen.
+        let catalog = try SQLiteCatalog(path: db, readOnly: true)
+        let bytes = Int64(select) * 16
+        let policy = Policy(name: "bench", context: "bench/archive",
+                            rules: [.ageOff(AgeOffRule(name: "oldest raw/dsm", categories: ["raw/dsm"], target: .bytes(bytes)))],
+                            file: "<bench>")
+        let now = Instant(secondsSince1970: Date().timeIntervalSince1970)
+        var plan: Plan?
+        var planTimes: [Double] = []
+        for _ in 0..<max(1, repeats) {
+            let t = DispatchTime.now()
+            plan = try PolicyPlanner(catalog: catalog).plan(policy, now: now)
+            planTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9)
+        }
+        let planSeconds = planTimes.sorted()[planTimes.count / 2]
+        let chosen = plan!.actions
+        let dryRun = try Measure.run([bin, "delete", "--context", "bench/archive", "--db", db, "--categories", "raw/dsm",
+                                      "--size", String(Double(bytes) / 1e6), "--json"])
+        guard dryRun.status == 0 else { throw BenchError("tidemark delete (dry run) exited with \(dryRun.status)") }
+
+        // 2. Copies of exactly those files, plus a newest file per stream that stays.
+        let base = root + "/data/"
+        let relative = chosen.map { String(decoding: $0.path, as: UTF8.self).dropFirst(base.count) }
+        let directories = Set(relative.map { ($0 as NSString).deletingLastPathComponent })
+        let work = dir + "/policy-copies"
+        try? FileManager.default.removeItem(atPath: work)
+        FileHandle.standardError.write(Data("writing two copies of \(chosen.count) files in \(work) (not measured) …\n".utf8))
+        for copy in ["tidemark", "find"] {
+            var tree = ExampleTree(root: work + "/" + copy + "/data")
+            tree.tiny = true
+            for r in relative { tree.write(String(r), []) }
+            for d in directories.sorted() {
+                // One newest file per DSM stream of the directory: kept by tidemark, spared by find's -name test.
+                let dsms = Set(relative.filter { ($0 as NSString).deletingLastPathComponent == d }
+                    .map { String(($0 as NSString).lastPathComponent.prefix { $0 != "_" }) })
+                for dsm in dsms { tree.write("\(d)/\(dsm)_20991231_000000.dat", []) }
+            }
+        }
+        let definitions = work + "/catalogs"
+        try FileManager.default.createDirectory(atPath: definitions + "/bench", withIntermediateDirectories: true)
+        try BenchTree.definition(root: work + "/tidemark/data").write(toFile: definitions + "/bench/archive.toml", atomically: true, encoding: .utf8)
+        let copyDb = work + "/copy.sqlite"
+        guard try Measure.run([bin, "scan", "bench/archive", "--catalogs", definitions, "--db", copyDb, "--quiet"]).status == 0 else {
+            throw BenchError("the scan of the copy failed")
+        }
+        sync()
+
+        // 3. Execution, each on its own copy.
+        let find = try Measure.run(["/usr/bin/find", work + "/find/data", "-type", "f", "!", "-name", "*_2099*", "-delete"])
+        let delete = try Measure.run([bin, "delete", "--context", "bench/archive", "--db", copyDb, "--categories", "raw/dsm",
+                                      "--before", "2099-01-01", "--yes", "--json"], outputFile: work + "/delete.json")
+        let report = (try? JSONSerialization.jsonObject(with: delete.stdout)) as? [String: Any] ?? [:]
+        let done = (report["results"] as? [String: Any])?["done"] as? Int ?? -1
+        let leftByFind = Self.count(work + "/find/data")
+        let leftByTidemark = Self.count(work + "/tidemark/data")
+
+        print("""
+            tidemark-bench policy: \(Format.count(built))-file tree, \(ProcessInfo.processInfo.activeProcessorCount) cores
+            plan: age-off of the oldest raw/dsm until \(Format.count(select)) files are chosen: \(Format.count(chosen.count)) chosen
+              PolicyPlanner.plan (in process, median of \(planTimes.count))   \(Format.col(planSeconds)) s   goal ≤ 1 s
+              tidemark delete … --json (dry run, whole process)   \(Format.col(dryRun.seconds)) s   peak \(Format.mb(dryRun.maxRSSBytes))
+            execute, on copies of the same \(Format.count(chosen.count)) files:
+              find -type f ! -name '*_2099*' -delete              \(Format.col(find.seconds)) s   1.00×   (\(Format.count(leftByFind)) files left)
+              tidemark delete --yes (plan, journal, checks, JSON)  \(Format.col(delete.seconds)) s   \(Format.ratio(delete.seconds / find.seconds))   (\(Format.count(done)) removed, \(Format.count(leftByTidemark)) left)   goal ≤ 2×
+              peak memory of tidemark delete --yes: \(Format.mb(delete.maxRSSBytes))
+            """)
+        if delete.status != 0 { throw BenchError("tidemark delete --yes exited with \(delete.status)") }
+        if done != chosen.count { throw BenchError("tidemark removed \(done) files, the plan had \(chosen.count)") }
+    }
+
+    static func count(_ path: String) -> Int {
+        (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".dat") }.count
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+
+/// The journal's rows: a run, each action's intent (committed before the action) and its
+/// result (committed after). An intent without a result is what a killed run leaves.
+extension SQLiteCatalog {
+    /// Starts a run record.
+    func beginRun(policy: String, contextId: Int64, planned: Int, now: Instant, _ lock: PolicyLock) throws(CatalogError) -> Int64 {
+        try write { db in
+            try db.execute(sql: "INSERT INTO policy_runs (context_id, policy, started, status, pid, planned) VALUES (?, ?, ?, 'running', ?, ?)",
+                           arguments: [contextId, policy, now.microseconds, Int64(getpid()), planned])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// The catalog's view of the files a batch names, read again just before acting.
+    func resolve(_ ids: [Int64], roots: Set<Int64>) throws(CatalogError) -> [Int64: ResolvedFile] {
+        try read { db in
+            var out: [Int64: ResolvedFile] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT f.id, f.state, f.size, f.mtime, f.inode, f.device, f.stream_id, d.root_id, d.path, f.name
+                FROM files f JOIN dirs d ON d.id = f.dir_id WHERE f.id IN (\(ids.map(String.init).joined(separator: ",")))
+                """)
+            while let r = try rows.next() {
+                let rootId: Int64 = r[7]
+                guard roots.contains(rootId) else { continue }  // not under a root of this context
+                let id: Int64 = r[0]
+                out[id] = ResolvedFile(
+                    id: id, state: FileState(rawValue: r[1]) ?? .live,
+                    stat: FileStat(size: r[2], mtimeNanoseconds: r[3], inode: UInt64(bitPattern: r[4]), device: UInt64(bitPattern: r[5])),
+                    streamId: r[6], rootId: rootId, directory: PathBytes(r[8] as Data), name: PathBytes(r[9] as Data))
+            }
+            return out
+        }
+    }
+
+    /// The newest live files of some streams, for the executor's second check.
+    func newest(streams: Set<Int64>, keep: Int) throws(CatalogError) -> Set<Int64> {
+        try read { db in try PolicyQueries.newest(db, streams: streams, keep: keep) }
+    }
+
+    /// Commits the intents of a batch (and the results of actions refused before acting).
+    func writeIntents(run: Int64, _ entries: [JournalEntry], at: Instant) throws(CatalogError) -> [Int64] {
+        try write { db in
+            let stmt = try db.cachedStatement(sql: """
+                INSERT INTO journal (run_id, file_id, action, rule, reason, size, mtime, inode, device, intended, result, detail, finished)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            var ids: [Int64] = []
+            for e in entries {
+                let a = e.action
+                try stmt.execute(arguments: [run, a.fileId, a.kind.rawValue, a.rule, a.reason, a.expected.size, a.expected.mtimeNanoseconds,
+                                             Int64(bitPattern: a.expected.inode), Int64(bitPattern: a.expected.device), at.microseconds,
+                                             e.result?.rawValue, e.detail, e.result == nil ? nil : at.microseconds])
+                ids.append(db.lastInsertedRowID)
+            }
+            return ids
+        }
+    }
+
+    /// Commits the results of a batch and turns removed files into tombstones.
+    func writeResults(run: Int64, _ results: [(journalId: Int64, action: PlannedAction, streamId: Int64, result: JournalResult, detail: String?)],
+                      at: Instant) throws(CatalogError) {
+        try write { db in
+            let journal = try db.cachedStatement(sql: "UPDATE journal SET result = ?, detail = ?, finished = ? WHERE id = ?")
+            // A scan that ran meanwhile may have marked the file missing: it is ours all the same.
+            let tombstone = try db.cachedStatement(sql: """
+                UPDATE files SET state = ?, gone_at = ?, gone_scan = NULL, gone_run = ? WHERE id = ? AND state IN (0, 1)
+                """)
+            let missing = try db.cachedStatement(sql: "UPDATE files SET state = 1, gone_at = ?, gone_run = NULL WHERE id = ? AND state = 0")
+            var touched = Set<Int64>()
+            for r in results {
+                try journal.execute(arguments: [r.result.rawValue, r.detail, at.microseconds, r.journalId])
+                switch r.result {
+                case .done: try tombstone.execute(arguments: [r.action.kind.tombstone.rawValue, at.microseconds, run, r.action.fileId])
+                case .gone: try missing.execute(arguments: [at.microseconds, r.action.fileId])
+                default: continue
+                }
+                touched.insert(r.streamId)
+            }
+            // Coverage runs and monthly rollups follow the tombstones in the same transaction.
+            try StreamFinisher(db: db).finish(streams: touched.sorted())
+        }
+    }
+
+    /// Closes a run with its counts, taken from the journal.
+    func finishRun(_ run: Int64, now: Instant, status: String? = nil) throws(CatalogError) {
+        try write { db in try Self.recount(db, run: run, now: now, status: status) }
+    }
+
+    static func recount(_ db: Database, run: Int64, now: Instant, status: String?) throws {
+        try db.execute(sql: """
+            UPDATE policy_runs SET finished = ?,
+                   done = (SELECT count(*) FROM journal WHERE run_id = ?2 AND result = 'done'),
+                   bytes = (SELECT coalesce(sum(size), 0) FROM journal WHERE run_id = ?2 AND result = 'done'),
+                   skipped = (SELECT count(*) FROM journal WHERE run_id = ?2 AND result IN ('skipped', 'not-done')),
+                   failed = (SELECT count(*) FROM journal WHERE run_id = ?2 AND result = 'failed'),
+                   status = coalesce(?3, CASE WHEN EXISTS (SELECT 1 FROM journal WHERE run_id = ?2 AND result IN ('skipped', 'failed'))
+                                             THEN 'faults' ELSE 'done' END)
+            WHERE id = ?2
+            """, arguments: [now.microseconds, run, status])
+    }
+}
+
+/// A journal entry to write: an intent (no result yet), or an action refused before acting.
+struct JournalEntry {
+    var action: PlannedAction
+    var result: JournalResult?
+    var detail: String?
+}
+
+/// How a journal entry ended.
+public enum JournalResult: String, Sendable, Codable {
+    /// The file was removed (by this run, or found removed when settling a killed run).
+    case done
+    /// Already gone when the run came to it: not removed by Tidemark; now `missing`.
+    case gone
+    /// Not removed, for safety: changed since the scan, a symlink on the path, the newest of its stream…
+    case skipped
+    /// A system call failed.
+    case failed
+    /// Settling a killed run: it never removed the file, which is still there.
+    case notDone = "not-done"
+}
+
+/// A file as the catalog holds it when the executor comes to it.
+struct ResolvedFile {
+    var id: Int64
+    var state: FileState
+    var stat: FileStat
+    var streamId: Int64
+    var rootId: Int64
+    var directory: PathBytes
+    var name: PathBytes
+}

@@ -1,0 +1,371 @@
+import Foundation
+import GRDB
+
+/// Builds plans: reads the catalog in one read transaction and the file systems' usage,
+/// and changes nothing.
+public struct PolicyPlanner: Sendable {
+    public let catalog: SQLiteCatalog
+    public let facts: FileSystemFacts
+
+    public init(catalog: SQLiteCatalog, facts: FileSystemFacts = .live) {
+        self.catalog = catalog
+        self.facts = facts
+    }
+
+    /// The plan for `policy` at `now`. Rules run in order; a file chosen by one rule is not
+    /// chosen again, and does not count as cover for a later cleanup rule.
+    public func plan(_ policy: Policy, now: Instant) throws(PolicyError) -> Plan {
+        let context = try catalog.validate(policy)
+        var usage: [UInt64: (root: PathBytes, usage: FileSystemUsage)] = [:]
+        for root in context.roots where policy.rules.contains(where: \.usesWatermark) {
+            let u: FileSystemUsage
+            do { u = try facts.usage(root.path) } catch { throw .root(error) }
+            if usage[u.device] == nil { usage[u.device] = (root.path, u) }
+        }
+        do {
+            return try catalog.read { db in
+                var state = PlanState(db: db, context: context, now: now)
+                // A catalog opened read-only may predate the journal.
+                if try db.tableExists("journal") {
+                    state.open = Set(try Int64.fetchAll(db, sql: "SELECT file_id FROM journal WHERE result IS NULL"))
+                }
+                var outcomes: [RuleOutcome] = []
+                for rule in policy.rules {
+                    switch rule {
+                    case .ageOff(let r): outcomes.append(try state.ageOff(r, usage: usage))
+                    case .cleanup(let r): outcomes.append(try state.cleanup(r))
+                    }
+                }
+                return Plan(policy: policy.name, context: context.name, contextId: context.id, now: now, actions: state.actions,
+                            rules: outcomes, openJournalEntries: state.open.count)
+            }
+        } catch { throw .catalog(error) }
+    }
+}
+
+extension PolicyRule {
+    var usesWatermark: Bool {
+        if case .ageOff(let r) = self, case .watermark = r.target { return true }
+        return false
+    }
+}
+
+/// The catalog rows a plan is made of.
+struct Candidate {
+    var id: Int64
+    var dirId: Int64
+    var name: PathBytes
+    var stat: FileStat
+    var coverage: Coverage
+    var streamId: Int64
+    var datasetId: Int64?
+}
+
+/// One plan being built: the actions so far and what the catalog says.
+private struct PlanState {
+    let db: Database
+    let context: PolicyContext
+    let now: Instant
+    var actions: [PlannedAction] = []
+    var chosen = Set<Int64>()
+    /// Files with an open journal entry: an interrupted run may have removed them already.
+    var open = Set<Int64>()
+    /// Bytes chosen so far on each device, for watermark rules that follow.
+    var freed: [UInt64: Int64] = [:]
+    private var dirs: [Int64: PathBytes] = [:]
+    private var rootPaths: [Int64: PathBytes]
+
+    init(db: Database, context: PolicyContext, now: Instant) {
+        self.db = db
+        self.context = context
+        self.now = now
+        rootPaths = Dictionary(context.roots.map { ($0.id, $0.path) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Stream ids and names of some categories.
+    func streams(_ categories: [String]) throws -> [Int64: (category: String, name: String)] {
+        var out: [Int64: (String, String)] = [:]
+        let rows = try Row.fetchAll(db, sql: "SELECT id, category, name FROM streams WHERE context_id = ? AND category IN (\(marks(categories.count)))",
+                                    arguments: StatementArguments([context.id] + categories))
+        for r in rows { out[r[0]] = (r[1], r[2]) }
+        return out
+    }
+
+    /// The `n` newest live files of each stream: never candidates.
+    func newest(_ streams: some Sequence<Int64>, keep n: Int) throws -> Set<Int64> {
+        try PolicyQueries.newest(db, streams: streams, keep: n)
+    }
+
+    /// Live files of `streams` with a coverage, oldest first; `body` returns false to stop.
+    static func candidates(_ db: Database, _ streams: [Int64], from: Instant?, to: Instant?, endBy: Instant?, excludeMtime: Bool = false,
+                           _ body: (Candidate) throws -> Bool) throws {
+        guard !streams.isEmpty else { return }
+        var sql = """
+            SELECT id, dir_id, name, size, mtime, inode, device, start, coalesce("end", start), stream_id, dataset_id FROM files
+            WHERE stream_id IN (\(streams.map(String.init).joined(separator: ","))) AND state = 0 AND start IS NOT NULL
+            """
+        var args: [Int64] = []
+        if let from { sql += " AND start >= ?"; args.append(from.microseconds) }
+        if let to { sql += " AND start < ? AND coalesce(\"end\", start) <= ?"; args += [to.microseconds, to.microseconds] }
+        if let endBy { sql += " AND coalesce(\"end\", start) <= ?"; args.append(endBy.microseconds) }
+        if excludeMtime { sql += " AND source <> \(TimeSource.mtime.code)" }
+        sql += " ORDER BY start, \"end\", id"
+        try rows(db, sql, args, body)
+    }
+
+    /// Every live file of a dataset; nil for a member without a coverage.
+    static func members(_ db: Database, dataset: Int64) throws -> [Candidate?] {
+        var out: [Candidate?] = []
+        let sql = """
+            SELECT id, dir_id, name, size, mtime, inode, device, start, coalesce("end", start), stream_id, dataset_id FROM files
+            WHERE dataset_id = ? AND state = 0 ORDER BY start, "end", id
+            """
+        try rows(db, sql, [dataset], { out.append($0); return true }, uncovered: { out.append(nil) })
+        return out
+    }
+
+    private static func rows(_ db: Database, _ sql: String, _ args: [Int64], _ body: (Candidate) throws -> Bool,
+                             uncovered: (() -> Void)? = nil) throws {
+        let stmt = FastStatement(try db.makeStatement(sql: sql))
+        for (i, a) in args.enumerated() { stmt.bind(Int32(i + 1), a) }
+        do {
+            try stmt.forEachRow { row in
+                if row.isNull(7) { uncovered?(); return }
+                let c = Candidate(
+                    id: row.int64(0), dirId: row.int64(1), name: row.blob(2),
+                    stat: FileStat(size: row.int64(3), mtimeNanoseconds: row.int64(4),
+                                   inode: UInt64(bitPattern: row.int64(5)), device: UInt64(bitPattern: row.int64(6))),
+                    coverage: Coverage(start: Instant(microseconds: row.int64(7)), end: Instant(microseconds: row.int64(8))),
+                    streamId: row.int64(9), datasetId: row.isNull(10) ? nil : row.int64(10))
+                if try !body(c) { throw Stop() }
+            }
+        } catch is Stop {}
+    }
+
+    private struct Stop: Error {}
+
+    /// The absolute path of a catalogued file.
+    mutating func path(_ c: Candidate) throws -> PathBytes {
+        if let d = dirs[c.dirId] { return d.appendingComponent(c.name) }
+        let row = try Row.fetchOne(db, sql: "SELECT root_id, path FROM dirs WHERE id = ?", arguments: [c.dirId])!
+        let rel = PathBytes(row[1] as Data)
+        let root = rootPaths[row[0] as Int64] ?? []
+        let dir = rel.isEmpty ? root : root.appendingComponent(rel)
+        dirs[c.dirId] = dir
+        return dir.appendingComponent(c.name)
+    }
+
+    mutating func add(_ c: Candidate, kind: PlannedAction.Kind, stream: (category: String, name: String), rule: String,
+                      reason: String, keepNewest: Int, coveredBy: [Int64] = []) throws {
+        actions.append(PlannedAction(kind: kind, fileId: c.id, path: try path(c), category: stream.category, stream: stream.name,
+                                     bytes: c.stat.size, coverage: c.coverage, expected: c.stat, rule: rule, reason: reason,
+                                     keepNewest: keepNewest, coveredBy: coveredBy))
+        chosen.insert(c.id)
+        freed[c.stat.device, default: 0] += c.stat.size
+    }
+
+
+    /// Datasets already weighed by this plan: true when taken whole, false when refused.
+    var datasets: [Int64: Bool] = [:]
+
+    /// What choosing `c` means: itself, or, for a member of a dataset (a minidvodb, a
+    /// postage-stamp request), every live file of the dataset: all of them eligible, or
+    /// none. nil when nothing may go.
+    mutating func group(_ c: Candidate, eligible: (Candidate) -> Bool) throws -> (files: [Candidate], dataset: String?)? {
+        guard !chosen.contains(c.id), !open.contains(c.id), eligible(c) else { return nil }
+        guard let d = c.datasetId else { return ([c], nil) }
+        if datasets[d] != nil { return nil }
+        let members = try Self.members(db, dataset: d)
+        let whole = members.allSatisfy { m in m.map { !chosen.contains($0.id) && !open.contains($0.id) && eligible($0) } ?? false }
+        datasets[d] = whole
+        guard whole else { return nil }
+        let name = try String.fetchOne(db, sql: "SELECT name FROM datasets WHERE id = ?", arguments: [d]) ?? "#\(d)"
+        return (members.compactMap { $0 }, name)
+    }
+
+    // MARK: age-off
+
+    mutating func ageOff(_ r: AgeOffRule, usage: [UInt64: (root: PathBytes, usage: FileSystemUsage)]) throws -> RuleOutcome {
+        let first = actions.count
+        func outcome(_ note: String) -> RuleOutcome {
+            let mine = actions[first...]
+            return RuleOutcome(rule: r.name, kind: "age-off", files: mine.count, bytes: mine.reduce(0) { $0 + $1.bytes }, note: note)
+        }
+        if !r.requireCopyOn.isEmpty {
+            return outcome("requires a verified copy on \(r.requireCopyOn.joined(separator: ", ")); Tidemark records no copies yet "
+                           + "(the copy queue comes later), so no file can be shown to have one and nothing may go")
+        }
+        let streams = try streams(r.categories)
+        let kept = try newest(streams.keys, keep: r.keepNewest)
+        let endBy = r.olderThan.map { Instant(microseconds: now.microseconds - $0) }
+        var scope: [String] = []
+        if let f = r.from { scope.append("from \(f.iso8601)") }
+        if let t = r.to { scope.append("ending by \(t.iso8601)") }
+        if let age = r.olderThan { scope.append("ended over \(durationText(age)) ago") }
+        let what = "oldest of \(r.categories.joined(separator: ", "))" + (scope.isEmpty ? "" : ", " + scope.joined(separator: ", "))
+        let keepText = "the newest \(r.keepNewest == 1 ? "file" : "\(r.keepNewest) files") of each stream kept"
+            + "; datasets go whole or not at all"
+        let ids = Array(streams.keys).sorted()
+        // The candidate query's test, for the other members of a dataset.
+        let eligible = { (m: Candidate) -> Bool in
+            streams[m.streamId] != nil && !kept.contains(m.id)
+                && (r.from.map { m.coverage.start >= $0 } ?? true)
+                && (r.to.map { m.coverage.start < $0 && m.coverage.end <= $0 } ?? true)
+                && (endBy.map { m.coverage.end <= $0 } ?? true)
+        }
+        /// Chooses `c` (with its dataset); returns the sizes chosen, with their devices.
+        func take(_ c: Candidate, _ reason: String) throws -> [(device: UInt64, size: Int64)] {
+            guard let g = try self.group(c, eligible: eligible) else { return [] }
+            let why = g.dataset.map { reason + "; with the rest of dataset \($0) (\(g.files.count) files)" } ?? reason
+            for m in g.files { try self.add(m, kind: .delete, stream: streams[m.streamId]!, rule: r.name, reason: why, keepNewest: r.keepNewest) }
+            return g.files.map { ($0.stat.device, $0.stat.size) }
+        }
+
+        switch r.target {
+        case .all:
+            try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy) { c in
+                _ = try take(c, what)
+                return true
+            }
+            return outcome("every file matching: \(what); \(keepText)")
+        case .bytes(let goal):
+            var total: Int64 = 0
+            try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy) { c in
+                total += try take(c, "\(what), until \(bytesText(goal)) are chosen").reduce(0) { $0 + $1.size }
+                return total < goal
+            }
+            return outcome(total >= goal ? "\(what) until \(bytesText(goal)) are chosen; \(keepText)"
+                                         : "\(what): only \(bytesText(total)) of the \(bytesText(goal)) asked for can go; \(keepText)")
+        case .watermark(let high, let low):
+            var need: [UInt64: Int64] = [:]
+            var notes: [String] = []
+            for (device, u) in usage.sorted(by: { $0.key < $1.key }) {
+                let used = u.usage.fraction
+                let at = "\(u.root.displayPath) is \(String(format: "%.1f", used * 100))% used"
+                if used <= high {
+                    notes.append("\(at), not above \(percentText(high)): nothing to do")
+                    continue
+                }
+                let n = u.usage.bytesToFree(below: low) - (freed[device] ?? 0)
+                if n > 0 {
+                    need[device] = n
+                    notes.append("\(at) (above \(percentText(high))): \(bytesText(n)) to free to fall below \(percentText(low))")
+                } else {
+                    notes.append("\(at): earlier rules already free enough to fall below \(percentText(low))")
+                }
+            }
+            if !need.isEmpty {
+                let reasons = Dictionary(uniqueKeysWithValues: need.keys.map { d in
+                    (d, "\(what); \(usage[d]!.root.displayPath) above \(percentText(high)) used, freeing until below \(percentText(low))")
+                })
+                try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy) { c in
+                    guard let n = need[c.stat.device], n > 0 else { return true }
+                    for (device, size) in try take(c, reasons[c.stat.device]!) {
+                        if let u = usage[device] { need[device] = (need[device] ?? 0) - u.usage.freed(bySize: size) }
+                    }
+                    return need.values.contains { $0 > 0 }
+                }
+                for (d, n) in need where n > 0 {
+                    notes.append("\(usage[d]!.root.displayPath): not enough to go; \(bytesText(n)) short of the low watermark")
+                }
+            }
+            return outcome(notes.joined(separator: "; ") + "; \(keepText)")
+        }
+    }
+
+    // MARK: cleanup
+
+    mutating func cleanup(_ r: CleanupRule) throws -> RuleOutcome {
+        let first = actions.count
+        let streams = try streams(r.categories)
+        let coverStreams = try self.streams(r.coveredBy)
+        let kept = try newest(streams.keys, keep: r.keepNewest)
+        // The cover: live files of the product categories whose coverage was read from the
+        // data (a modification time proves nothing), merged per stream name.
+        var cover: [String: CoverIndex] = [:]
+        try Self.candidates(db, Array(coverStreams.keys).sorted(), from: nil, to: nil, endBy: nil, excludeMtime: true) { c in
+            if !self.chosen.contains(c.id) && !self.open.contains(c.id) {
+                cover[r.sameStream ? coverStreams[c.streamId]!.name : "", default: CoverIndex()].add(c.coverage, id: c.id)
+            }
+            return true
+        }
+        for k in cover.keys { cover[k]!.prepare() }
+        let endBy = Instant(microseconds: now.microseconds - r.olderThan)
+        let coverNames = r.coveredBy.joined(separator: ", ")
+        try Self.candidates(db, Array(streams.keys).sorted(), from: nil, to: nil, endBy: endBy, excludeMtime: true) { c in
+            guard !self.chosen.contains(c.id), !self.open.contains(c.id), !kept.contains(c.id) else { return true }
+            let stream = streams[c.streamId]!
+            guard let index = cover[r.sameStream ? stream.name : ""], let ids = index.covering(c.coverage) else { return true }
+            let reason = "covered by \(ids.count) live \(coverNames) file\(ids.count == 1 ? "" : "s")"
+                + (r.sameStream ? " of stream \(stream.name)" : "") + "; ended over \(durationText(r.olderThan)) ago"
+            try self.add(c, kind: .purge, stream: stream, rule: r.name, reason: reason, keepNewest: r.keepNewest, coveredBy: ids)
+            return true
+        }
+        let mine = actions[first...]
+        return RuleOutcome(rule: r.name, kind: "cleanup", files: mine.count, bytes: mine.reduce(0) { $0 + $1.bytes },
+                           note: "files of \(r.categories.joined(separator: ", ")) whose whole coverage live \(coverNames) files"
+                               + (r.sameStream ? " of the same stream" : "") + " cover, ended over \(durationText(r.olderThan)) ago; "
+                               + "the newest \(r.keepNewest == 1 ? "file" : "\(r.keepNewest) files") of each stream kept")
+    }
+}
+
+/// The covering files of one stream, to answer "is [s, e) wholly covered, and by which files?".
+struct CoverIndex {
+    private var items: [(start: Int64, end: Int64, id: Int64)] = []
+    private var merged: [(start: Int64, end: Int64)]?
+    private var longest: Int64 = 0
+
+    mutating func add(_ c: Coverage, id: Int64) {
+        items.append((c.start.microseconds, c.end.microseconds, id))
+        longest = max(longest, c.end.microseconds - c.start.microseconds)
+        merged = nil
+    }
+
+    /// Sorts the files and merges their coverage; call once after the last `add`.
+    mutating func prepare() {
+        items.sort { ($0.start, $0.end) < ($1.start, $1.end) }
+        var m: [(start: Int64, end: Int64)] = []
+        for i in items {
+            if let last = m.last, i.start <= last.end { m[m.count - 1].end = max(last.end, i.end) } else { m.append((i.start, i.end)) }
+        }
+        merged = m
+    }
+
+    /// The ids of the files overlapping `c` when their union holds all of it; nil otherwise.
+    func covering(_ c: Coverage) -> [Int64]? {
+        guard let merged else { return nil }
+        let s = c.start.microseconds, e = c.end.microseconds
+        // The last merged interval starting at or before s.
+        var lo = 0, hi = merged.count
+        while lo < hi { let mid = (lo + hi) / 2; if merged[mid].start <= s { lo = mid + 1 } else { hi = mid } }
+        guard lo > 0 else { return nil }
+        let span = merged[lo - 1]
+        // An instant (one exposure) is covered by a product of that same instant too.
+        guard span.end >= e else { return nil }
+        // Items are sorted by start; those overlapping [s, e), or holding the instant s.
+        var ids: [Int64] = []
+        var k = 0, hiK = items.count
+        while k < hiK { let mid = (k + hiK) / 2; if items[mid].start < max(e, s + 1) { k = mid + 1 } else { hiK = mid } }
+        for i in items[..<k].reversed() {
+            if i.start < s - longest { break }  // nothing earlier can reach s
+            if i.end > s || (e == s && i.end == s) { ids.append(i.id) }
+            if ids.count >= 64 { break }
+        }
+        return ids.isEmpty ? nil : ids.reversed()
+    }
+}
+
+/// Shared by the planner and the executor's second check.
+enum PolicyQueries {
+    /// The `n` newest live files (by coverage start, then id) of each stream.
+    static func newest(_ db: Database, streams: some Sequence<Int64>, keep n: Int) throws -> Set<Int64> {
+        let stmt = try db.cachedStatement(sql: """
+            SELECT id FROM files WHERE stream_id = ? AND state = 0 AND start IS NOT NULL ORDER BY start DESC, id DESC LIMIT ?
+            """)
+        var out = Set<Int64>()
+        for s in streams { out.formUnion(try Int64.fetchAll(stmt, arguments: [s, max(1, n)])) }
+        return out
+    }
+}
+
+func marks(_ n: Int) -> String { Array(repeating: "?", count: max(1, n)).joined(separator: ",") }

@@ -1,0 +1,109 @@
+/// A policy: rules evaluated in order against one context's catalog and live disk usage.
+///
+/// Read from `policies/<name>.toml` (see `policies/README.md`), or built by `tidemark delete`
+/// from its options. Every rule keeps the newest files of each stream.
+public struct Policy: Sendable {
+    public var name: String
+    public var context: String
+    public var summary: String?
+    public var rules: [PolicyRule]
+    /// The file it came from, for messages ("<command line>" for `delete`).
+    public var file: String
+
+    public init(name: String, context: String, summary: String? = nil, rules: [PolicyRule], file: String) {
+        self.name = name; self.context = context; self.summary = summary; self.rules = rules; self.file = file
+    }
+}
+
+/// One `[[rule]]`.
+public enum PolicyRule: Sendable {
+    case ageOff(AgeOffRule)
+    case cleanup(CleanupRule)
+
+    public var name: String {
+        switch self {
+        case .ageOff(let r): r.name
+        case .cleanup(let r): r.name
+        }
+    }
+
+    /// Where each category was named, to report one the catalog does not know.
+    public var categoryLocations: [(category: String, location: SourceLocation)] {
+        switch self {
+        case .ageOff(let r): r.categories.map { ($0, r.categoriesLocation) }
+        case .cleanup(let r): r.categories.map { ($0, r.categoriesLocation) } + r.coveredBy.map { ($0, r.coveredByLocation) }
+        }
+    }
+}
+
+/// Deletes the oldest files of some categories: everything in a time range, or until a
+/// number of bytes is chosen, or (watermarks) until the file system is used below a mark.
+public struct AgeOffRule: Sendable {
+    public var name: String
+    public var categories: [String]
+    /// Only files whose coverage lies inside `[from, to)`; nil ends are open.
+    public var from: Instant?
+    public var to: Instant?
+    /// Only files whose coverage ended at least this long before `now` (microseconds).
+    public var olderThan: Int64?
+    public var target: Target
+    /// The newest files of each stream that are never deleted (at least 1).
+    public var keepNewest: Int
+    /// Hosts that must hold a verified copy of a file before it may go.
+    public var requireCopyOn: [String]
+    public var categoriesLocation: SourceLocation
+
+    /// When the rule stops choosing files.
+    public enum Target: Sendable, Equatable {
+        /// Every file that matches.
+        case all
+        /// Oldest first until at least this many bytes are chosen.
+        case bytes(Int64)
+        /// Only while the file system holding a root is used above `high` (a fraction),
+        /// oldest first until it would be used below `low`.
+        case watermark(high: Double, low: Double)
+    }
+
+    public init(name: String, categories: [String], from: Instant? = nil, to: Instant? = nil, olderThan: Int64? = nil,
+                target: Target = .all, keepNewest: Int = 1, requireCopyOn: [String] = [],
+                categoriesLocation: SourceLocation = SourceLocation(file: "<command line>", key: "categories")) {
+        self.name = name; self.categories = categories; self.from = from; self.to = to; self.olderThan = olderThan
+        self.target = target; self.keepNewest = keepNewest; self.requireCopyOn = requireCopyOn
+        self.categoriesLocation = categoriesLocation
+    }
+}
+
+/// Deletes (purges) intermediate files once live files of other categories cover their time.
+public struct CleanupRule: Sendable {
+    public var name: String
+    /// The intermediate categories (A).
+    public var categories: [String]
+    /// The product categories (B) whose live files must cover an A file's whole coverage.
+    public var coveredBy: [String]
+    /// Cover must come from the same stream name (off: any stream of the context).
+    public var sameStream: Bool
+    /// The age guard: only files whose coverage ended at least this long before `now`.
+    public var olderThan: Int64
+    public var keepNewest: Int
+    public var categoriesLocation: SourceLocation
+    public var coveredByLocation: SourceLocation
+
+    public init(name: String, categories: [String], coveredBy: [String], sameStream: Bool = true, olderThan: Int64,
+                keepNewest: Int = 1, categoriesLocation: SourceLocation = SourceLocation(file: "<command line>", key: "categories"),
+                coveredByLocation: SourceLocation = SourceLocation(file: "<command line>", key: "covered_by")) {
+        self.name = name; self.categories = categories; self.coveredBy = coveredBy; self.sameStream = sameStream
+        self.olderThan = olderThan; self.keepNewest = keepNewest
+        self.categoriesLocation = categoriesLocation; self.coveredByLocation = coveredByLocation
+    }
+}
+
+/// Where a value was written, so a problem found later (an unknown category) names it.
+public struct SourceLocation: Sendable, Equatable {
+    public var file: String
+    public var line: Int?
+    public var key: String
+
+    public init(file: String, line: Int? = nil, key: String) { self.file = file; self.line = line; self.key = key }
+
+    public func error(_ message: String) -> DefinitionError { DefinitionError(file: file, line: line, key: key, message: message) }
+}

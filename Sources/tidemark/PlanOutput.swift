@@ -1,0 +1,111 @@
+import Foundation
+import TidemarkCore
+
+/// A plan, and what executing it did, for people (a table) and scripts (`--json`).
+struct PlanOutput: Encodable {
+    let plan: Plan
+    let catalog: String
+    var settled: SettleReport?
+    var report: ExecutionReport?
+
+    init(plan: Plan, catalog: String) { self.plan = plan; self.catalog = catalog }
+
+    func print(json: Bool) throws {
+        if json { try Terminal.printJSON(self) } else { Swift.print(text) }
+    }
+
+    var text: String {
+        var out: [String] = []
+        if let s = settled, !s.isEmpty {
+            out.append("Settled the journal of interrupted run\(s.runs.count == 1 ? "" : "s") \(s.runs.map { "#\($0)" }.joined(separator: ", ")): "
+                       + "\(s.removed) file\(s.removed == 1 ? " was" : "s were") removed before it was killed, \(s.notDone) not"
+                       + (s.unresolved > 0 ? ", \(s.unresolved) could not be checked (left open)" : ""))
+        }
+        out.append("Plan of policy \(plan.policy) for \(plan.context) at \(plan.now.iso8601) (catalog \(catalog)):")
+        for r in plan.rules {
+            out.append("  rule \"\(r.rule)\" (\(r.kind)): \(Format.count(r.files)) file\(r.files == 1 ? "" : "s"), \(Format.bytes(r.bytes)) — \(r.note)")
+        }
+        if plan.openJournalEntries > 0 {
+            out.append("  \(plan.openJournalEntries) file\(plan.openJournalEntries == 1 ? "" : "s") left open in the journal by an interrupted run are not planned; the next run with --yes settles them")
+        }
+        if plan.isEmpty {
+            out.append("Nothing to do.")
+            return out.joined(separator: "\n")
+        }
+        let results = report.map { Dictionary($0.results.map { ($0.action.fileId, $0) }, uniquingKeysWith: { a, _ in a }) }
+        let rows = plan.actions.map { a -> [String] in
+            var row = [Format.bytes(a.bytes), Format.time(a.coverage?.start), Format.time(a.coverage?.end), a.category, a.rule]
+            if let r = results?[a.fileId] { row.append(r.result.rawValue) }
+            row.append(a.path.displayPath + (results?[a.fileId]?.detail.map { "  [\($0)]" } ?? ""))
+            return row
+        }
+        let header = ["SIZE", "START", "END", "CATEGORY", "RULE"] + (report == nil ? [] : ["RESULT"]) + ["PATH"]
+        out.append(Format.table(header, rows, rightAligned: [0]))
+        out.append("Total: \(Format.count(plan.actions.count)) file\(plan.actions.count == 1 ? "" : "s"), \(Format.bytes(plan.bytes)).")
+        if let r = report {
+            out.append("Run #\(r.runId): removed \(Format.count(r.count(.done))) files (\(Format.bytes(r.bytesRemoved))); "
+                       + "\(r.count(.skipped)) skipped, \(r.count(.failed)) failed, \(r.count(.gone)) already gone.")
+        } else {
+            out.append("Nothing was changed. Run again with --yes to remove these files.")
+        }
+        return out.joined(separator: "\n")
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case policy, context, catalog, now, executed, run, actions, rules, totals, open_journal_entries, results, settled
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(plan.policy, forKey: .policy)
+        try c.encode(plan.context, forKey: .context)
+        try c.encode(catalog, forKey: .catalog)
+        try c.encode(plan.now.iso8601, forKey: .now)
+        try c.encode(report != nil, forKey: .executed)
+        try c.encode(report?.runId, forKey: .run)
+        let results = report.map { Dictionary($0.results.map { ($0.action.fileId, $0) }, uniquingKeysWith: { a, _ in a }) }
+        try c.encode(plan.actions.map { ActionJSON(action: $0, result: results?[$0.fileId]) }, forKey: .actions)
+        try c.encode(plan.rules.map(RuleJSON.init), forKey: .rules)
+        try c.encode(["files": Int64(plan.actions.count), "bytes": plan.bytes], forKey: .totals)
+        try c.encode(plan.openJournalEntries, forKey: .open_journal_entries)
+        if let r = report {
+            try c.encode(["done": Int64(r.count(.done)), "skipped": Int64(r.count(.skipped)), "failed": Int64(r.count(.failed)),
+                          "gone": Int64(r.count(.gone)), "bytes_removed": r.bytesRemoved], forKey: .results)
+        }
+        if let s = settled {
+            try c.encode(SettledJSON(runs: s.runs, removed: s.removed, not_done: s.notDone, unresolved: s.unresolved), forKey: .settled)
+        }
+    }
+
+    private struct ActionJSON: Encodable {
+        let action: PlannedAction
+        let result: ActionResult?
+        enum CodingKeys: String, CodingKey { case path, path_bytes, bytes, reason, rule, action, category, stream, start, end, result, detail }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(action.path.displayPath, forKey: .path)
+            if !action.path.isPlainText { try c.encode(action.path.map { String(format: "%02x", $0) }.joined(), forKey: .path_bytes) }
+            try c.encode(action.bytes, forKey: .bytes)
+            try c.encode(action.reason, forKey: .reason)
+            try c.encode(action.rule, forKey: .rule)
+            try c.encode(action.kind.rawValue, forKey: .action)
+            try c.encode(action.category, forKey: .category)
+            try c.encode(action.stream, forKey: .stream)
+            try c.encode(action.coverage?.start.iso8601, forKey: .start)
+            try c.encode(action.coverage?.end.iso8601, forKey: .end)
+            if let result {
+                try c.encode(result.result.rawValue, forKey: .result)
+                try c.encode(result.detail, forKey: .detail)
+            }
+        }
+    }
+
+    private struct RuleJSON: Encodable {
+        let rule: String, kind: String, files: Int, bytes: Int64, note: String
+        init(_ r: RuleOutcome) { rule = r.rule; kind = r.kind; files = r.files; bytes = r.bytes; note = r.note }
+    }
+
+    private struct SettledJSON: Encodable {
+        let runs: [Int64], removed: Int, not_done: Int, unresolved: Int
+    }
+}

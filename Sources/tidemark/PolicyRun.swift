@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import TidemarkCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Exit statuses of `delete` and `policy`, documented in their help.
+enum PolicyExit {
+    static let help = """
+        Exit status: 0 done (or, without --yes, a plan was printed), 1 could not run (catalog or \
+        root unavailable), 2 configuration error (bad policy, unknown context or category: \
+        nothing was done), 3 nothing to do (the plan is empty), 4 done with faults (some files \
+        were skipped for safety or could not be removed; they are listed), 5 refused: another \
+        policy run holds the catalog's lock (nothing was done), 64 bad command line.
+        """
+    static let nothingToDo: Int32 = 3
+    static let faults: Int32 = 4
+    static let locked: Int32 = 5
+}
+
+/// `--yes`, `--json` and the hidden test knobs shared by `delete` and `policy run`.
+struct ExecuteFlags: ParsableArguments {
+    @Flag(help: "Carry the plan out. Without it the plan is printed and nothing changes, the catalog included.")
+    var yes = false
+
+    @Option(help: .hidden) var batchSize = 1000
+}
+
+/// Plans, and with `--yes` executes under the lock and the journal; prints either.
+struct PolicyRunner {
+    let policy: Policy
+    let catalog: CatalogOptions
+    let json: Bool
+    /// `--yes`: carry the plan out.
+    let execute: Bool
+    var batchSize = 1000
+
+    func run() throws {
+        let now = Instant(secondsSince1970: Date().timeIntervalSince1970)
+        // Read-only first: a bad policy is refused, and a dry run done, without writing a
+        // byte of the catalog (opening it for writing alone would).
+        let reader = try open(readOnly: true)
+        try guarded { _ = try reader.validate(policy) }
+        guard execute else {
+            let plan = try guarded { try PolicyPlanner(catalog: reader).plan(policy, now: now) }
+            try PlanOutput(plan: plan, catalog: reader.path).print(json: json)
+            if plan.isEmpty { throw ExitCode(PolicyExit.nothingToDo) }
+            return
+        }
+        let store = try open(readOnly: false)
+        let planner = PolicyPlanner(catalog: store)
+        let lock: PolicyLock
+        do { lock = try PolicyLock(catalogPath: store.path) } catch {
+            Terminal.error(error.description)
+            throw ExitCode(PolicyExit.locked)
+        }
+        let executor = PolicyExecutor(catalog: store)
+        let settled = try guarded { try executor.settle(lock: lock) }
+        let plan = try guarded { try planner.plan(policy, now: now) }
+        var output = PlanOutput(plan: plan, catalog: store.path)
+        output.settled = settled
+        if plan.isEmpty {
+            try output.print(json: json)
+            throw ExitCode(PolicyExit.nothingToDo)
+        }
+        var options = ExecutionOptions()
+        options.batchSize = batchSize
+        // Crash tests: SIGKILL after the n-th removal, with intents written and results not.
+        if let n = ProcessInfo.processInfo.environment["TIDEMARK_TEST_KILL_AFTER_REMOVALS"].flatMap(Int.init) {
+            options.afterRemoval = { if $0 == n { kill(getpid(), SIGKILL) } }
+        }
+        do {
+            output.report = try guarded { try executor.execute(plan, lock: lock, options: options) }
+        } catch Failure.runtime(let m) {
+            // Intents are committed before each removal: nothing is lost, only left open.
+            throw Failure.runtime(m + "\nThe run stopped part-way; the next `--yes` run settles its journal before doing anything else.")
+        }
+        try output.print(json: json)
+        if output.report!.hasFaults { throw ExitCode(PolicyExit.faults) }
+    }
+
+    private func open(readOnly: Bool) throws -> SQLiteCatalog {
+        do { return try SQLiteCatalog(path: catalog.catalogPath, create: false, readOnly: readOnly) } catch {
+            throw Failure.runtime(error.description)
+        }
+    }
+
+    /// Maps policy errors to the documented failures.
+    private func guarded<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as PolicyError {
+            switch error {
+            case .configuration: throw Failure.configuration(error.description)
+            case .locked:
+                Terminal.error(error.description)
+                throw ExitCode(PolicyExit.locked)
+            default: throw Failure.runtime(error.description)
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import TestSupport
+import TidemarkCore
+
+/// `tidemark policy plan|run`: the shipped policies, malformed ones, the lock, and a run
+/// killed half-way that the next run completes.
+@Suite struct PolicyCommandTests {
+    let policies = packageRoot + "/policies"
+
+    @Test func theShippedPolicyPlansAndRunsOnAnIsfsTree() throws {
+        let s = try ScannedIsfs()
+        let before = s.catalogBytes
+        let plan = try tidemark(["policy", "plan", "ustar-nightly", "--policies", policies, "--db", s.db])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("dsm raw once merged") && plan.stdout.contains("raw_data/tse01_20170501_000000.dat"))
+        #expect(s.catalogBytes == before, "policy plan changed the catalog file")
+        let run = try tidemark(["policy", "run", "ustar-nightly", "--policies", policies, "--db", s.db, "--yes", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let purged = try s.catalogued("purged")
+        #expect(purged.count == 11 && !purged.contains("raw_data/tse01_20170502_200000.dat"))
+        #expect(purged.isDisjoint(with: s.filesOnDisk))
+    }
+
+    @Test func policyRunWithoutYesOnlyPlans() throws {
+        let s = try ScannedIsfs(days: 1)
+        let before = s.catalogBytes
+        let r = try tidemark(["policy", "run", "ustar-nightly", "--policies", policies, "--db", s.db])
+        #expect(r.status == 0 && r.stdout.contains("Run again with --yes"))
+        #expect(s.catalogBytes == before)
+    }
+
+    @Test(arguments: [
+        ("[[rule]]\nkind = \"age-off\"\ncategories = [\"merge\"]\nolder_then = \"3d\"", "p.toml:5: rule[1].older_then: unknown key"),
+        ("[[rule]]\nkind = \"age-off\"\ncategories = [\"merge\"]\nwhen_above = \"80%\"\nuntil_below = \"90%\"", "p.toml:6: rule[1].until_below"),
+        ("[[rule]]\nkind = \"age-off\"\ncategories = [\"merged\"]\nolder_than = \"3d\"", "p.toml:4: rule[1].categories: unknown category 'merged'"),
+        ("[[rule]]\nkind = \"age-off\"\ncategories = [\"merge\"]\nolder_than = 3.5", "p.toml:5: rule[1].older_than"),
+    ])
+    func aMalformedPolicyIsRefusedBeforeAnythingHappens(_ rules: String, _ message: String) throws {
+        let s = try ScannedIsfs(days: 1)
+        let dir = temporaryDirectory("bad-policies")
+        try ("context = \"perdigao/ustar\"\n" + rules).write(toFile: dir + "/p.toml", atomically: true, encoding: .utf8)
+        let before = s.catalogBytes
+        let disk = s.filesOnDisk
+        let r = try tidemark(["policy", "run", "p", "--policies", dir, "--db", s.db, "--yes"])
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        #expect(s.catalogBytes == before && s.filesOnDisk == disk)
+        #expect(!FileManager.default.fileExists(atPath: s.db + ".lock"))
+    }
+
+    @Test func aSecondRunIsRefusedWhileAnotherHoldsTheLock() throws {
+        let s = try ScannedIsfs(days: 1)
+        let disk = s.filesOnDisk
+        var held: PolicyLock? = try PolicyLock(catalogPath: s.db)
+        let r = try s.delete(["--categories", "merge", "--before", "2017-05-02", "--yes"])
+        #expect(r.status == 5, "\(r.stderr)")
+        #expect(r.stderr.contains("another policy run holds \(s.db).lock") && r.stderr.contains("pid \(getpid())"), "\(r.stderr)")
+        let p = try tidemark(["policy", "run", "ustar-nightly", "--policies", policies, "--db", s.db, "--yes"])
+        #expect(p.status == 5)
+        #expect(s.filesOnDisk == disk)
+        // Plans change nothing and need no lock.
+        #expect(try s.delete(["--categories", "merge", "--before", "2017-05-02"]).status == 0)
+        #expect(held != nil)
+        held = nil  // released: the next run goes ahead
+        #expect(try s.delete(["--categories", "merge", "--before", "2017-05-02", "--yes"]).status == 0)
+    }
+
+    @Test func aRunKilledHalfWayIsCompletedByTheNextRun() throws {
+        let s = try ScannedIsfs()
+        let args = ["--categories", "raw/nidas", "--categories", "raw/dsm", "--categories", "merge", "--before", "2017-05-03", "--yes", "--batch-size", "4"]
+        // SIGKILL after the 10th removal: two batches complete, the third with intents
+        // committed, two files removed and no results written.
+        let killed = try s.delete(args + ["--json"], environment: ["TIDEMARK_TEST_KILL_AFTER_REMOVALS": "10"])
+        #expect(killed.status == SIGKILL, "\(killed.status) \(killed.stderr)")
+        let planned = 33  // 36 files less the newest of each of the three streams
+        #expect(s.filesOnDisk.count == 36 + 2 + 1 - 10)  // 36 archives, two netCDF files and a README, less ten
+        #expect(try sql(s.db, "SELECT count(*) FROM journal WHERE result IS NULL") == "4")
+        #expect(try sql(s.db, "SELECT status FROM policy_runs") == "running")
+        // A dry run meanwhile: files with open entries are left out, and nothing changes.
+        let before = s.catalogBytes
+        let plan = try #require(try s.delete(args.filter { $0 != "--yes" } + ["--json"]).json() as? [String: Any])
+        #expect(plan["open_journal_entries"] as? Int == 4)
+        #expect(s.catalogBytes == before)
+
+        let next = try s.delete(args + ["--json"])
+        #expect(next.status == 0, "\(next.stderr)")
+        let j = try #require(try next.json() as? [String: Any])
+        let settled = try #require(j["settled"] as? [String: Any])
+        #expect(settled["runs"] as? [Int] == [1] && settled["removed"] as? Int == 2 && settled["not_done"] as? Int == 2)
+        #expect((j["results"] as? [String: Int])?["done"] == planned - 10)
+
+        // The catalog agrees with the disk: each file is live exactly when it is there.
+        let onDisk = s.filesOnDisk
+        #expect(try s.catalogued("live").isSubset(of: onDisk))
+        #expect(try s.catalogued("deleted").count == planned && s.catalogued("deleted").isDisjoint(with: onDisk))
+        // Nothing removed twice, nothing open, and each run reports what it did.
+        #expect(try sql(s.db, "SELECT count(*) FROM journal WHERE result IS NULL") == "0")
+        #expect(try sql(s.db, "SELECT count(*) FROM (SELECT file_id FROM journal WHERE result = 'done' GROUP BY file_id HAVING count(*) > 1)") == "0")
+        #expect(try sql(s.db, "SELECT count(DISTINCT file_id) FROM journal WHERE result = 'done'") == "\(planned)")
+        #expect(try sql(s.db, "SELECT id || ' ' || status || ' ' || done FROM policy_runs ORDER BY id") == "1 interrupted 10\n2 done 23")
+        #expect(try sql(s.db, "SELECT gone_run, count(*) FROM files WHERE state = 2 GROUP BY gone_run") == "1|10\n2|23")
+    }
+}
