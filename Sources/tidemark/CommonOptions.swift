@@ -14,8 +14,10 @@ struct CatalogOptions: ParsableArguments {
 
     var catalogPath: String { db.map(expandTilde) ?? SQLiteCatalog.defaultPath(environment: environment) }
 
+    /// Opens the catalog: to write (created if need be) for scans, read-only for queries,
+    /// which then change not a byte of it.
     func openCatalog(create: Bool) throws -> SQLiteCatalog {
-        do { return try SQLiteCatalog(path: catalogPath, create: create) } catch {
+        do { return try SQLiteCatalog(path: catalogPath, create: create, readOnly: !create) } catch {
             throw Failure.runtime(error.description)
         }
     }

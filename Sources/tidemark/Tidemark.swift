@@ -10,8 +10,9 @@ struct Tidemark: ParsableCommand {
             FITS/netCDF/NIDAS header, and keeps a catalog current (one SQLite file by default).
 
             Exit status: 0 done (per-file problems are counted and listed), 1 could not run \
-            (no such root, catalog unwritable), 2 configuration error (a bad catalog definition), \
-            64 bad command line.
+            (no such root, catalog unwritable), 2 configuration error (a bad definition or \
+            policy), 64 bad command line; `delete` and `policy run` add 3 nothing to do, \
+            4 done with faults, 5 refused (another run holds the catalog's lock).
 
             The catalog is --db FILE, else $TIDEMARK_DB, else ~/.local/share/tidemark/catalog.sqlite.
             Context definitions are catalogs/<context>.toml, searched in --catalogs DIR, \

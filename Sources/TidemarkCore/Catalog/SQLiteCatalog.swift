@@ -29,7 +29,13 @@ public final class SQLiteCatalog: Sendable {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
-            if !readOnly { try Schema.migrator.migrate(pool) }
+            if !readOnly {
+                try Schema.migrator.migrate(pool)
+            } else if try !pool.read(Schema.migrator.hasCompletedMigrations) {
+                throw CatalogError(path: path, message: "this catalog was written by an older Tidemark; run `tidemark scan` once to bring it up to date")
+            }
+        } catch let e as CatalogError {
+            throw e
         } catch {
             throw CatalogError(path: path, error)
         }
