@@ -76,3 +76,15 @@ import TidemarkCore
         #expect((rows.first?["error"] as? String)?.contains("no such file") == true)
     }
 }
+
+@Suite struct InspectElsewhereTests {
+    @Test func aCopyOutsideTheRootsIsMatchedByTheLongestTailARuleKnows() throws {
+        let tree = TempTree("copy")
+        tree.write("some/copy/raw_data/tse05_20170501_040000.dat")
+        let r = try tidemark(["inspect", "--catalogs", packageRoot + "/catalogs", "--context", "perdigao/ustar", "--json",
+                              tree.path("some/copy/raw_data/tse05_20170501_040000.dat")])
+        let row = try #require((try r.json() as? [[String: Any]])?.first)
+        #expect(row["category"] as? String == "raw/dsm" && row["stream"] as? String == "tse05")
+        #expect(row["end"] as? String == "2017-05-01T08:00:00Z")
+    }
+}

@@ -22,8 +22,16 @@ public struct Inspector: Sendable {
                 chosen = (d, Array(path[(root.count + 1)...]))
             }
         }
-        let baseName = Array(path.split(separator: UInt8(ascii: "/")).last ?? [])
-        if chosen == nil, forced, let d = definitions.first { chosen = (d, baseName) }
+        let components = path.split(separator: UInt8(ascii: "/")).map(Array.init)
+        let baseName = components.last ?? []
+        if chosen == nil, forced, let d = definitions.first {
+            // Outside the context's roots (a copy elsewhere): the longest tail of the path
+            // that one of its rules matches, else the name alone.
+            let classifier = Classifier(d)
+            let tail = components.indices.lazy.map { Array(components[$0...]).joined(separator: [UInt8(ascii: "/")]) }
+                .first { classifier.classify(relativePath: Array($0))?.rule != nil }
+            chosen = (d, tail.map(Array.init) ?? baseName)
+        }
         let (definition, relative) = chosen ?? (ContextDefinition.generic, baseName)
         guard let c = Classifier(definition).classify(relativePath: relative) else {
             return CatalogEntry(path: path, context: definition.name, category: "", stream: "", size: stat.size,
