@@ -22,15 +22,17 @@ struct QueryBenchmark: ParsableCommand {
 
     func run() throws {
         let path = dir + "/query-\(files).sqlite"
-        let (catalog, span) = try SyntheticCatalog.ensure(path: path, files: files)
+        let span = try SyntheticCatalog.ensure(path: path, files: files)
+        let catalog = try SQLiteCatalog(path: path, create: false, readOnly: true)  // as the query commands open it
         let bin = tidemark ?? (URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/tidemark")
         let count = try catalog.count()
         var rng = SystemRandomNumberGenerator()
         func randomInstant() -> Instant { Instant(microseconds: Int64.random(in: span.start..<span.end, using: &rng)) }
 
-        // Warm the page cache and the statement cache.
-        for _ in 0..<50 { _ = try catalog.covers(CoversQuery(window: .instant(randomInstant()))) }
+        // The first queries after opening fault in index pages; then they are warm.
         var instantRows = 0, dayRows = 0
+        let opened = try Stats.time(queries) { _ = try catalog.covers(CoversQuery(window: .instant(randomInstant()))) }
+        for _ in 0..<(3 * queries) { _ = try catalog.covers(CoversQuery(window: .instant(randomInstant()))) }
         let instant = try Stats.time(queries) { instantRows += try catalog.covers(CoversQuery(window: .instant(randomInstant()))).count }
         let day = try Stats.time(queries) {
             let t = randomInstant()
@@ -55,7 +57,8 @@ struct QueryBenchmark: ParsableCommand {
         print("""
             tidemark-bench query: \(Format.count(count)) files, \(Format.count(try catalog.streamCount())) streams, catalog \(Format.mb(Measure.fileSize(path)))
             measurement                                         p50        p99      goal
-            covers INSTANT, in-process (\(queries)×, \(String(format: "%.1f", Double(instantRows) / Double(queries))) files each)   \(Stats.ms(instant.p50))  \(Stats.ms(instant.p99))   p99 ≤ 1 ms
+            covers INSTANT, in-process, first \(queries) after opening  \(Stats.ms(opened.p50))  \(Stats.ms(opened.p99))
+            covers INSTANT, in-process, warm (\(queries)×, \(String(format: "%.1f", Double(instantRows) / Double(queries))) files each)  \(Stats.ms(instant.p50))  \(Stats.ms(instant.p99))   p99 ≤ 1 ms
             covers one day, in-process (\(queries)×, \(String(format: "%.0f", Double(dayRows) / Double(queries))) files each)  \(Stats.ms(day.p50))  \(Stats.ms(day.p99))
             tidemark covers INSTANT --json, whole command (\(commandRuns)×)  \(Stats.ms(command.p50))  \(Stats.ms(command.p99))   ≤ 50 ms
             coverage + gaps, one year of \(coverageRows) streams (5×)          \(Stats.ms(coverage.p50))  \(Stats.ms(coverage.max))   ≤ 250 ms
@@ -86,12 +89,12 @@ struct Stats {
 
 /// The synthetic catalog: rows written straight into the catalog's tables by SQL.
 enum SyntheticCatalog {
-    static func ensure(path: String, files: Int) throws -> (SQLiteCatalog, Span) {
+    static func ensure(path: String, files: Int) throws -> Span {
         let start = Instant(year: 2014, month: 1, day: 1)!.microseconds
         let marker = path + ".complete"
         let catalog = try SQLiteCatalog(path: path)
         if FileManager.default.fileExists(atPath: marker) {
-            return (catalog, Span(start, start + 10 * 365 * 86_400_000_000))
+            return Span(start, start + 10 * 365 * 86_400_000_000)
         }
         FileHandle.standardError.write(Data("building a \(files)-file catalog in \(path) (once) …\n".utf8))
         let queue = try DatabaseQueue(path: path)
@@ -121,6 +124,6 @@ enum SyntheticCatalog {
         }
         try catalog.rebuildDerived()
         try Data().write(to: URL(fileURLWithPath: marker))
-        return (catalog, Span(start, start + 10 * 365 * 86_400_000_000))
+        return Span(start, start + 10 * 365 * 86_400_000_000)
     }
 }
