@@ -295,16 +295,9 @@ struct FITSTimeKeywords {
         return add(Instant(microseconds: w), f)
     }
 
-    /// Seconds as whole microseconds; nil beyond ±100,000 years.
-    static func micros(_ seconds: Double) -> Int64? {
-        guard seconds.isFinite, abs(seconds) < 3.2e12 else { return nil }
-        return Int64((seconds * 1_000_000).rounded())
-    }
+    static func micros(_ seconds: Double) -> Int64? { Instant.checkedMicroseconds(seconds: seconds) }
 
-    static func add(_ i: Instant, _ micros: Int64) -> Instant? {
-        let (sum, overflow) = i.microseconds.addingReportingOverflow(micros)
-        return overflow ? nil : Instant(microseconds: sum)
-    }
+    static func add(_ i: Instant, _ micros: Int64) -> Instant? { i.adding(microseconds: micros) }
 
     static func seconds(_ micros: Int64) -> String {
         let s = Double(micros) / 1_000_000

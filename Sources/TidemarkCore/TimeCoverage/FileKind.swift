@@ -21,6 +21,7 @@ enum FileKind {
         if starts([0x1f, 0x8b]) { return "gzip data" }
         if starts([0x1f, 0x9d]) { return "Unix compress (.Z) data" }
         if starts([0x50, 0x4b, 0x03, 0x04]) { return "a zip archive" }
+        if starts(Array("SIMPLE  =".utf8)) { return "a FITS header ('SIMPLE  =')" }
         if starts(Array("SIMPLE".utf8)) { return "'SIMPLE' without '  =' in columns 7-9" }
         let sample = b.prefix(24)
         if sample.allSatisfy({ ($0 >= 0x20 && $0 < 0x7f) || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) {
