@@ -41,30 +41,21 @@ public struct FITSReader: CoverageReader {
         do { head = try file.read(count: 2880, at: 0) } catch { throw HeaderReadError(.fits, path, "read", error.reason, code: error.errno) }
         guard !head.isEmpty else { throw HeaderReadError(.fits, path, "read", "the file is empty (0 bytes)") }
 
-        let fits: FITSFile
-        var fullSize: Int64? = file.size
-        var prefixNote: String?
-        if head.count >= 2, head[0] == 0x1f, head[1] == 0x8b || head[1] == 0x9d {
-            let prefix = head[1] == 0x8b
-                ? try CompressedPrefix.gunzip(file, limit: compressedPrefixLimit, format: .fits)
-                : try CompressedPrefix.uncompress(file, limit: compressedPrefixLimit, format: .fits)
-            try Self.checkStart(prefix.bytes, path: path, what: "decompressed data")
-            fullSize = prefix.complete ? Int64(prefix.bytes.count) : nil
-            if !prefix.complete { prefixNote = "only the first \(prefix.bytes.count) decompressed bytes were read" }
-            fits = try FITSFile(memory: prefix.bytes, path: path)
-        } else {
-            try Self.checkStart(head, path: path, what: "file")
-            fits = try FITSFile(diskPath: path)
-        }
+        let opened = try open(file, head: head, path: path)
+        let fits = opened.fits, fullSize = opened.fullSize
 
+        // Read HDUs until one gives a time, then walk the rest (headers only) so that a
+        // file cut short anywhere is reported, not just one cut in the HDU with the time.
         var notes: [String] = []
+        var found: CoverageReading?
+        var lastEnd: Int64 = 0
         var hdu = 1
-        while hdu <= maxHDUs {
+        while hdu <= Self.maxWalk {
             if hdu > 1 {
                 let moved: Bool
                 do { moved = try fits.move(toHDU: hdu) } catch {
                     // Past a decompressed prefix there is nothing to read, not an error.
-                    if fullSize == nil { notes.append(prefixNote ?? ""); break }
+                    if fullSize == nil { break }
                     throw error
                 }
                 guard moved else { break }
@@ -73,23 +64,80 @@ public struct FITSReader: CoverageReader {
             if let fullSize, end > fullSize {
                 throw HeaderReadError(.fits, path, "check size", "truncated: HDU \(hdu)'s data ends at byte \(end) but the \(fullSize == file.size ? "file" : "decompressed file") has only \(fullSize) bytes")
             }
-            let (cards, skipped) = try fits.cards { FITSTimeKeywords.names.contains($0) }
-            if skipped > 0 { notes.append("HDU \(hdu): \(skipped) time card\(skipped == 1 ? "" : "s") cfitsio could not parse were skipped") }
-            let keywords = FITSTimeKeywords(cards: cards)
-            if keywords.hasStartKeyword {
-                var reading = keywords.reading()
-                if reading.coverage != nil {
-                    if hdu > 1 { reading.notes.insert("time from HDU \(hdu)", at: 0) }
-                    reading.notes = notes + reading.notes
-                    return reading
+            lastEnd = end
+            if found == nil && hdu <= maxHDUs {
+                let (cards, skipped) = try fits.cards { FITSTimeKeywords.names.contains($0) }
+                if skipped > 0 { notes.append("HDU \(hdu): \(skipped) time card\(skipped == 1 ? "" : "s") cfitsio could not parse were skipped") }
+                let keywords = FITSTimeKeywords(cards: cards)
+                if keywords.hasStartKeyword {
+                    var reading = keywords.reading()
+                    if reading.coverage != nil {
+                        if hdu > 1 { reading.notes.insert("time from HDU \(hdu)", at: 0) }
+                        found = reading
+                    } else {
+                        notes += reading.notes.map { "HDU \(hdu): \($0)" }
+                    }
                 }
-                notes += reading.notes.map { "HDU \(hdu): \($0)" }
             }
+            if fullSize == nil && (found != nil || hdu >= maxHDUs) { break }
             hdu += 1
         }
-        notes.append(hdu > maxHDUs ? "no time keywords in the first \(maxHDUs) HDUs" : "no time keywords in \(hdu - 1) HDU\(hdu == 2 ? "" : "s")")
-        return CoverageReading(coverage: nil, notes: notes.filter { !$0.isEmpty })
+        if let fullSize, hdu <= Self.maxWalk, fullSize > lastEnd {
+            // Bytes after the last whole HDU: a cut extension, or junk some writers leave.
+            if opened.peek(lastEnd).starts(with: Array("XTENSION".utf8)) {
+                throw HeaderReadError(.fits, path, "check size", "truncated: the extension header at byte \(lastEnd) is cut off (the file ends at \(fullSize))")
+            }
+            notes.append("\(fullSize - lastEnd) bytes after the last HDU are not FITS")
+        }
+        if let prefixNote = opened.prefixNote, hdu > 1 || found == nil { notes.append(prefixNote) }
+        if var found {
+            found.notes = notes + found.notes
+            return found
+        }
+        let looked = min(hdu, maxHDUs + 1) - 1
+        notes.append(looked >= maxHDUs && hdu > maxHDUs ? "no time keywords in the first \(maxHDUs) HDUs" : "no time keywords in \(looked) HDU\(looked == 1 ? "" : "s")")
+        return CoverageReading(coverage: nil, notes: notes)
     }
+
+    /// An open FITS file and what is known of its (decompressed) size.
+    private struct Opened {
+        var fits: FITSFile
+        /// nil when only a decompressed prefix was read.
+        var fullSize: Int64?
+        var prefixNote: String?
+        /// Eight bytes at an offset, to name what follows the last HDU.
+        var peek: (Int64) -> [UInt8]
+    }
+
+    private func open(_ file: ReadOnlyFile, head: [UInt8], path: PathBytes) throws -> Opened {
+        guard head.count >= 2, head[0] == 0x1f, head[1] == 0x8b || head[1] == 0x9d else {
+            try Self.checkStart(head, path: path, what: "file")
+            let fits: FITSFile
+            do { fits = try FITSFile(diskPath: path) } catch {
+                guard error.code == 107 else { throw error }
+                throw HeaderReadError(.fits, path, "open", "truncated: the primary header has no END card before the end of the file (cfitsio: tried to move past end of file)", code: error.code)
+            }
+            return Opened(fits: fits, fullSize: file.size, prefixNote: nil) { offset in (try? file.read(count: 8, at: offset)) ?? [] }
+        }
+        let prefix = head[1] == 0x8b
+            ? try CompressedPrefix.gunzip(file, limit: compressedPrefixLimit, format: .fits)
+            : try CompressedPrefix.uncompress(file, limit: compressedPrefixLimit, format: .fits)
+        try Self.checkStart(prefix.bytes, path: path, what: "decompressed data")
+        let fits: FITSFile
+        do { fits = try FITSFile(memory: prefix.bytes, path: path) } catch {
+            guard !prefix.complete, error.code == 107 else { throw error }
+            throw HeaderReadError(.fits, path, "open", "the primary header does not end within the first \(prefix.bytes.count) decompressed bytes (raise compressedPrefixLimit)", code: error.code)
+        }
+        let bytes = prefix.bytes
+        return Opened(
+            fits: fits,
+            fullSize: prefix.complete ? Int64(bytes.count) : nil,
+            prefixNote: prefix.complete ? nil : "only the first \(bytes.count) decompressed bytes were read"
+        ) { offset in offset >= 0 && offset < Int64(bytes.count) ? Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + 8)]) : [] }
+    }
+
+    /// HDUs walked to check a file is whole; past this many, the rest is trusted.
+    static let maxWalk = 1000
 
     /// Refuses what is not FITS before cfitsio sees it, naming what it looks like.
     static func checkStart(_ bytes: [UInt8], path: PathBytes, what: String) throws {
