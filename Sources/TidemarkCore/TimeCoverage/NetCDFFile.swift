@@ -38,7 +38,7 @@ final class NetCDFFile {
         var id: Int32 = -1
         let status = (path + [0]).withUnsafeBufferPointer { p in
             p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { name in
-                NetCDFFile.locked { nc_open(name, NC_NOWRITE, &id) }
+                NetCDFFile.locked { tidemark_hdf5_quiet(); return nc_open(name, NC_NOWRITE, &id) }
             }
         }
         guard status == NC_NOERR else { throw NetCDFFile.error(path, "open", status) }
