@@ -69,7 +69,7 @@ public struct NIDASReader: CoverageReader {
             }
             let whole = 16 + Int(length)
             guard try buffer.skip(whole) else {
-                notes.append("a \(buffer.skippedShort)-byte partial sample at the end (cut-off file)")
+                notes.append("a partial sample at the end: \(buffer.skippedShort) of its \(whole) bytes (cut-off file)")
                 break
             }
             count += 1
