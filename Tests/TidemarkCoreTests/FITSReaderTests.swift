@@ -252,3 +252,21 @@ struct SampleExpectation: Sendable, CustomTestStringConvertible {
         }
     }
 }
+
+/// Inputs found by fuzzing that crashed a library; each must now be a clean error.
+@Suite struct FITSFuzzFindings {
+    /// A tile-compressed header with `ZTILE1 = 0` made cfitsio 4.2 divide by zero (SIGFPE)
+    /// in imcomp_get_compressed_image_par when moving to the HDU.
+    @Test func zeroTileSize() throws {
+        let bytes = try [UInt8](Data(contentsOf: SampleFiles.root.appendingPathComponent("fits/test_rice_dither2_seed42.fits.fz")))
+        var cut = bytes
+        for at in Swift.stride(from: 0, to: bytes.count - 80, by: 80) where bytes[at..<(at + 8)].elementsEqual(Array("ZTILE1  ".utf8)) {
+            cut.replaceSubrange((at + 10)..<(at + 30), with: Array("                   0".utf8))
+        }
+        #expect(cut != bytes)
+        let scratch = try ScratchFolder()
+        let error = #expect(throws: HeaderReadError.self) { try FITSReader().read(path: scratch.write("z.fits.fz", cut)) }
+        #expect(error?.description.contains("ZTILE1") == true, "\(String(describing: error))")
+        #expect(FITSHeaderGuard.danger(in: Array(bytes[2880...])) == nil)
+    }
+}

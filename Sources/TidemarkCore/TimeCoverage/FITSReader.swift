@@ -52,6 +52,11 @@ public struct FITSReader: CoverageReader {
         var hdu = 1
         while hdu <= Self.maxWalk {
             if hdu > 1 {
+                // No bytes after the last HDU: done, without asking cfitsio to fail a move.
+                if let fullSize, lastEnd >= fullSize { break }
+                if let danger = FITSHeaderGuard.danger(read: { opened.read(lastEnd, $0) }) {
+                    throw HeaderReadError(.fits, path, "move to HDU \(hdu)", "corrupt header: \(danger)")
+                }
                 let moved: Bool
                 do { moved = try fits.move(toHDU: hdu) } catch {
                     // Past a decompressed prefix there is nothing to read, not an error.
@@ -105,8 +110,10 @@ public struct FITSReader: CoverageReader {
         /// nil when only a decompressed prefix was read.
         var fullSize: Int64?
         var prefixNote: String?
-        /// Eight bytes at an offset, to name what follows the last HDU.
-        var peek: (Int64) -> [UInt8]
+        /// Up to `count` bytes at an offset (of the decompressed data for .gz/.Z).
+        var read: (Int64, Int) -> [UInt8]
+
+        func peek(_ offset: Int64) -> [UInt8] { read(offset, 8) }
     }
 
     private func open(_ file: ReadOnlyFile, head: [UInt8], path: PathBytes) throws -> Opened {
@@ -117,7 +124,7 @@ public struct FITSReader: CoverageReader {
                 guard error.code == 107 else { throw error }
                 throw HeaderReadError(.fits, path, "open", "truncated: the primary header has no END card before the end of the file (cfitsio: tried to move past end of file)", code: error.code)
             }
-            return Opened(fits: fits, fullSize: file.size, prefixNote: nil) { offset in (try? file.read(count: 8, at: offset)) ?? [] }
+            return Opened(fits: fits, fullSize: file.size, prefixNote: nil) { offset, count in (try? file.read(count: count, at: offset)) ?? [] }
         }
         let prefix = head[1] == 0x8b
             ? try CompressedPrefix.gunzip(file, limit: compressedPrefixLimit, format: .fits)
@@ -133,7 +140,7 @@ public struct FITSReader: CoverageReader {
             fits: fits,
             fullSize: prefix.complete ? Int64(bytes.count) : nil,
             prefixNote: prefix.complete ? nil : "only the first \(bytes.count) decompressed bytes were read"
-        ) { offset in offset >= 0 && offset < Int64(bytes.count) ? Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + 8)]) : [] }
+        ) { offset, count in offset >= 0 && offset < Int64(bytes.count) ? Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + count)]) : [] }
     }
 
     /// HDUs walked to check a file is whole; past this many, the rest is trusted.

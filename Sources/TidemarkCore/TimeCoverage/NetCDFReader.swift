@@ -47,10 +47,10 @@ public struct NetCDFReader: CoverageReader {
             throw HeaderReadError(.netcdf, path, "read", "not a netCDF file: it starts with \(FileKind.describe(head))")
         }
 
-        let nc = try NetCDFFile(path: path)
         var notes: [String] = []
         if classic {
             // netCDF-C reads a file cut inside its data as zeros; the header says how long it must be.
+            // Checked before nc_open, which spends seconds allocating for absurd counts in a corrupt header.
             var layout: NetCDFClassicLayout?
             var failure: String?
             for attempt in 0..<2 {
@@ -75,6 +75,7 @@ public struct NetCDFReader: CoverageReader {
             if let failure { notes.append("file size not checked against the header: \(failure)") }
         }
 
+        let nc = try NetCDFFile(path: path)
         let variables = try nc.variables()
         let fromValues = try coordinateCoverage(nc, variables, &notes)
         var acddNotes: [String] = []

@@ -1,0 +1,44 @@
+/// Looks at an extension's raw header before cfitsio moves to it, for values known to
+/// crash cfitsio 4.2 rather than fail: a tile-compressed image (`ZIMAGE = T`) whose
+/// `ZTILEn` (or `ZNAXIS1`, its default) is zero makes `imcomp_get_compressed_image_par`
+/// divide by zero (SIGFPE), found by fuzzing.
+enum FITSHeaderGuard {
+    /// Why cfitsio must not open the header at an HDU's start; nil when it looks safe.
+    /// `read(n)` gives up to n bytes from there: 8 blocks first, more if END is not in them.
+    static func danger(read: (Int) -> [UInt8]) -> String? {
+        var bytes = read(2880 * 8)
+        if bytes.count == 2880 * 8, !hasEnd(bytes) { bytes = read(2880 * 400) }
+        return danger(in: bytes)
+    }
+
+    static func hasEnd(_ bytes: [UInt8]) -> Bool {
+        Swift.stride(from: 0, to: bytes.count - 79, by: 80).contains { bytes[$0..<($0 + 8)].elementsEqual(Array("END     ".utf8)) }
+    }
+
+    /// Why cfitsio must not open the header in `bytes` (whole 2880-byte blocks from an
+    /// HDU's start); nil when it looks safe.
+    static func danger(in bytes: [UInt8]) -> String? {
+        var values: [String: String] = [:]
+        var at = 0
+        while at + 80 <= bytes.count {
+            let card = bytes[at..<(at + 80)]
+            at += 80
+            let key = String(decoding: card.prefix(8), as: UTF8.self).trimmingBlanks
+            if key == "END" { break }
+            guard key.hasPrefix("Z"), card.dropFirst(8).starts(with: Array("= ".utf8)), values[key] == nil else { continue }
+            let field = card.dropFirst(10).prefix { $0 != UInt8(ascii: "/") }
+            values[key] = String(decoding: field, as: UTF8.self).trimmingBlanks
+        }
+        guard values["ZIMAGE"] == "T" else { return nil }
+        let axes = Int(values["ZNAXIS"] ?? "") ?? 0
+        for n in 1...max(1, min(axes, 6)) {
+            let key = "ZTILE\(n)"
+            // cfitsio's default tile is the whole first axis, then single rows.
+            let text = values[key] ?? (n == 1 ? values["ZNAXIS1"] : "1")
+            guard let text, let tile = Int(text), tile > 0 else {
+                return "the tile-compressed image header has \(values[key] != nil ? key : "ZNAXIS1") = '\(text ?? "")', not a positive tile size (cfitsio 4.2 would divide by zero)"
+            }
+        }
+        return nil
+    }
+}
