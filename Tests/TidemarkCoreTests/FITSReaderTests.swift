@@ -270,3 +270,21 @@ struct SampleExpectation: Sendable, CustomTestStringConvertible {
         #expect(FITSHeaderGuard.danger(in: Array(bytes[2880...])) == nil)
     }
 }
+
+extension FITSFuzzFindings {
+    /// A TTYPEn with an unquoted 70-byte value made cfitsio 4.2's ffgtbp overflow a 70-byte
+    /// column name when moving to the table (glibc aborted: "buffer overflow detected").
+    @Test func unquotedLongColumnName() throws {
+        let bytes = try [UInt8](Data(contentsOf: SampleFiles.root.appendingPathComponent("fits/chandra_time.fits")))
+        var cut = bytes
+        var done = false
+        for at in Swift.stride(from: 2880, to: bytes.count - 80, by: 80) where !done && bytes[at..<(at + 5)].elementsEqual(Array("TTYPE".utf8)) {
+            cut.replaceSubrange((at + 10)..<(at + 80), with: [UInt8](repeating: 0xb9, count: 70))
+            done = true
+        }
+        #expect(done)
+        let scratch = try ScratchFolder()
+        let error = #expect(throws: HeaderReadError.self) { try FITSReader().read(path: scratch.write("t.fits", cut)) }
+        #expect(error?.description.contains("TTYPE") == true, "\(String(describing: error))")
+    }
+}

@@ -67,7 +67,7 @@ import Testing
             let path = try scratch.write("input-\(name)", input)
             let t0 = Date()
             defer {
-                if Date().timeIntervalSince(t0) > 0.5 {
+                if Date().timeIntervalSince(t0) > 2 {
                     print("SLOW \(name) \(Date().timeIntervalSince(t0))")
                     try? Data(input).write(to: FileManager.default.temporaryDirectory.appendingPathComponent("tidemark-slow-\(name)-\(runs)"))
                 }

@@ -1,7 +1,9 @@
 /// Looks at an extension's raw header before cfitsio moves to it, for values known to
-/// crash cfitsio 4.2 rather than fail: a tile-compressed image (`ZIMAGE = T`) whose
-/// `ZTILEn` (or `ZNAXIS1`, its default) is zero makes `imcomp_get_compressed_image_par`
-/// divide by zero (SIGFPE), found by fuzzing.
+/// crash cfitsio 4.2 rather than fail. Both were found by fuzzing (Fuzz/README.md):
+/// - a tile-compressed image (`ZIMAGE = T`) whose `ZTILEn` (or `ZNAXIS1`, its default) is
+///   zero makes `imcomp_get_compressed_image_par` divide by zero (SIGFPE);
+/// - a `TTYPEn` whose value is an unquoted 70-character token makes `ffgtbp` strcpy 71
+///   bytes into a 70-byte column name (glibc's fortify check aborts).
 enum FITSHeaderGuard {
     /// Why cfitsio must not open the header at an HDU's start; nil when it looks safe.
     /// `read(n)` gives up to n bytes from there: 8 blocks first, more if END is not in them.
@@ -25,7 +27,16 @@ enum FITSHeaderGuard {
             at += 80
             let key = String(decoding: card.prefix(8), as: UTF8.self).trimmingBlanks
             if key == "END" { break }
-            guard key.hasPrefix("Z"), card.dropFirst(8).starts(with: Array("= ".utf8)), values[key] == nil else { continue }
+            guard card.dropFirst(8).starts(with: Array("= ".utf8)) else { continue }
+            if key.hasPrefix("TTYPE") {
+                // ffpsvc ends an unquoted value at a blank or slash; 70 bytes of neither overflow.
+                let value = card.dropFirst(10).drop { $0 == 0x20 }
+                if value.first != UInt8(ascii: "'"), value.prefix(while: { $0 != 0x20 && $0 != UInt8(ascii: "/") }).count >= 69 {
+                    return "\(key) has an unquoted value of 70 characters (cfitsio 4.2 would overflow a column name)"
+                }
+                continue
+            }
+            guard key.hasPrefix("Z"), values[key] == nil else { continue }
             let field = card.dropFirst(10).prefix { $0 != UInt8(ascii: "/") }
             values[key] = String(decoding: field, as: UTF8.self).trimmingBlanks
         }
