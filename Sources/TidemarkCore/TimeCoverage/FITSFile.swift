@@ -69,9 +69,10 @@ final class FITSFile {
         return Int64(end)
     }
 
-    /// The current HDU's cards whose names `wanted` accepts; the first of duplicates wins.
-    /// Cards cfitsio cannot parse are skipped and counted.
-    func cards(where wanted: (String) -> Bool) throws(HeaderReadError) -> (cards: [String: FITSCard], skipped: Int) {
+    /// The current HDU's cards named in `wanted`; the first of duplicates wins. Names are
+    /// compared as 8-byte words, so only wanted cards become Strings. Cards cfitsio cannot
+    /// parse are skipped and counted.
+    func cards(named wanted: FITSKeywordSet) throws(HeaderReadError) -> (cards: [String: FITSCard], skipped: Int) {
         var status: Int32 = 0
         var count: Int32 = 0, more: Int32 = 0
         ffghsp(fptr, &count, &more, &status)
@@ -85,24 +86,13 @@ final class FITSFile {
             status = 0
             ffgrec(fptr, n + 1, &card, &status)
             guard status == 0 else { throw FITSFile.error(path, "read header card \(n + 1)", status) }
-            let name = FITSFile.keyword(card)
-            guard !name.isEmpty, out[name] == nil, wanted(name) else { continue }
+            let word = card.withUnsafeBytes { FITSKeywordSet.word($0) }
+            guard let name = wanted.names[word], out[name] == nil else { continue }
             ffpsvc(&card, &value, &comment, &status)
             guard status == 0 else { skipped += 1; continue }
             out[name] = FITSCard(value: FITSFile.text(value), comment: FITSFile.text(comment))
         }
         return (out, skipped)
-    }
-
-    /// The keyword of a card: its first 8 bytes, blanks dropped, upper-cased.
-    private static func keyword(_ card: [CChar]) -> String {
-        var bytes: [UInt8] = []
-        for i in 0..<8 {
-            let c = UInt8(bitPattern: card[i])
-            if c == 0 { break }
-            if c != 0x20 { bytes.append(c >= 0x61 && c <= 0x7a ? c - 0x20 : c) }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func text(_ buffer: [CChar]) -> String {

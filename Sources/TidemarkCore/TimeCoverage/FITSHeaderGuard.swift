@@ -13,8 +13,21 @@ enum FITSHeaderGuard {
         return danger(in: bytes)
     }
 
-    static func hasEnd(_ bytes: [UInt8]) -> Bool {
-        Swift.stride(from: 0, to: bytes.count - 79, by: 80).contains { bytes[$0..<($0 + 8)].elementsEqual(Array("END     ".utf8)) }
+    static func hasEnd(_ bytes: [UInt8]) -> Bool { headerEnd(bytes) != nil }
+
+    static let endCard: [UInt8] = Array("END     ".utf8)
+
+    /// Where the header in `bytes` ends: the end of the 2880-byte block holding its END card.
+    static func headerEnd(_ bytes: [UInt8]) -> Int? {
+        var at = 0
+        while at + 80 <= bytes.count {
+            if bytes[at..<(at + 8)].elementsEqual(endCard) {
+                let end = (at + 80 + 2879) / 2880 * 2880
+                return end <= bytes.count ? end : nil
+            }
+            at += 80
+        }
+        return nil
     }
 
     /// Why cfitsio must not open the header in `bytes` (whole 2880-byte blocks from an

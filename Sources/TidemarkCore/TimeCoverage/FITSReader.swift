@@ -52,6 +52,7 @@ public struct FITSReader: CoverageReader {
         var hdu = 1
         while hdu <= Self.maxWalk {
             if hdu > 1 {
+                if opened.singleHDU { break }
                 // No bytes after the last HDU: done, without asking cfitsio to fail a move.
                 if let fullSize, lastEnd >= fullSize { break }
                 if let danger = FITSHeaderGuard.danger(read: { opened.read(lastEnd, $0) }) {
@@ -71,7 +72,7 @@ public struct FITSReader: CoverageReader {
             }
             lastEnd = end
             if found == nil && hdu <= maxHDUs {
-                let (cards, skipped) = try fits.cards { FITSTimeKeywords.names.contains($0) }
+                let (cards, skipped) = try fits.cards(named: FITSTimeKeywords.keywordSet)
                 if skipped > 0 { notes.append("HDU \(hdu): \(skipped) time card\(skipped == 1 ? "" : "s") cfitsio could not parse were skipped") }
                 let keywords = FITSTimeKeywords(cards: cards)
                 if keywords.hasStartKeyword {
@@ -110,6 +111,8 @@ public struct FITSReader: CoverageReader {
         /// nil when only a decompressed prefix was read.
         var fullSize: Int64?
         var prefixNote: String?
+        /// True when the file is known to hold only the primary HDU.
+        var singleHDU = false
         /// Up to `count` bytes at an offset (of the decompressed data for .gz/.Z).
         var read: (Int64, Int) -> [UInt8]
 
@@ -119,6 +122,7 @@ public struct FITSReader: CoverageReader {
     private func open(_ file: ReadOnlyFile, head: [UInt8], path: PathBytes) throws -> Opened {
         guard head.count >= 2, head[0] == 0x1f, head[1] == 0x8b || head[1] == 0x9d else {
             try Self.checkStart(head, path: path, what: "file")
+            if let single = try singleHDU(file, head: head, path: path) { return single }
             let fits: FITSFile
             do { fits = try FITSFile(diskPath: path) } catch {
                 guard error.code == 107 else { throw error }
@@ -141,6 +145,25 @@ public struct FITSReader: CoverageReader {
             fullSize: prefix.complete ? Int64(bytes.count) : nil,
             prefixNote: prefix.complete ? nil : "only the first \(bytes.count) decompressed bytes were read"
         ) { offset, count in offset >= 0 && offset < Int64(bytes.count) ? Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + count)]) : [] }
+    }
+
+    /// The common case fast: a file that is one primary HDU, whose header ends within the
+    /// first blocks. Its header blocks, read here with one or two preads, go to cfitsio's
+    /// memory driver; the disk driver would open the file twice (once to sniff for
+    /// compression) through stdio. Files with extensions (or cut short) return nil and
+    /// take the disk path, which walks every HDU.
+    private func singleHDU(_ file: ReadOnlyFile, head: [UInt8], path: PathBytes) throws -> Opened? {
+        var header = head
+        var end = FITSHeaderGuard.headerEnd(header)
+        if end == nil && file.size > Int64(header.count) {
+            do { header = try file.read(count: 2880 * 36, at: 0) } catch { throw HeaderReadError(.fits, path, "read", error.reason, code: error.errno) }
+            end = FITSHeaderGuard.headerEnd(header)
+        }
+        guard let end else { return nil }
+        // Any trouble here (a header cfitsio refuses): the disk path gives cfitsio's own error.
+        guard let fits = try? FITSFile(memory: Array(header.prefix(end)), path: path),
+              (try? fits.dataEnd()) == file.size else { return nil }
+        return Opened(fits: fits, fullSize: file.size, prefixNote: nil, singleHDU: true) { _, _ in [] }
     }
 
     /// HDUs walked to check a file is whole; past this many, the rest is trusted.

@@ -1,3 +1,30 @@
+/// Keyword names as the 8-byte words that open their cards (blank-padded), for lookups
+/// without building a String per card.
+struct FITSKeywordSet: Sendable {
+    let names: [UInt64: String]
+
+    init(_ names: Set<String>) {
+        var map: [UInt64: String] = [:]
+        for n in names {
+            let padded = Array((n + "        ").utf8.prefix(8))
+            map[padded.withUnsafeBytes { Self.word($0) }] = n
+        }
+        self.names = map
+    }
+
+    /// The first 8 bytes as a word, lower case folded to upper as cfitsio does.
+    static func word(_ b: UnsafeRawBufferPointer) -> UInt64 {
+        var w: UInt64 = 0
+        for i in 0..<8 {
+            var c = i < b.count ? b[i] : 0x20
+            if c >= 0x61 && c <= 0x7a { c -= 0x20 }
+            if c == 0 { c = 0x20 }
+            w = w << 8 | UInt64(c)
+        }
+        return w
+    }
+}
+
 /// One FITS header card as written: the value keeps its quotes.
 struct FITSCard: Sendable {
     var value: String
@@ -25,6 +52,8 @@ struct FITSTimeKeywords {
         "DATE-END", "MJD-END", "TELAPSE", "XPOSURE", "EXPTIME", "EXPOSURE",
         "DATE_OBS", "DATE_BEG", "TIME_OBS", "DATE_END", "MJD_OBS",
     ]
+    static let keywordSet = FITSKeywordSet(names)
+
     /// Keywords that give a start: an HDU without any of them holds no time.
     static let startNames = ["DATE-BEG", "DATE-OBS", "MJD-BEG", "MJD-OBS", "TSTART", "DATE_OBS", "DATE_BEG", "MJD_OBS"]
 
