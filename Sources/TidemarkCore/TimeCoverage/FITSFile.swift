@@ -95,6 +95,35 @@ final class FITSFile {
         return (out, skipped)
     }
 
+    /// The cards named in `wanted` from raw header bytes (80-byte cards up to END), values
+    /// parsed by cfitsio's `ffpsvc`: for a header already in memory, without a card-by-card
+    /// walk through the open file.
+    static func cards(in header: [UInt8], named wanted: FITSKeywordSet) -> (cards: [String: FITSCard], skipped: Int) {
+        var out: [String: FITSCard] = [:]
+        var skipped = 0
+        var card = [CChar](repeating: 0, count: 96)
+        var value = [CChar](repeating: 0, count: 96)
+        var comment = [CChar](repeating: 0, count: 96)
+        var at = 0
+        while at + 80 <= header.count {
+            let word = header.withUnsafeBytes { FITSKeywordSet.word(UnsafeRawBufferPointer(rebasing: $0[at..<(at + 8)])) }
+            if word == FITSKeywordSet.endWord { break }
+            if let name = wanted.names[word], out[name] == nil {
+                for i in 0..<80 { card[i] = CChar(bitPattern: header[at + i]) }
+                card[80] = 0
+                var status: Int32 = 0
+                ffpsvc(&card, &value, &comment, &status)
+                if status == 0 {
+                    out[name] = FITSCard(value: text(value), comment: text(comment))
+                } else {
+                    skipped += 1
+                }
+            }
+            at += 80
+        }
+        return (out, skipped)
+    }
+
     private static func text(_ buffer: [CChar]) -> String {
         let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
         return String(decoding: bytes, as: UTF8.self)

@@ -72,7 +72,8 @@ public struct FITSReader: CoverageReader {
             }
             lastEnd = end
             if found == nil && hdu <= maxHDUs {
-                let (cards, skipped) = try fits.cards(named: FITSTimeKeywords.keywordSet)
+                let (cards, skipped) = try opened.header.map { FITSFile.cards(in: $0, named: FITSTimeKeywords.keywordSet) }
+                    ?? fits.cards(named: FITSTimeKeywords.keywordSet)
                 if skipped > 0 { notes.append("HDU \(hdu): \(skipped) time card\(skipped == 1 ? "" : "s") cfitsio could not parse were skipped") }
                 let keywords = FITSTimeKeywords(cards: cards)
                 if keywords.hasStartKeyword {
@@ -113,6 +114,8 @@ public struct FITSReader: CoverageReader {
         var prefixNote: String?
         /// True when the file is known to hold only the primary HDU.
         var singleHDU = false
+        /// That HDU's header bytes, when they were read here.
+        var header: [UInt8]? = nil
         /// Up to `count` bytes at an offset (of the decompressed data for .gz/.Z).
         var read: (Int64, Int) -> [UInt8]
 
@@ -161,9 +164,10 @@ public struct FITSReader: CoverageReader {
         }
         guard let end else { return nil }
         // Any trouble here (a header cfitsio refuses): the disk path gives cfitsio's own error.
-        guard let fits = try? FITSFile(memory: Array(header.prefix(end)), path: path),
+        let bytes = Array(header.prefix(end))
+        guard let fits = try? FITSFile(memory: bytes, path: path),
               (try? fits.dataEnd()) == file.size else { return nil }
-        return Opened(fits: fits, fullSize: file.size, prefixNote: nil, singleHDU: true) { _, _ in [] }
+        return Opened(fits: fits, fullSize: file.size, prefixNote: nil, singleHDU: true, header: bytes) { _, _ in [] }
     }
 
     /// HDUs walked to check a file is whole; past this many, the rest is trusted.

@@ -12,6 +12,8 @@ struct FITSKeywordSet: Sendable {
         self.names = map
     }
 
+    static let endWord: UInt64 = Array("END     ".utf8).withUnsafeBytes { word($0) }
+
     /// The first 8 bytes as a word, lower case folded to upper as cfitsio does.
     static func word(_ b: UnsafeRawBufferPointer) -> UInt64 {
         var w: UInt64 = 0
@@ -73,31 +75,44 @@ struct FITSTimeKeywords {
     }
 
     static func unquote(_ raw: String) -> String {
-        var s = Substring(raw)
-        while s.first == " " { s.removeFirst() }
-        guard s.first == "'" else {
-            while s.last == " " { s.removeLast() }
-            return String(s)
+        var b = Array(raw.utf8)[...]
+        while b.first == 0x20 { b.removeFirst() }
+        guard b.first == 0x27 else {
+            while b.last == 0x20 { b.removeLast() }
+            return String(decoding: b, as: UTF8.self)
         }
-        s.removeFirst()
-        if s.last == "'" { s.removeLast() }
+        b.removeFirst()
+        if b.last == 0x27 { b.removeLast() }
         // Inside a FITS string, '' stands for one quote.
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
         var previousQuote = false
-        for c in s {
-            if c == "'" && previousQuote { previousQuote = false; continue }
-            previousQuote = c == "'"
+        for c in b {
+            if c == 0x27 && previousQuote { previousQuote = false; continue }
+            previousQuote = c == 0x27
             out.append(c)
         }
-        while out.last == " " { out.removeLast() }
-        return out
+        while out.last == 0x20 { out.removeLast() }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A finite number, written plainly, with a Fortran `D` exponent, or quoted.
     func number(_ name: String) -> Double? {
-        guard let text = string(name)?.trimmingBlanks, !text.isEmpty, text.utf8.count < 64 else { return nil }
-        let s = String(text.map { $0 == "D" || $0 == "d" ? "E" : $0 })
-        guard let v = Double(s), v.isFinite else { return nil }
+        guard let raw = cards[name]?.value else { return nil }
+        // Bytes, not String operations: this runs for every time card of every file.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        var ended = false
+        for c in raw.utf8 {
+            if c == 0x20 || c == 0x27 || c == 0x09 || c == 0 {
+                // Blanks and quotes only around the number, not inside it.
+                if !bytes.isEmpty { ended = true }
+                continue
+            }
+            guard !ended, bytes.count < 40 else { return nil }
+            bytes.append(c == 0x44 || c == 0x64 ? 0x45 : c)  // D exponent → E
+        }
+        guard !bytes.isEmpty, let v = Double(String(decoding: bytes, as: UTF8.self)), v.isFinite else { return nil }
         return v
     }
 
@@ -303,12 +318,22 @@ struct FITSTimeKeywords {
 
     /// Seconds per unit an exposure's comment names (`Exposure time minutes`); 1 by default.
     static func durationUnit(comment: String) -> Double? {
-        let c = comment.lowercased()
-        if c.contains("minute") || c.contains("[min]") || c.contains("(min)") { return 60 }
-        if c.contains("hour") || c.contains("[h]") || c.contains("(h)") { return 3600 }
-        if c.contains("millisec") || c.contains("[ms]") || c.contains("(ms)") { return 0.001 }
+        if comment.isEmpty { return 1 }
+        // Plain bytes: Foundation's String.contains costs microseconds per call.
+        let c = comment.utf8.map { $0 >= 0x41 && $0 <= 0x5a ? $0 | 0x20 : $0 }
+        func has(_ w: [UInt8]) -> Bool {
+            guard c.count >= w.count else { return false }
+            return (0...(c.count - w.count)).contains { i in c[i..<(i + w.count)].elementsEqual(w) }
+        }
+        for (words, seconds) in unitWords where words.contains(where: has) { return seconds }
         return 1
     }
+
+    static let unitWords: [([[UInt8]], Double)] = [
+        (["minute", "[min]", "(min)"].map { Array($0.utf8) }, 60),
+        (["hour", "[h]", "(h)"].map { Array($0.utf8) }, 3600),
+        (["millisec", "[ms]", "(ms)"].map { Array($0.utf8) }, 0.001),
+    ]
 
     /// A Modified Julian Date as a label (MJD 40587 is 1970-01-01).
     static func mjdLabel(_ mjd: Double) -> Instant? {
