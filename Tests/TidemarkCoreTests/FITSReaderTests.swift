@@ -288,3 +288,23 @@ extension FITSFuzzFindings {
         #expect(error?.description.contains("TTYPE") == true, "\(String(describing: error))")
     }
 }
+
+extension FITSFuzzFindings {
+    /// A blank ZTILE2 and a garbled ZIMAGE value (which cfitsio still takes as true) made
+    /// cfitsio 4.2 divide by zero again: tile keywords that are not positive integers are refused.
+    @Test func blankTileSize() throws {
+        let bytes = try [UInt8](Data(contentsOf: SampleFiles.root.appendingPathComponent("fits/test_rice_dither2_seed42.fits.fz")))
+        var cut = bytes
+        for at in Swift.stride(from: 0, to: bytes.count - 80, by: 80) {
+            if bytes[at..<(at + 8)].elementsEqual(Array("ZTILE2  ".utf8)) {
+                cut.replaceSubrange((at + 10)..<(at + 30), with: [UInt8](repeating: 0x20, count: 20))
+            }
+            if bytes[at..<(at + 8)].elementsEqual(Array("ZIMAGE  ".utf8)) {
+                cut.replaceSubrange((at + 14)..<(at + 16), with: [0xe3, 0xdf])
+            }
+        }
+        let scratch = try ScratchFolder()
+        let error = #expect(throws: HeaderReadError.self) { try FITSReader().read(path: scratch.write("b.fits.fz", cut)) }
+        #expect(error?.description.contains("ZTILE2") == true, "\(String(describing: error))")
+    }
+}

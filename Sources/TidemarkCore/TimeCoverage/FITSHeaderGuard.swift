@@ -53,14 +53,17 @@ enum FITSHeaderGuard {
             let field = card.dropFirst(10).prefix { $0 != UInt8(ascii: "/") }
             values[key] = String(decoding: field, as: UTF8.self).trimmingBlanks
         }
-        guard values["ZIMAGE"] == "T" else { return nil }
-        let axes = Int(values["ZNAXIS"] ?? "") ?? 0
-        for n in 1...max(1, min(axes, 6)) {
-            let key = "ZTILE\(n)"
+        // cfitsio reads ZIMAGE more loosely than a clean `T`: anything but F counts here.
+        guard let zimage = values["ZIMAGE"], !zimage.hasPrefix("F") else { return nil }
+        guard let axes = Int(values["ZNAXIS"] ?? ""), (1...6).contains(axes) else {
+            return "the tile-compressed image header has ZNAXIS = '\(values["ZNAXIS"] ?? "")' (cfitsio 4.2 may divide by zero)"
+        }
+        for n in 1...axes {
             // cfitsio's default tile is the whole first axis, then single rows.
-            let text = values[key] ?? (n == 1 ? values["ZNAXIS1"] : "1")
-            guard let text, let tile = Int(text), tile > 0 else {
-                return "the tile-compressed image header has \(values[key] != nil ? key : "ZNAXIS1") = '\(text ?? "")', not a positive tile size (cfitsio 4.2 would divide by zero)"
+            for key in ["ZNAXIS\(n)"] + (values["ZTILE\(n)"] != nil ? ["ZTILE\(n)"] : []) {
+                guard let v = Int(values[key] ?? ""), v > 0 else {
+                    return "the tile-compressed image header has \(key) = '\(values[key] ?? "")', not a positive size (cfitsio 4.2 would divide by zero)"
+                }
             }
         }
         return nil
