@@ -6,10 +6,10 @@
 ///   bytes into a 70-byte column name (glibc's fortify check aborts).
 enum FITSHeaderGuard {
     /// Why cfitsio must not open the header at an HDU's start; nil when it looks safe.
-    /// `read(n)` gives up to n bytes from there: 8 blocks first, more if END is not in them.
+    /// `read(n)` gives up to n bytes from there: 2 blocks first, more if END is not in them.
     static func danger(read: (Int) -> [UInt8]) -> String? {
-        var bytes = read(2880 * 8)
-        if bytes.count == 2880 * 8, !hasEnd(bytes) { bytes = read(2880 * 400) }
+        var bytes = read(2880 * 2)
+        if bytes.count == 2880 * 2, !hasEnd(bytes) { bytes = read(2880 * 400) }
         return danger(in: bytes)
     }
 

@@ -2,9 +2,14 @@
 /// first, then the next ones (tile-compressed `.fits.fz` keep everything in HDU 2),
 /// giving up after `maxHDUs`. Keyword precedence is `FITSTimeKeywords`'s.
 ///
-/// Plain files are opened with cfitsio's disk-file entry point. Gzip and Unix-compress
-/// files are decompressed here, only up to `compressedPrefixLimit` bytes, and the prefix
-/// handed to cfitsio's memory driver: cfitsio itself would inflate the whole file.
+/// Plain files are opened with cfitsio's disk-file entry point (`ffdkopn`: `[` in a name
+/// is no filter), except the common file that is one HDU whose header lies in its first
+/// blocks: those bytes, read anyway to sniff the format, go to cfitsio's memory driver.
+/// Gzip and Unix-compress files are decompressed here, only up to
+/// `compressedPrefixLimit` bytes, and the prefix handed to the memory driver: cfitsio
+/// itself would inflate the whole file. Every HDU is walked (headers only) so a file cut
+/// short anywhere is an error; extension headers are screened by `FITSHeaderGuard` for
+/// values that crash cfitsio.
 public struct FITSReader: CoverageReader {
     public var source: TimeSource { .fits }
     /// HDUs looked at, the primary included, before concluding a file has no time.

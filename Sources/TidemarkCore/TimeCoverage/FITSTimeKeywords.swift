@@ -213,12 +213,12 @@ struct FITSTimeKeywords {
         if let tstart, startKey != "TSTART", !dayOnly {
             let gap = abs(tstart.microseconds &- start.microseconds)
             if gap <= Self.agreement { trustTSTOP = true } else {
-                notes.append("TSTART (\(tstart.iso8601)) disagrees with \(startKey) (\(start.iso8601)) by \(Self.seconds(gap)): TSTART and TSTOP not used")
+                notes.append("TSTART (\(tstart.iso8601)) disagrees with \(startKey) (\(start.iso8601)) by \(Instant.durationText(gap)): TSTART and TSTOP not used")
             }
         }
         if let m = mjd("MJD-OBS"), startKey.hasPrefix("DATE-OBS") {
             let gap = abs(m.microseconds &- start.microseconds)
-            if gap > Self.agreement { notes.append("MJD-OBS (\(m.iso8601)) disagrees with \(startKey) (\(start.iso8601)) by \(Self.seconds(gap))") }
+            if gap > Self.agreement { notes.append("MJD-OBS (\(m.iso8601)) disagrees with \(startKey) (\(start.iso8601)) by \(Instant.durationText(gap))") }
         }
 
         // The end.
@@ -353,10 +353,6 @@ struct FITSTimeKeywords {
 
     static func add(_ i: Instant, _ micros: Int64) -> Instant? { i.adding(microseconds: micros) }
 
-    static func seconds(_ micros: Int64) -> String {
-        let s = Double(micros) / 1_000_000
-        return s < 120 ? "\((s * 1000).rounded() / 1000) s" : s < 7200 ? "\((s / 6).rounded() / 10) min" : "\((s / 360).rounded() / 10) h"
-    }
 }
 
 extension String {

@@ -109,7 +109,7 @@ public struct NetCDFReader: CoverageReader {
     }
 
     static func signed(_ micros: Int64) -> String {
-        (micros >= 0 ? "+" : "−") + FITSTimeKeywords.seconds(abs(micros))
+        (micros >= 0 ? "+" : "−") + Instant.durationText(abs(micros))
     }
 
     // MARK: - Time coordinate
@@ -168,7 +168,7 @@ public struct NetCDFReader: CoverageReader {
             if Int32(v.type) == NC_FLOAT {
                 // A float32 keeps 24 bits: at 1.4e9 seconds that is steps of 128 s.
                 let step = max(abs(range.min), abs(range.max)) * units.unitSeconds / 16_777_216
-                if step >= 1 { notes.append("time variable '\(v.name)' is 32-bit float: its values are only good to about \(FITSTimeKeywords.seconds(Int64(step * 1_000_000)))") }
+                if step >= 1 { notes.append("time variable '\(v.name)' is 32-bit float: its values are only good to about \(Instant.durationText(Int64(step * 1_000_000)))") }
             }
             var half: Int64 = 0
             if let interval = try nc.attribute("interval(sec)", of: v.id) {
