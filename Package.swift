@@ -22,8 +22,14 @@ let package = Package(
                 // The scan's hot loops bind and step statements directly.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                "CFITSIO", "CNetCDF", "CBZ2", "CZlib",
             ]
         ),
+        // C libraries of the header readers, reached only through TidemarkCore.
+        .systemLibrary(name: "CFITSIO", pkgConfig: "cfitsio", providers: [.apt(["libcfitsio-dev"])]),
+        .systemLibrary(name: "CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
+        .systemLibrary(name: "CBZ2", providers: [.apt(["libbz2-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The command: one file per subcommand, nothing else.
         .executableTarget(
             name: "tidemark",

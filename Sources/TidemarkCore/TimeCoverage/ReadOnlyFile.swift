@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An open file descriptor for reading, opened by path bytes and closed on deinit.
+/// Used to sniff magic bytes and read leading blocks without a library's help.
+final class ReadOnlyFile {
+    let path: PathBytes
+    private let fd: Int32
+    /// The size when opened (fstat).
+    let size: Int64
+    /// Where the next sequential `read` starts.
+    private(set) var offset: Int64 = 0
+
+    init(path: PathBytes) throws(SystemError) {
+        self.path = path
+        let fd = (path + [0]).withUnsafeBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { open($0, O_RDONLY | O_CLOEXEC) }
+        }
+        guard fd >= 0 else { throw SystemError("open", errno: errno, path: path) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            close(fd)
+            throw SystemError("fstat", errno: e, path: path)
+        }
+        // A directory or device opens fine but is no header file.
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw SystemError("open", errno: EISDIR, path: path)
+        }
+        self.fd = fd
+        self.size = Int64(st.st_size)
+    }
+
+    deinit { close(fd) }
+
+    /// Up to `count` bytes at `at`; fewer only at end of file.
+    func read(count: Int, at position: Int64) throws(SystemError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = out.withUnsafeMutableBytes { b in pread(fd, b.baseAddress! + done, count - done, off_t(position) + off_t(done)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("pread", errno: errno, path: path)
+            }
+            if n == 0 { break }
+            done += n
+        }
+        if done < count { out.removeSubrange(done...) }
+        return out
+    }
+
+    /// Reads sequentially into `buffer`; 0 at end of file.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
+        while true {
+            let n = pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("pread", errno: errno, path: path)
+            }
+            offset += Int64(n)
+            return n
+        }
+    }
+}
