@@ -10,7 +10,7 @@ enum SampleFiles {
 
     /// Names in one sample folder (fits, netcdf, nidas, bad); records a test failure when
     /// the samples are missing, so a missing folder never passes silently.
-    static func names(in folder: String, sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
+    static func names(in folder: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> [String] {
         let dir = root.appendingPathComponent(folder)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path), !names.isEmpty else {
             Issue.record("sample folder \(dir.path) is missing or empty: the header-reader tests need ../shared/samples beside the package root", sourceLocation: sourceLocation)
