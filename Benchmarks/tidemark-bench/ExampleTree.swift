@@ -52,7 +52,7 @@ struct ExampleTree {
             for (kind, step) in [("5min", 300.0), ("hr", 3600.0)] {
                 // ISFS time values are interval midpoints.
                 let times = stride(from: step / 2, to: 86_400, by: step).map { day.secondsSince1970 + $0 }
-                write("\(base)/netcdf/\(kind)/isfs_\(ymd).nc", SampleFiles.netcdf(times: times, title: "\(project) \(kind) averages"))
+                write("\(base)/netcdf/\(kind)/isfs_\(ymd).nc", SampleFiles.netcdf(times: times, title: "\(project) \(kind) averages", interval: step))
             }
         }
     }

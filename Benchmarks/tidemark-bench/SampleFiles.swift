@@ -50,8 +50,9 @@ enum SampleFiles {
         return bytes
     }
 
-    /// A classic (CDF-1) netCDF file with a `time` coordinate in seconds since 1970.
-    static func netcdf(times: [Double], title: String) -> [UInt8] {
+    /// A classic (CDF-1) netCDF file with a `time` coordinate in seconds since 1970; ISFS
+    /// writes interval midpoints and says the interval in `time:interval(sec)`.
+    static func netcdf(times: [Double], title: String, interval: Double? = nil) -> [UInt8] {
         var b: [UInt8] = Array("CDF".utf8) + [1]
         func int(_ v: Int) { b += withUnsafeBytes(of: Int32(v).bigEndian, Array.init) }
         func name(_ s: String) {
@@ -68,9 +69,13 @@ enum SampleFiles {
         int(0x0C); int(1); textAttribute("title", title)   // global attributes
         int(0x0B); int(1)                   // variables
         name("time"); int(1); int(0)        // one dimension: time
-        int(0x0C); int(2)
+        int(0x0C); int(interval == nil ? 2 : 3)
         textAttribute("units", "seconds since 1970-01-01 00:00:00 UTC")
         textAttribute("standard_name", "time")
+        if let interval {
+            name("interval(sec)"); int(6); int(1)  // NC_DOUBLE, one value
+            b += withUnsafeBytes(of: interval.bitPattern.bigEndian, Array.init)
+        }
         int(6)                              // NC_DOUBLE
         int(8 * times.count)                // vsize
         let beginOffset = b.count

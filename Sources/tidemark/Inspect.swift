@@ -7,14 +7,16 @@ struct Inspect: ParsableCommand {
         abstract: "Show the time coverage the scanner would record for files, without a catalog.",
         discussion: """
             Each file is classified by the context whose root holds it (or --context), else by \
-            generic rules: a date and time in the name, else the modification time. A directory \
-            is inspected file by file.
+            generic rules: its FITS, netCDF or NIDAS header (told by its first bytes), a date and \
+            time in its name, else its modification time. A directory is inspected file by file.
             """)
 
     @Argument(help: "Files or directories to inspect.") var paths: [String]
     @Option(help: "Classify by this context's rules.") var context: String?
     @Option(name: .long, help: ArgumentHelp("Directory of context definitions.", valueName: "DIR"))
     var catalogs: String?
+    @Flag(help: "Give NIDAS archives the coverage of their first and last sample time tags.")
+    var nidasTimeTags = false
     @OptionGroup var output: OutputOptions
 
     func run() throws {
@@ -31,7 +33,7 @@ struct Inspect: ParsableCommand {
                     if let d = try? library.definition(for: name) { definitions.append(d) }
                 }
             }
-            let inspector = Inspector(definitions: definitions, forced: context != nil, resolver: Readers.resolver)
+            let inspector = Inspector(definitions: definitions, forced: context != nil, resolver: .standard(readNIDASTimeTags: nidasTimeTags))
             var entries: [CatalogEntry] = []
             for p in paths {
                 for (path, stat) in Self.files(at: absolutePath(p), failed: &failed) {

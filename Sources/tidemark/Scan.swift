@@ -35,6 +35,9 @@ struct Scan: ParsableCommand {
     @Flag(help: "Read every file's time coverage again, changed or not.")
     var reread = false
 
+    @Flag(help: "Give NIDAS archives the coverage of their first and last sample time tags (reads whole files).")
+    var nidasTimeTags = false
+
     @Flag(name: .shortAndLong, help: "No progress line and no summary table; problems still go to stderr.")
     var quiet = false
 
@@ -62,7 +65,7 @@ struct Scan: ParsableCommand {
             options.walk.followSymlinks = followSymlinks
             options.reread = reread
             let scanner = Scanner(catalog: store, definition: definition, roots: roots.map(\.pathBytes),
-                                  resolver: Readers.resolver, options: options)
+                                  resolver: .standard(readNIDASTimeTags: nidasTimeTags), options: options)
 
             let progress = ScanProgress()
             let ticker = (!quiet && Terminal.stderrIsTerminal) ? ProgressTicker(progress) : nil

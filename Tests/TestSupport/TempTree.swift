@@ -39,6 +39,33 @@ public final class TempTree: @unchecked Sendable {
     @discardableResult
     public func write(_ relative: String, size: Int = 10, mtime: Int? = nil) -> PathBytes { write(relative.pathBytes, size: size, mtime: mtime) }
 
+    /// Writes a file with these exact contents (parents created).
+    @discardableResult
+    public func write(_ relative: String, contents: [UInt8]) -> PathBytes {
+        let path = write(relative.pathBytes, size: 0)
+        let fd = open(String(decoding: path, as: UTF8.self), O_WRONLY | O_TRUNC)
+        _ = contents.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, contents.count) }
+        close(fd)
+        return path
+    }
+
+    /// A NIDAS raw archive of exactly `size` bytes: a real archive header, then zero padding.
+    public static func nidasArchive(size: Int, project: String = "TEST") -> [UInt8] {
+        let header = Array("""
+            NIDAS (ncar.ucar.edu)
+            archive version: 1
+            software version: v1
+            project name: \(project)
+            system name: ISFS
+            config name: t.xml
+            config version: 1
+            end header
+
+            """.utf8)
+        precondition(size >= header.count, "a NIDAS archive needs at least \(header.count) bytes")
+        return header + [UInt8](repeating: 0, count: size - header.count)
+    }
+
     public func setMtime(_ relative: PathBytes, _ seconds: Int) {
         let path = rootBytes.appendingComponent(relative)
         var times = [timespec(tv_sec: seconds, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 0)]

@@ -17,7 +17,7 @@ import TidemarkCore
             #expect(o[key] != nil, "scan --json lacks \(key)")
         }
         #expect(o["files"] as? Int == 39 && o["new"] as? Int == 39 && o["errors"] as? Int == 0)
-        #expect(o["bytes"] as? Int == 12 * 600 + 100 + 5)
+        #expect(o["bytes"] as? Int == 12 * 650 + 100 + 5)
 
         let again = try tidemark(["scan", "perdigao/ustar", "--scan", tree.root, "--db", db, "--catalogs", catalogs, "--json"])
         let o2 = try #require(try again.json() as? [String: Any])

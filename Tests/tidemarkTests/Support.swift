@@ -63,9 +63,9 @@ func makeIsfsTree(_ tree: TempTree, days: Int = 2) {
     for d in 1...days {
         for h in stride(from: 0, to: 24, by: 4) {
             let stamp = String(format: "201705%02d_%02d0000", d, h)
-            tree.write("raw_data/isfs_\(stamp).dat", size: 200)
-            tree.write("raw_data/tse01_\(stamp).dat", size: 100)
-            tree.write("merge/isfs_\(stamp).dat", size: 300)
+            tree.write("raw_data/isfs_\(stamp).dat", contents: TempTree.nidasArchive(size: 200))
+            tree.write("raw_data/tse01_\(stamp).dat", contents: TempTree.nidasArchive(size: 150))
+            tree.write("merge/isfs_\(stamp).dat", contents: TempTree.nidasArchive(size: 300))
         }
         tree.write(String(format: "netcdf/5min/isfs_201705%02d.nc", d), size: 50)
     }

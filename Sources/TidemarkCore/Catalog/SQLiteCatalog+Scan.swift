@@ -112,7 +112,7 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
         if !c.updates.isEmpty {
             let stmt = FastStatement(try db.cachedStatement(sql: """
                 UPDATE files SET size = ?2, mtime = ?3, inode = ?4, device = ?5, stream_id = ?6, dataset_id = ?7,
-                       start = ?8, "end" = ?9, source = ?10, state = 0, gone_at = NULL, gone_scan = NULL, error = ?11
+                       start = ?8, "end" = ?9, source = ?10, state = 0, gone_at = NULL, gone_scan = NULL, error = ?11, notes = ?13
                 WHERE id = ?1
                 """))
             for (id, f) in c.updates {
@@ -124,8 +124,8 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
         if !c.inserts.isEmpty {
             let dirId = try c.dirId ?? dirId(root: c.root, relative: c.relative, db)
             let stmt = FastStatement(try db.cachedStatement(sql: """
-                INSERT INTO files (dir_id, size, mtime, inode, device, stream_id, dataset_id, start, "end", source, error, name)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                INSERT INTO files (dir_id, size, mtime, inode, device, stream_id, dataset_id, start, "end", source, error, name, notes)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                 """))
             for f in c.inserts {
                 stmt.bind(1, dirId)
@@ -137,7 +137,7 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
         }
     }
 
-    /// Binds parameters 2…11, shared by the insert and the update.
+    /// Binds parameters 2…11 and 13, shared by the insert and the update.
     private func bindFile(_ f: ScannedFile, _ ids: (stream: Int64, dataset: Int64?), _ stmt: FastStatement, _ db: Database) throws {
         let (streamId, datasetId) = ids
         // Raise the stream's length bound at once, so overlap queries stay right even if
@@ -157,6 +157,7 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
         stmt.bind(9, f.coverage?.end.microseconds)
         stmt.bind(10, Int64(f.source.code))
         stmt.bind(11, f.error)
+        stmt.bind(13, f.notes)
     }
 
     /// Notes the streams and datasets of files that went or came back (`RETURNING` rows).

@@ -28,6 +28,7 @@ public struct ScannedFile: Sendable {
     public var coverage: Coverage?
     public var source: TimeSource
     public var error: String?
+    public var notes: String?
 }
 
 /// One directory's worth of changes for the writer.

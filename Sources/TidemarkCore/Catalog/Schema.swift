@@ -172,6 +172,11 @@ enum Schema {
                 ALTER TABLE files ADD COLUMN gone_run INTEGER REFERENCES policy_runs(id);
                 """)
         }
+        m.registerMigration("v4: reader notes") { db in
+            // What header readers said of a file (a NIDAS archive's header, a time system
+            // converted, sources that disagree), beside its error.
+            try db.execute(sql: "ALTER TABLE files ADD COLUMN notes TEXT")
+        }
         return m
     }
 }

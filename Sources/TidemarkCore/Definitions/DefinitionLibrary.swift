@@ -66,12 +66,12 @@ public struct DefinitionLibrary: Sendable {
 }
 
 extension ContextDefinition {
-    /// Rules for a file seen without a context (`tidemark inspect`): a time in the name in
-    /// the common spellings, else the modification time.
+    /// Rules for a file seen without a context (`tidemark inspect`): the header, a time in
+    /// the name in the common spellings, else the modification time.
     public static let generic: ContextDefinition = {
         let text = """
         context = "generic"
-        description = "Any file: a date and time in its name, else its modification time."
+        description = "Any file: its FITS, netCDF or NIDAS header, a date and time in its name, else its modification time."
 
         [[rule]]
         match = [
@@ -80,7 +80,12 @@ extension ContextDefinition {
           "*%Y%m%d_%H%M*", "*%Y%m%dT%H%M*", "*%Y%m%d_%H*", "*%Y-%m-%d*", "*%Y%m%d*",
         ]
         category = "other"
-        time = ["name", "mtime"]
+        time = ["header", "name", "mtime"]
+
+        [[rule]]
+        match = "*"
+        category = "other"
+        time = ["header", "mtime"]
         """
         return try! ContextDefinition(file: "<built-in generic rules>", text: text, defaultName: "generic")
     }()

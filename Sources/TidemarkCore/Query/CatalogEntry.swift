@@ -16,6 +16,8 @@ public struct CatalogEntry: Sendable, Encodable {
     /// What found it gone or removed it: `scan 12`, `policy run 3`.
     public var goneBy: String?
     public var error: String?
+    /// What header readers said of the file.
+    public var notes: String?
 
     public init(path: PathBytes, context: String, category: String, stream: String, dataset: String? = nil, size: Int64,
                 coverage: Coverage? = nil, source: TimeSource, state: FileState, goneAt: Instant? = nil, error: String? = nil) {
@@ -24,7 +26,7 @@ public struct CatalogEntry: Sendable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case path, path_bytes, context, category, stream, dataset, size, start, end, source, state, gone_at, gone_by, error
+        case path, path_bytes, context, category, stream, dataset, size, start, end, source, state, gone_at, gone_by, error, notes
     }
 
     /// The JSON contract: ISO 8601 UTC times with `Z` or null; `path_bytes` (hex) only
@@ -45,5 +47,6 @@ public struct CatalogEntry: Sendable, Encodable {
         try c.encode(goneAt?.iso8601, forKey: .gone_at)
         try c.encode(goneBy, forKey: .gone_by)
         try c.encode(error, forKey: .error)
+        try c.encode(notes, forKey: .notes)
     }
 }

@@ -42,7 +42,7 @@ extension SQLiteCatalog {
             : "f.start < ?2 AND (f.\"end\" > ?1 OR (f.start = f.\"end\" AND f.start >= ?1))"
         let sql = """
             SELECT r.path, d.path, f.name, c.name, s.category, s.name, ds.name, f.size, f.start, f."end",
-                   f.source, f.state, f.gone_at, f.error, f.gone_scan, f.gone_run
+                   f.source, f.state, f.gone_at, f.error, f.gone_scan, f.gone_run, f.notes
             FROM streams s JOIN contexts c ON c.id = s.context_id
             CROSS JOIN files f ON f.stream_id = s.id AND f.start >= ?1 - s.max_duration AND \(overlap)
             JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
@@ -73,6 +73,7 @@ extension SQLiteCatalog {
                 goneAt: (row[12] as Int64?).map(Instant.init(microseconds:)), error: row[13])
             if let scan: Int64 = row[14], e.state == .missing { e.goneBy = "scan \(scan)" }
             if let run: Int64 = row[15], e.state == .deleted || e.state == .purged { e.goneBy = "policy run \(run)" }
+            e.notes = row[16]
             out.append(e)
         }
         return out

@@ -42,7 +42,7 @@ extension SQLiteCatalog {
         }
         let sql = """
             SELECT r.path, d.path, f.name, c.name, s.category, s.name, ds.name, f.size, f.start, f."end",
-                   f.source, f.state, f.gone_at, f.error, f.gone_scan, f.gone_run
+                   f.source, f.state, f.gone_at, f.error, f.gone_scan, f.gone_run, f.notes
             FROM files f JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
             JOIN contexts c ON c.id = r.context_id JOIN streams s ON s.id = f.stream_id
             LEFT JOIN datasets ds ON ds.id = f.dataset_id

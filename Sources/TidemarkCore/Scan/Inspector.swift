@@ -38,8 +38,10 @@ public struct Inspector: Sendable {
                                 source: .mtime, state: .live, error: "left out by the context's ignore or skip rules")
         }
         let resolved = resolver.resolve(CoverageInput(path: path, stat: stat, classification: c))
-        return CatalogEntry(path: path, context: definition.name, category: c.category, stream: c.stream, dataset: c.dataset,
-                            size: stat.size, coverage: resolved.coverage, source: resolved.source, state: .live,
-                            error: resolved.error)
+        var entry = CatalogEntry(path: path, context: definition.name, category: c.category, stream: c.stream, dataset: c.dataset,
+                                 size: stat.size, coverage: resolved.coverage, source: resolved.source, state: .live,
+                                 error: resolved.error)
+        entry.notes = resolved.notes.isEmpty ? nil : resolved.notes.joined(separator: "; ")
+        return entry
     }
 }

@@ -193,7 +193,8 @@ public struct Scanner: Sendable {
             }
             let meaning = changes.index(of: Meaning(category: c.category, stream: c.stream, dataset: c.dataset))
             let file = ScannedFile(name: name, stat: stat, meaning: meaning,
-                                   coverage: resolved.coverage, source: resolved.source, error: resolved.error)
+                                   coverage: resolved.coverage, source: resolved.source, error: resolved.error,
+                                   notes: resolved.notes.isEmpty ? nil : resolved.notes.joined(separator: "; "))
             if let old { changes.updates.append((old.id, file)); report.changed += 1 } else { changes.inserts.append(file); report.new += 1 }
             report.files += 1
             report.bytes += stat.size

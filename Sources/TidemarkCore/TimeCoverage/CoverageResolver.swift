@@ -6,8 +6,15 @@ import Glibc
 public struct ResolvedCoverage: Sendable {
     public var coverage: Coverage?
     public var source: TimeSource
-    /// Why an earlier source failed, or what the chosen one noted; nil when all went well.
+    /// Why a source could not be read (or why no coverage was found); nil when all went well.
     public var error: String?
+    /// What the readers said of the file: a NIDAS header, a time system converted, sources
+    /// that disagree. Kept with the file.
+    public var notes: [String] = []
+
+    public init(coverage: Coverage?, source: TimeSource, error: String?, notes: [String] = []) {
+        self.coverage = coverage; self.source = source; self.error = error; self.notes = notes
+    }
 }
 
 /// Tries the sources a rule lists, in order, and keeps the first coverage found.
@@ -23,47 +30,46 @@ public struct CoverageResolver: Sendable {
 
     public func resolve(_ input: CoverageInput) -> ResolvedCoverage {
         var problems: [String] = []
+        var notes: [String] = []
         var magic: [UInt8]?
+        func finish(_ c: Coverage, _ s: TimeSource) -> ResolvedCoverage {
+            ResolvedCoverage(coverage: c, source: s, error: problems.isEmpty ? nil : problems.joined(separator: "; "), notes: notes)
+        }
+        func attempt(_ reader: any CoverageReader) -> Coverage? {
+            do {
+                let reading = try reader.read(input)
+                notes += reading.notes
+                if reading.coverage == nil && reading.notes.isEmpty { notes.append("\(reader.source.rawValue): no time keywords") }
+                return reading.coverage
+            } catch {
+                problems.append("\(reader.source.rawValue): \(error)")
+                return nil
+            }
+        }
         for source in input.classification.time {
             switch source {
             case .name:
-                if let c = input.classification.nameCoverage {
-                    return finish(Coverage(start: c.start, end: c.end), .name, problems)
-                }
+                if let c = input.classification.nameCoverage { return finish(Coverage(start: c.start, end: c.end), .name) }
             case .mtime:
                 let t = input.stat.mtime
-                return finish(Coverage(start: t, end: t), .mtime, problems)
+                return finish(Coverage(start: t, end: t), .mtime)
             case .dataset:
                 continue
             case .header:
                 if magic == nil { magic = Self.leadingBytes(input.path, count: 8) }
                 // No reader knows these bytes: not a header format, try the next source.
                 guard let m = magic, let reader = readers.values.first(where: { $0.recognizes(magic: m, path: input.path) }) else { continue }
-                if let r = attempt(reader, input, &problems) { return r }
+                if let c = attempt(reader) { return finish(c, reader.source) }
             case .fits, .netcdf, .nidas:
                 guard let reader = readers[source] else {
                     problems.append("\(source.rawValue): this build has no \(source.rawValue) reader")
                     continue
                 }
-                if let r = attempt(reader, input, &problems) { return r }
+                if let c = attempt(reader) { return finish(c, reader.source) }
             }
         }
-        return ResolvedCoverage(coverage: nil, source: .mtime, error: problems.isEmpty ? "no time source gave a coverage" : problems.joined(separator: "; "))
-    }
-
-    private func attempt(_ reader: any CoverageReader, _ input: CoverageInput, _ problems: inout [String]) -> ResolvedCoverage? {
-        do {
-            let reading = try reader.read(input)
-            if let c = reading.coverage { return finish(c, reader.source, problems + reading.notes) }
-            problems.append("\(reader.source.rawValue): no time keywords")
-        } catch {
-            problems.append("\(reader.source.rawValue): \(error)")
-        }
-        return nil
-    }
-
-    private func finish(_ c: Coverage, _ s: TimeSource, _ problems: [String]) -> ResolvedCoverage {
-        ResolvedCoverage(coverage: c, source: s, error: problems.isEmpty ? nil : problems.joined(separator: "; "))
+        if problems.isEmpty { problems.append(notes.isEmpty ? "no time source gave a coverage" : "no time found") }
+        return ResolvedCoverage(coverage: nil, source: .mtime, error: problems.joined(separator: "; "), notes: notes)
     }
 
     /// The first bytes of a file, for format sniffing; nil when it cannot be read.
