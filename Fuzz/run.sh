@@ -27,7 +27,7 @@ sources=(
   "$tc/Coverage.swift" "$tc/Instant.swift" "$tc/Instant+Checked.swift" "$tc/DateLabel.swift" "$tc/FITSDateParser.swift"
   "$tc/TimeScale.swift" "$tc/HeaderReadError.swift" "$tc/ReadOnlyFile.swift" "$tc/FileKind.swift" "$tc/CompressedPrefix.swift"
   "$tc/FITSFile.swift" "$tc/FITSHeaderGuard.swift" "$tc/FITSTimeKeywords.swift" "$tc/FITSReader.swift"
-  "$tc/CFTime.swift" "$tc/ACDDAttributes.swift" "$tc/NetCDFClassicLayout.swift" "$tc/NetCDFFile.swift" "$tc/NetCDFReader.swift"
+  "$tc/CFTime.swift" "$tc/ACDDAttributes.swift" "$tc/HDF5Superblock.swift" "$tc/NetCDFClassicLayout.swift" "$tc/NetCDFFile.swift" "$tc/NetCDFReader.swift"
   "$tc/ByteStream.swift" "$tc/BZ2Stream.swift" "$tc/NIDASHeader.swift" "$tc/NIDASReader.swift"
   "$here/Shims.swift" "$here/FuzzInput.swift"
 )

@@ -274,12 +274,13 @@ struct SampleExpectation: Sendable, CustomTestStringConvertible {
 extension FITSFuzzFindings {
     /// A TTYPEn with an unquoted 70-byte value made cfitsio 4.2's ffgtbp overflow a 70-byte
     /// column name when moving to the table (glibc aborted: "buffer overflow detected").
-    @Test func unquotedLongColumnName() throws {
+    @Test(arguments: [10, 9]) func unquotedLongColumnName(_ from: Int) throws {
+        // From column 11 as usual, and from column 10 (no blank after '='), a second find.
         let bytes = try [UInt8](Data(contentsOf: SampleFiles.root.appendingPathComponent("fits/chandra_time.fits")))
         var cut = bytes
         var done = false
         for at in Swift.stride(from: 2880, to: bytes.count - 80, by: 80) where !done && bytes[at..<(at + 5)].elementsEqual(Array("TTYPE".utf8)) {
-            cut.replaceSubrange((at + 10)..<(at + 80), with: [UInt8](repeating: 0xb9, count: 70))
+            cut.replaceSubrange((at + from)..<(at + 80), with: [UInt8](repeating: 0x6e, count: 80 - from))
             done = true
         }
         #expect(done)

@@ -61,7 +61,7 @@ import Testing
         ("example_arm_sonde_cut1000.cdf", "the header is cut off at byte 1000"),
         ("example_arm_sonde_cut20000.cdf", "truncated: the header describes 101032 bytes of data (839 records) but the file has 20000"),
         ("psp_fld_l2_mag_rtn_1min_20200104_v02.cdf", "NASA CDF"),
-        ("sci_xrsf-l2-avg1m_g15_d20190102_cut30000.nc", "HDF error"),
+        ("sci_xrsf-l2-avg1m_g15_d20190102_cut30000.nc", "truncated: the HDF5 superblock says the file is 75990 bytes but it has 30000 (netCDF-C: NetCDF: HDF error)"),
     ])
     func badNetCDF(_ name: String, _ words: String) {
         let error = #expect(throws: HeaderReadError.self) { try NetCDFReader().read(path: SampleFiles.path("bad", name)) }
@@ -103,6 +103,19 @@ import Testing
             #expect(throws: Never.self, "\(e.name) cut at its data end") { try NetCDFReader().read(path: whole) }
         }
         #expect(checked > 200)
+    }
+
+    /// The superblock's end-of-file address (versions 0 and 2 among the samples) is the file size.
+    @Test func hdf5SuperblockEnd() throws {
+        var checked = 0
+        for e in Self.samples {
+            let bytes = try [UInt8](Data(contentsOf: SampleFiles.root.appendingPathComponent("netcdf/\(e.name)")))
+            guard bytes.starts(with: NetCDFReader.hdf5Magic) else { continue }
+            #expect(HDF5Superblock.declaredEnd(bytes) == Int64(bytes.count), "\(e.name)")
+            checked += 1
+        }
+        #expect(checked == 4)
+        #expect(HDF5Superblock.declaredEnd(Array(NetCDFReader.hdf5Magic) + [9]) == nil)
     }
 
     // MARK: - Made files

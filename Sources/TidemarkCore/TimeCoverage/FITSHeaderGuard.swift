@@ -40,17 +40,18 @@ enum FITSHeaderGuard {
             at += 80
             let key = String(decoding: card.prefix(8), as: UTF8.self).trimmingBlanks
             if key == "END" { break }
-            guard card.dropFirst(8).starts(with: Array("= ".utf8)) else { continue }
+            // cfitsio takes '=' in column 9 as a value even without the blank after it.
+            guard card.dropFirst(8).first == UInt8(ascii: "=") else { continue }
             if key.hasPrefix("TTYPE") {
                 // ffpsvc ends an unquoted value at a blank or slash; 70 bytes of neither overflow.
-                let value = card.dropFirst(10).drop { $0 == 0x20 }
+                let value = card.dropFirst(9).drop { $0 == 0x20 }
                 if value.first != UInt8(ascii: "'"), value.prefix(while: { $0 != 0x20 && $0 != UInt8(ascii: "/") }).count >= 69 {
                     return "\(key) has an unquoted value of 70 characters (cfitsio 4.2 would overflow a column name)"
                 }
                 continue
             }
             guard key.hasPrefix("Z"), values[key] == nil else { continue }
-            let field = card.dropFirst(10).prefix { $0 != UInt8(ascii: "/") }
+            let field = card.dropFirst(9).prefix { $0 != UInt8(ascii: "/") }
             values[key] = String(decoding: field, as: UTF8.self).trimmingBlanks
         }
         // cfitsio reads ZIMAGE more loosely than a clean `T`: anything but F counts here.

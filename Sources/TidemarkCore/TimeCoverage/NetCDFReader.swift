@@ -75,7 +75,14 @@ public struct NetCDFReader: CoverageReader {
             if let failure { notes.append("file size not checked against the header: \(failure)") }
         }
 
-        let nc = try NetCDFFile(path: path)
+        let nc: NetCDFFile
+        do { nc = try NetCDFFile(path: path) } catch {
+            // HDF5 reports a cut netCDF-4 file only as "HDF error": say what it is.
+            if !classic, let end = HDF5Superblock.declaredEnd(head), end > file.size {
+                throw HeaderReadError(.netcdf, path, "open", "truncated: the HDF5 superblock says the file is \(end) bytes but it has \(file.size) (netCDF-C: \(error.reason))", code: error.code)
+            }
+            throw error
+        }
         let variables = try nc.variables()
         let fromValues = try coordinateCoverage(nc, variables, &notes)
         var acddNotes: [String] = []
