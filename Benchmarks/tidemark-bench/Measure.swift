@@ -6,6 +6,9 @@ struct Measured {
     var maxRSSBytes: Int
     var status: Int32
     var stdout: Data
+    /// User plus system CPU time: over `seconds`, how many cores were busy.
+    var cpuSeconds: Double = 0
+    var coresBusy: Double { seconds > 0 ? cpuSeconds / seconds : 0 }
 }
 
 enum Measure {
@@ -27,7 +30,10 @@ enum Measure {
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         let out = outputFile == "/dev/null" ? Data() : (FileManager.default.contents(atPath: outputFile) ?? Data())
-        return Measured(seconds: seconds, maxRSSBytes: Int(usage.ru_maxrss) * 1024, status: (status >> 8) & 0xff, stdout: out)
+        let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        return Measured(seconds: seconds, maxRSSBytes: Int(usage.ru_maxrss) * 1024, status: (status >> 8) & 0xff, stdout: out,
+                        cpuSeconds: cpu)
     }
 
     /// Runs `argv` `times` times and keeps the run with the median wall time.
