@@ -65,7 +65,7 @@ struct Scan: ParsableCommand {
             options.walk.followSymlinks = followSymlinks
             options.reread = reread
             let scanner = Scanner(catalog: store, definition: definition, roots: roots.map(\.pathBytes),
-                                  resolver: .standard(readNIDASTimeTags: nidasTimeTags), options: options)
+                                  resolver: TestHooks.resolver(.standard(readNIDASTimeTags: nidasTimeTags)), options: options)
 
             let progress = ScanProgress()
             let ticker = (!quiet && Terminal.stderrIsTerminal) ? ProgressTicker(progress) : nil

@@ -29,6 +29,34 @@ extension SQLiteCatalog {
         }
     }
 
+    /// Counts a strike for each file a dead scan was reading, and returns every suspect
+    /// with its strikes.
+    /// A file that changed since counts from one again.
+    func strikeSuspects(_ inFlight: Set<ReadingRecord.InFlight>) throws(CatalogError) -> [PathBytes: (strikes: Int, size: Int64, mtime: Int64)] {
+        try write { db in
+            for f in inFlight {
+                try db.execute(sql: """
+                    INSERT INTO reading_suspects (path, size, mtime, strikes) VALUES (?1, ?2, ?3, 1)
+                    ON CONFLICT (path) DO UPDATE SET
+                        strikes = CASE WHEN size = ?2 AND mtime = ?3 THEN strikes + 1 ELSE 1 END, size = ?2, mtime = ?3
+                    """, arguments: [Data(f.path), f.size, f.mtimeNanoseconds])
+            }
+            var out: [PathBytes: (strikes: Int, size: Int64, mtime: Int64)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT path, strikes, size, mtime FROM reading_suspects") {
+                out[PathBytes(row[0] as Data)] = (row[1], row[2], row[3])
+            }
+            return out
+        }
+    }
+
+    /// Forgets suspects whose header was read without the scan dying.
+    func clearSuspects(_ paths: [PathBytes]) throws(CatalogError) {
+        guard !paths.isEmpty else { return }
+        try write { db in
+            for p in paths { try db.execute(sql: "DELETE FROM reading_suspects WHERE path = ?", arguments: [Data(p)]) }
+        }
+    }
+
     /// The catalogued files of one directory, read without a transaction of its own so
     /// that many workers can look up directories while the writer commits.
     public func catalogedFiles(root: Int64, relative: PathBytes) throws(CatalogError) -> (dirId: Int64?, files: [CatalogedFile]) {

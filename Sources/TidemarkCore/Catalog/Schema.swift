@@ -177,6 +177,15 @@ enum Schema {
             // converted, sources that disagree), beside its error.
             try db.execute(sql: "ALTER TABLE files ADD COLUMN notes TEXT")
         }
+        m.registerMigration("v5: header reads that died") { db in
+            // Files whose header was being read when a scan died, with how many scans in a
+            // row died so; at two, their headers are no longer read (see ReadingRecord).
+            try db.execute(sql: """
+                CREATE TABLE reading_suspects (
+                    path BLOB PRIMARY KEY, size INTEGER NOT NULL, mtime INTEGER NOT NULL, strikes INTEGER NOT NULL
+                ) WITHOUT ROWID
+                """)
+        }
         return m
     }
 }

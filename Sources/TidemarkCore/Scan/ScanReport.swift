@@ -18,6 +18,8 @@ public struct ScanReport: Sendable, Codable {
     public var symlinksSkipped = 0
     public var seconds = 0.0
     public var problems: [Problem] = []
+    /// Suspects (files a dead scan was reading) whose header was read this time.
+    var readSuspects: [PathBytes] = []
 
     public struct Problem: Sendable, Codable {
         public var path: PathBytes
@@ -44,5 +46,6 @@ public struct ScanReport: Sendable, Codable {
         missing += o.missing; revived += o.revived; errors += o.errors; bytes += o.bytes
         directories += o.directories
         problems += o.problems
+        readSuspects += o.readSuspects
     }
 }

@@ -74,6 +74,9 @@ public struct Scanner: Sendable {
             }
         }
         let walker = Walker(roots: roots, options: walkOptions)
+        let record = ReadingRecord(path: catalog.path + ".reading", workers: walkOptions.threads)
+        let suspects: [PathBytes: (strikes: Int, size: Int64, mtime: Int64)]
+        do { suspects = try catalog.strikeSuspects(record?.leftBehind ?? []) } catch { throw .catalog(error) }
         let queue = BoundedQueue<DirectoryChanges>(capacity: options.queueCapacity)
         let shared = Mutex(Shared())
         let writer = ScanWriter(catalog: catalog, session: session)
@@ -109,8 +112,9 @@ public struct Scanner: Sendable {
         }
 
         walker.run(
-            visit: { listing, _ in
-                let result = self.process(listing, session: session, classifier: classifier, reclassify: reclassify)
+            visit: { listing, worker in
+                let result = self.process(listing, worker: worker, record: record, suspects: suspects, session: session,
+                                          classifier: classifier, reclassify: reclassify)
                 switch result {
                 case .success(let (changes, report)):
                     progress?.add(files: report.files, bytes: report.bytes, new: report.new, changed: report.changed, errors: report.errors)
@@ -146,6 +150,7 @@ public struct Scanner: Sendable {
             throw .catalog(error)
         }
         do {
+            try catalog.clearSuspects(report.readSuspects)
             report.missing += try writer.finish(report: report, unreadable: unreadable, context: definition)
             report.seconds = (ContinuousClock.now - clock).seconds
             try writer.record(report: report, status: "complete")
@@ -161,7 +166,9 @@ public struct Scanner: Sendable {
     }
 
     /// Compares one directory with the catalog and decides every difference.
-    private func process(_ listing: DirectoryListing, session: ScanSession, classifier: Classifier,
+    private func process(_ listing: DirectoryListing, worker: Int, record: ReadingRecord?,
+                         suspects: [PathBytes: (strikes: Int, size: Int64, mtime: Int64)],
+                         session: ScanSession, classifier: Classifier,
                          reclassify: Bool) -> Result<(DirectoryChanges, ScanReport), CatalogError> {
         let known: (dirId: Int64?, files: [CatalogedFile])
         do { known = try catalog.catalogedFiles(root: session.rootIds[listing.root], relative: listing.relative) } catch {
@@ -186,7 +193,24 @@ public struct Scanner: Sendable {
             if rules == nil { rules = classifier.enter(directory: Self.components(listing.relative)) }
             guard let c = rules!.classify(name) else { continue }
             let path = listing.path.appendingComponent(name)
-            let resolved = resolver.resolve(CoverageInput(path: path, stat: stat, classification: c))
+            var input = CoverageInput(path: path, stat: stat, classification: c,
+                                      directory: listing.descriptor >= 0 ? (listing.descriptor, name) : nil)
+            let resolved: ResolvedCoverage
+            // Strikes count only while the file is as it was when the scans died.
+            let strikes = suspects[path].map { $0.size == stat.size && $0.mtime == stat.mtimeNanoseconds ? $0.strikes : 0 } ?? 0
+            if strikes >= 2 && !options.reread {
+                // Two scans in a row died reading this header: no header reader touches it again.
+                input.classification.time.removeAll { [.fits, .netcdf, .nidas, .header].contains($0) }
+                var r = resolver.resolve(input)
+                r.error = "an earlier scan died while reading this file's header (a crash in the FITS, netCDF or HDF5 library): "
+                    + "its header is not read again until the file changes; `tidemark scan --reread` tries once more"
+                resolved = r
+            } else if let record, c.time.contains(where: { [.fits, .netcdf, .nidas, .header].contains($0) }) {
+                resolved = record.reading(path, stat: stat, worker: worker) { resolver.resolve(input) }
+                if suspects[path] != nil { report.readSuspects.append(path) }
+            } else {
+                resolved = resolver.resolve(input)
+            }
             if let e = resolved.error, resolved.source == .mtime || resolved.coverage == nil {
                 report.errors += 1
                 report.problems.append(.init(path: path, message: e))

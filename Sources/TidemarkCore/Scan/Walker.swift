@@ -56,6 +56,9 @@ public struct DirectoryListing: Sendable {
     public var files: [(name: PathBytes, stat: FileStat)]
     /// False when reading stopped part-way: missing names must not be taken as gone.
     public var complete: Bool
+    /// The directory, open while `visit` runs (and only then): files in it are opened
+    /// relative to it, without walking the whole path again.
+    public var descriptor: Int32 = -1
 }
 
 /// A problem met while walking; the walk goes on without that entry.
@@ -147,9 +150,10 @@ public final class Walker: @unchecked Sendable {
             active += 1
             condition.unlock()
 
-            let (listing, subdirs, errors, skipped) = read(root: item.root, relative: item.relative)
+            let (listing, subdirs, errors, skipped, dir) = read(root: item.root, relative: item.relative)
             for e in errors { failed(e) }
             if let listing { visit(listing, worker) }
+            if let dir { closedir(dir) }
 
             condition.lock()
             symlinksSkipped += skipped
@@ -162,8 +166,9 @@ public final class Walker: @unchecked Sendable {
         }
     }
 
-    /// Reads one directory: its files with their stats, and its subdirectories.
-    private func read(root: Int, relative: PathBytes) -> (DirectoryListing?, [PathBytes], [WalkError], Int) {
+    /// Reads one directory: its files with their stats, and its subdirectories. The
+    /// directory stream is returned open, for the caller to close after the visit.
+    private func read(root: Int, relative: PathBytes) -> (DirectoryListing?, [PathBytes], [WalkError], Int, OpaquePointer?) {
         let path = relative.isEmpty ? roots[root] : roots[root].appendingComponent(relative)
         var errors: [WalkError] = []
         func fail(_ kind: WalkError.Kind, _ call: String, _ err: Int32, _ p: PathBytes, _ rel: PathBytes) {
@@ -176,7 +181,7 @@ public final class Walker: @unchecked Sendable {
         }
         guard fd >= 0 else {
             fail(.unreadable, "open", errno, path, relative)
-            return (nil, [], errors, 0)
+            return (nil, [], errors, 0, nil)
         }
         if options.followSymlinks {
             var st = stat()
@@ -188,16 +193,15 @@ public final class Walker: @unchecked Sendable {
                 if !fresh {
                     close(fd)
                     fail(.loop, "open", ELOOP, path, relative)
-                    return (nil, [], errors, 0)
+                    return (nil, [], errors, 0, nil)
                 }
             }
         }
         guard let dir = fdopendir(fd) else {
             fail(.unreadable, "fdopendir", errno, path, relative)
             close(fd)
-            return (nil, [], errors, 0)
+            return (nil, [], errors, 0, nil)
         }
-        defer { closedir(dir) }
         let dfd = dirfd(dir)
 
         var files: [(name: PathBytes, stat: FileStat)] = []
@@ -250,6 +254,7 @@ public final class Walker: @unchecked Sendable {
                 break  // sockets, fifos, devices are not data
             }
         }
-        return (DirectoryListing(root: root, relative: relative, path: path, files: files, complete: complete), subdirs, errors, skipped)
+        return (DirectoryListing(root: root, relative: relative, path: path, files: files, complete: complete, descriptor: dfd),
+                subdirs, errors, skipped, dir)
     }
 }

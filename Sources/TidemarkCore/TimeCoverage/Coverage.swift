@@ -29,9 +29,12 @@ public struct CoverageInput: Sendable {
     public var path: PathBytes
     public var stat: FileStat
     public var classification: Classification
+    /// The open directory holding the file and its name there, when the walker has it
+    /// open: readers open the file relative to it (no walk of the whole path again).
+    public var directory: (descriptor: Int32, name: PathBytes)?
 
-    public init(path: PathBytes, stat: FileStat, classification: Classification) {
-        self.path = path; self.stat = stat; self.classification = classification
+    public init(path: PathBytes, stat: FileStat, classification: Classification, directory: (descriptor: Int32, name: PathBytes)? = nil) {
+        self.path = path; self.stat = stat; self.classification = classification; self.directory = directory
     }
 }
 

@@ -35,13 +35,19 @@ public struct FITSReader: CoverageReader {
     }
 
     public func read(_ input: CoverageInput) throws -> CoverageReading {
-        try read(path: input.path)
+        let file: ReadOnlyFile
+        do { file = try ReadOnlyFile(input) } catch { throw HeaderReadError(.fits, input.path, "open", error.reason, code: error.errno) }
+        return try read(file, path: input.path)
     }
 
     /// The coverage of the FITS file at `path`.
     public func read(path: PathBytes) throws -> CoverageReading {
         let file: ReadOnlyFile
         do { file = try ReadOnlyFile(path: path) } catch { throw HeaderReadError(.fits, path, "open", error.reason, code: error.errno) }
+        return try read(file, path: path)
+    }
+
+    private func read(_ file: ReadOnlyFile, path: PathBytes) throws -> CoverageReading {
         let head: [UInt8]
         do { head = try file.read(count: 2880, at: 0) } catch { throw HeaderReadError(.fits, path, "read", error.reason, code: error.errno) }
         guard !head.isEmpty else { throw HeaderReadError(.fits, path, "read", "the file is empty (0 bytes)") }

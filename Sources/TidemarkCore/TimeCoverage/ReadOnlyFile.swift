@@ -14,10 +14,22 @@ final class ReadOnlyFile {
     /// Where the next sequential `read` starts.
     private(set) var offset: Int64 = 0
 
-    init(path: PathBytes) throws(SystemError) {
+    /// Opens the input's file: relative to its open directory when the walker has one.
+    convenience init(_ input: CoverageInput) throws(SystemError) {
+        try self.init(path: input.path, directory: input.directory)
+    }
+
+    init(path: PathBytes, directory: (descriptor: Int32, name: PathBytes)? = nil) throws(SystemError) {
         self.path = path
-        let fd = (path + [0]).withUnsafeBufferPointer { p in
-            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { open($0, O_RDONLY | O_CLOEXEC) }
+        let fd: Int32
+        if let directory {
+            fd = (directory.name + [0]).withUnsafeBufferPointer { p in
+                p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { openat(directory.descriptor, $0, O_RDONLY | O_CLOEXEC) }
+            }
+        } else {
+            fd = (path + [0]).withUnsafeBufferPointer { p in
+                p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { open($0, O_RDONLY | O_CLOEXEC) }
+            }
         }
         guard fd >= 0 else { throw SystemError("open", errno: errno, path: path) }
         var st = stat()

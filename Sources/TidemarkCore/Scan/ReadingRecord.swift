@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Remembers, in a small memory-mapped file beside the catalog, which file each worker is
+/// reading a header of. A C library that aborts on a corrupt file (HDF5 does, on some
+/// damaged netCDF-4 files) takes the scan down with it; the mapped page survives the
+/// process, so the next scan knows the files in flight. A file found in flight by two
+/// scans in a row is taken as the culprit and its header is not read again until it
+/// changes (a scan stopped once by other means costs its files nothing). Without this,
+/// one bad file would end every nightly scan.
+final class ReadingRecord: @unchecked Sendable {  // each slot is written by one worker only
+    static let slotSize = 4096
+    /// Each slot: path length (u32), size (i64), mtime (i64), then the path.
+    static let headerSize = 20
+    private let base: UnsafeMutableRawPointer
+    private let slots: Int
+    private let fd: Int32
+    /// A file in flight: its path and its size and mtime then.
+    struct InFlight: Hashable {
+        var path: PathBytes
+        var size: Int64
+        var mtimeNanoseconds: Int64
+    }
+
+    /// Files being read when the last scan died.
+    let leftBehind: Set<InFlight>
+
+    /// Opens (creating) `path` with one slot per worker, and collects what a dead scan left.
+    init?(path: String, workers: Int) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return nil }
+        var st = stat()
+        var found = Set<InFlight>()
+        if fstat(fd, &st) == 0, st.st_size > 0 {
+            let count = Int(st.st_size)
+            var old = [UInt8](repeating: 0, count: count)
+            let n = old.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, 0) }
+            var offset = 0
+            while n > 0 && offset + Self.headerSize <= n {
+                let (length, size, mtime) = old.withUnsafeBytes { b in
+                    (Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: offset, as: UInt32.self))),
+                     Int64(littleEndian: b.loadUnaligned(fromByteOffset: offset + 4, as: Int64.self)),
+                     Int64(littleEndian: b.loadUnaligned(fromByteOffset: offset + 12, as: Int64.self)))
+                }
+                let start = offset + Self.headerSize
+                if length > 0 && start + length <= n {
+                    found.insert(InFlight(path: Array(old[start..<(start + length)]), size: size, mtimeNanoseconds: mtime))
+                }
+                offset += Self.slotSize
+            }
+        }
+        let size = max(1, workers) * Self.slotSize
+        guard ftruncate(fd, 0) == 0, ftruncate(fd, off_t(size)) == 0,
+              let map = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), map != MAP_FAILED else {
+            close(fd)
+            return nil
+        }
+        self.fd = fd
+        self.base = map
+        self.slots = max(1, workers)
+        self.leftBehind = found
+    }
+
+    deinit {
+        munmap(base, slots * Self.slotSize)
+        close(fd)
+    }
+
+    /// Runs `body` with `path` recorded in the worker's slot.
+    func reading<T>(_ path: PathBytes, stat: FileStat, worker: Int, _ body: () -> T) -> T {
+        let slot = base + (worker % slots) * Self.slotSize
+        let length = min(path.count, Self.slotSize - Self.headerSize)
+        path.withUnsafeBytes { slot.advanced(by: Self.headerSize).copyMemory(from: $0.baseAddress!, byteCount: length) }
+        slot.storeBytes(of: stat.size.littleEndian, toByteOffset: 4, as: Int64.self)
+        slot.storeBytes(of: stat.mtimeNanoseconds.littleEndian, toByteOffset: 12, as: Int64.self)
+        slot.storeBytes(of: UInt32(length).littleEndian, as: UInt32.self)
+        defer { slot.storeBytes(of: UInt32(0), as: UInt32.self) }
+        return body()
+    }
+}
