@@ -7,8 +7,9 @@ struct Inspect: ParsableCommand {
         abstract: "Show the time coverage the scanner would record for files, without a catalog.",
         discussion: """
             Each file is classified by the context whose root holds it (or --context), else by \
-            generic rules: its FITS, netCDF or NIDAS header (told by its first bytes), a date and \
-            time in its name, else its modification time. A directory is inspected file by file.
+            generic rules: its FITS, netCDF or NIDAS header (told by its first bytes or its name; \
+            NIDAS archives by their first and last samples), a date and time in its name, else its \
+            modification time. A directory is inspected file by file.
             """)
 
     @Argument(help: "Files or directories to inspect.") var paths: [String]
@@ -33,7 +34,8 @@ struct Inspect: ParsableCommand {
                     if let d = try? library.definition(for: name) { definitions.append(d) }
                 }
             }
-            let inspector = Inspector(definitions: definitions, forced: context != nil, resolver: .standard(readNIDASTimeTags: nidasTimeTags))
+            let inspector = Inspector(definitions: definitions, forced: context != nil, resolver: .standard(readNIDASTimeTags: nidasTimeTags),
+                                      genericResolver: .standard(readNIDASTimeTags: true))
             var entries: [CatalogEntry] = []
             for p in paths {
                 for (path, stat) in Self.files(at: absolutePath(p), failed: &failed) {

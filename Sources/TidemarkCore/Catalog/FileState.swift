@@ -33,7 +33,7 @@ extension TimeSource {
         case .name: 1
         case .fits: 2
         case .netcdf: 3
-        case .nidas: 4
+        case .nidas, .nidasSamples: 4
         case .mtime: 5
         case .dataset: 6
         case .header: 7

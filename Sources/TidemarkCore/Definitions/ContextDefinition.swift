@@ -8,8 +8,11 @@ public enum TimeSource: String, Sendable, CaseIterable, Codable {
     case fits
     /// netCDF time coordinate, ACDD attributes or ISFS base_time.
     case netcdf
-    /// A NIDAS raw archive: its header and sample time tags.
+    /// A NIDAS raw archive: its header is checked and kept; it gives no time.
     case nidas
+    /// A NIDAS raw archive's first and last sample time tags: the true coverage of short
+    /// or cut-off files (reads, and for .bz2 decompresses, the whole file).
+    case nidasSamples = "nidas-samples"
     /// Whichever of fits, netcdf or nidas the file's first bytes say it is.
     case header
     /// The file's modification time: a last resort, always marked as such.

@@ -66,8 +66,9 @@ public struct DefinitionLibrary: Sendable {
 }
 
 extension ContextDefinition {
-    /// Rules for a file seen without a context (`tidemark inspect`): the header, a time in
-    /// the name in the common spellings, else the modification time.
+    /// Rules for a file seen without a context (`tidemark inspect`): the header its name
+    /// suggests (or its first bytes), a time in the name in the common spellings, else the
+    /// modification time.
     public static let generic: ContextDefinition = {
         let text = """
         context = "generic"

@@ -4,9 +4,14 @@ public struct Inspector: Sendable {
     /// Use the first definition even for files outside its roots (matched by name alone).
     public let forced: Bool
     public let resolver: CoverageResolver
+    /// For files no context claims: NIDAS archives get the coverage of their samples,
+    /// since no rule gives their length.
+    public let genericResolver: CoverageResolver
 
-    public init(definitions: [ContextDefinition], forced: Bool, resolver: CoverageResolver) {
+    public init(definitions: [ContextDefinition], forced: Bool, resolver: CoverageResolver,
+                genericResolver: CoverageResolver? = nil) {
         self.definitions = definitions; self.forced = forced; self.resolver = resolver
+        self.genericResolver = genericResolver ?? resolver
     }
 
     /// The entry for one file; `stat` nil means it could not be stat'ed.
@@ -37,7 +42,7 @@ public struct Inspector: Sendable {
             return CatalogEntry(path: path, context: definition.name, category: "", stream: "", size: stat.size,
                                 source: .mtime, state: .live, error: "left out by the context's ignore or skip rules")
         }
-        let resolved = resolver.resolve(CoverageInput(path: path, stat: stat, classification: c))
+        let resolved = (chosen == nil ? genericResolver : resolver).resolve(CoverageInput(path: path, stat: stat, classification: c))
         var entry = CatalogEntry(path: path, context: definition.name, category: c.category, stream: c.stream, dataset: c.dataset,
                                  size: stat.size, coverage: resolved.coverage, source: resolved.source, state: .live,
                                  error: resolved.error)

@@ -28,6 +28,11 @@ public struct CoverageResolver: Sendable {
         self.readers = map
     }
 
+    /// Readers registered under the sources rules name them by.
+    public init(readersBySource: [TimeSource: any CoverageReader]) {
+        self.readers = readersBySource
+    }
+
     public func resolve(_ input: CoverageInput) -> ResolvedCoverage {
         var problems: [String] = []
         var notes: [String] = []
@@ -57,10 +62,13 @@ public struct CoverageResolver: Sendable {
                 continue
             case .header:
                 if magic == nil { magic = Self.leadingBytes(input.path, count: 8) }
-                // No reader knows these bytes: not a header format, try the next source.
-                guard let m = magic, let reader = readers.values.first(where: { $0.recognizes(magic: m, path: input.path) }) else { continue }
+                let candidates = [TimeSource.fits, .netcdf, .nidas].compactMap { readers[$0] }
+                // The reader the bytes name; else the one the file name claims, so that a
+                // `.fits` that is an HTML page is an error; else no header format: go on.
+                guard let reader = magic.flatMap({ m in candidates.first { $0.recognizes(magic: m, path: input.path) } })
+                        ?? Self.claimedFormat(input.path).flatMap({ readers[$0] }) else { continue }
                 if let c = attempt(reader) { return finish(c, reader.source) }
-            case .fits, .netcdf, .nidas:
+            case .fits, .netcdf, .nidas, .nidasSamples:
                 guard let reader = readers[source] else {
                     problems.append("\(source.rawValue): this build has no \(source.rawValue) reader")
                     continue
@@ -70,6 +78,18 @@ public struct CoverageResolver: Sendable {
         }
         if problems.isEmpty { problems.append(notes.isEmpty ? "no time source gave a coverage" : "no time found") }
         return ResolvedCoverage(coverage: nil, source: .mtime, error: problems.joined(separator: "; "), notes: notes)
+    }
+
+    /// The header format a file's name claims (`.fits`, `.fz`, `.nc`, `.cdf`, `.dat`, …).
+    static func claimedFormat(_ path: PathBytes) -> TimeSource? {
+        let name = String(decoding: path.split(separator: UInt8(ascii: "/")).last ?? [], as: UTF8.self).lowercased()
+        for suffix in [".gz", ".z", ".bz2"] where name.hasSuffix(suffix) {
+            return claimedFormat(Array(name.dropLast(suffix.count).utf8))
+        }
+        if [".fits", ".fit", ".fts", ".fz", ".evt"].contains(where: name.hasSuffix) { return .fits }
+        if [".nc", ".nc4", ".cdf", ".netcdf"].contains(where: name.hasSuffix) { return .netcdf }
+        if [".dat", ".ads"].contains(where: name.hasSuffix) { return .nidas }
+        return nil
     }
 
     /// The first bytes of a file, for format sniffing; nil when it cannot be read.

@@ -4,7 +4,11 @@ extension CoverageResolver {
     public static var standard: CoverageResolver { standard(readNIDASTimeTags: false) }
 
     /// The standard readers; `readNIDASTimeTags` walks NIDAS samples for true coverage.
+    /// `nidas-samples` in a rule always walks the samples.
     public static func standard(readNIDASTimeTags: Bool) -> CoverageResolver {
-        CoverageResolver(readers: [FITSReader(), NetCDFReader(), NIDASReader(readTimeTags: readNIDASTimeTags)])
+        CoverageResolver(readersBySource: [
+            .fits: FITSReader(), .netcdf: NetCDFReader(),
+            .nidas: NIDASReader(readTimeTags: readNIDASTimeTags), .nidasSamples: NIDASReader(readTimeTags: true),
+        ])
     }
 }
