@@ -53,14 +53,7 @@ extension SQLiteCatalog {
     /// Coverage rows for every stream (or category) the filters select, including those
     /// with no data in the window. Reads the coverage runs the scanner keeps, not files.
     public func coverage(_ q: CoverageQuery) throws(CatalogError) -> [CoverageRow] {
-        var filter: [String] = []
-        var args: [any DatabaseValueConvertible] = []
-        if let c = q.context { filter.append("c.name = ?"); args.append(c) }
-        if !q.categories.isEmpty {
-            filter.append("s.category IN (\(q.categories.map { _ in "?" }.joined(separator: ",")))")
-            args += q.categories
-        }
-        if let s = q.stream { filter.append("s.name = ?"); args.append(s) }
+        var (filter, args) = streamFilter(context: q.context, categories: q.categories, stream: q.stream)
         let from = q.from.microseconds, to = q.to.microseconds
         return try read { db in
             // Streams whose files are all instants (modification times) have no extent to

@@ -28,14 +28,7 @@ extension SQLiteCatalog {
     /// 10–17× per insert; the bound costs nothing to keep.) `CROSS JOIN` keeps SQLite
     /// from choosing to scan every file instead.
     public func covers(_ q: CoversQuery) throws(CatalogError) -> [CatalogEntry] {
-        var streamFilter: [String] = []
-        var args: [any DatabaseValueConvertible] = []
-        if let c = q.context { streamFilter.append("c.name = ?"); args.append(c) }
-        if !q.categories.isEmpty {
-            streamFilter.append("s.category IN (\(q.categories.map { _ in "?" }.joined(separator: ",")))")
-            args += q.categories
-        }
-        if let s = q.stream { streamFilter.append("s.name = ?"); args.append(s) }
+        let (conditions, args) = streamFilter(context: q.context, categories: q.categories, stream: q.stream)
         let lo = q.window.lo, hi = q.window.hi
         let overlap = q.window.isInstant
             ? "f.start <= ?2 AND (f.\"end\" > ?1 OR (f.start = f.\"end\" AND f.start = ?1))"
@@ -48,7 +41,7 @@ extension SQLiteCatalog {
             JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
             LEFT JOIN datasets ds ON ds.id = f.dataset_id
             WHERE \(q.states.isEmpty ? "1" : "f.state IN (\(q.states.map { String($0.rawValue) }.joined(separator: ",")))")
-                  \(streamFilter.map { " AND " + $0 }.joined())
+                  \(conditions.map { " AND " + $0 }.joined())
             ORDER BY c.name, s.category, s.name, f.start, f.id
             \(q.limit.map { "LIMIT \($0)" } ?? "")
             """

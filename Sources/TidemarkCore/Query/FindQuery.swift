@@ -29,14 +29,7 @@ extension SQLiteCatalog {
             c.limit = q.limit
             return try covers(c)
         }
-        var conditions: [String] = []
-        var args: [any DatabaseValueConvertible] = []
-        if let c = q.context { conditions.append("c.name = ?"); args.append(c) }
-        if !q.categories.isEmpty {
-            conditions.append("s.category IN (\(q.categories.map { _ in "?" }.joined(separator: ",")))")
-            args += q.categories
-        }
-        if let s = q.stream { conditions.append("s.name = ?"); args.append(s) }
+        var (conditions, args) = streamFilter(context: q.context, categories: q.categories, stream: q.stream)
         if !q.states.isEmpty {
             conditions.append("f.state IN (\(q.states.map { String($0.rawValue) }.joined(separator: ",")))")
         }

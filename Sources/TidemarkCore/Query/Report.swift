@@ -57,14 +57,7 @@ extension SQLiteCatalog {
     /// starts (`none` for files without coverage). Adds up the monthly rollups the scanner
     /// keeps per stream: no file is read.
     public func report(_ q: ReportQuery) throws(CatalogError) -> [ReportRow] {
-        var filter: [String] = []
-        var args: [any DatabaseValueConvertible] = []
-        if let c = q.context { filter.append("c.name = ?"); args.append(c) }
-        if !q.categories.isEmpty {
-            filter.append("s.category IN (\(q.categories.map { _ in "?" }.joined(separator: ",")))")
-            args += q.categories
-        }
-        if let s = q.stream { filter.append("s.name = ?"); args.append(s) }
+        let (filter, args) = streamFilter(context: q.context, categories: q.categories, stream: q.stream)
         let key = switch q.by {
         case .context: "c.name, '', ''"
         case .category: "c.name, s.category, ''"
