@@ -130,7 +130,7 @@ struct TOMLDocument {
             guard let header = found else { return nil }
             start = header + 1
             end = lines[start...].firstIndex(where: { $0.drop(while: \.isWhitespace).hasPrefix("[") }) ?? lines.count
-            guard let key else { return header + 1 }
+            guard key != nil else { return header + 1 }
         } else {
             end = lines.firstIndex(where: { $0.drop(while: \.isWhitespace).hasPrefix("[") }) ?? lines.count
         }
