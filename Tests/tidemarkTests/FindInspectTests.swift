@@ -48,12 +48,7 @@ import TidemarkCore
     @Test func inspectNeedsNoCatalogAndUsesTheContextOfTheRoot() throws {
         let tree = TempTree("inspect")
         makeIsfsTree(tree, days: 1)
-        let dir = temporaryDirectory("defs")
-        try FileManager.default.createDirectory(atPath: dir + "/site", withIntermediateDirectories: true)
-        let text = try String(contentsOfFile: catalogs + "/perdigao/ustar.toml", encoding: .utf8)
-            .replacingOccurrences(of: "roots = [\"/data/isfs/projects/Perdigao\"]", with: "roots = [\"\(tree.root)\"]")
-            .replacingOccurrences(of: "context = \"perdigao/ustar\"", with: "context = \"site/ustar\"")
-        try text.write(toFile: dir + "/site/ustar.toml", atomically: true, encoding: .utf8)
+        let dir = try siteDefinition(root: tree.root)
         let elsewhere = TempTree("loose")
         elsewhere.write("tse07_20170501_000000.dat")
         let r = try tidemark(["inspect", "--catalogs", dir, "--json", tree.path("raw_data/tse01_20170501_040000.dat"),

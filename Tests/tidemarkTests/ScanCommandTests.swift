@@ -27,12 +27,7 @@ import TidemarkCore
     @Test func contextRootsComeFromItsDefinition() throws {
         let tree = TempTree("roots")
         makeIsfsTree(tree, days: 1)
-        let dir = temporaryDirectory("defs")
-        try FileManager.default.createDirectory(atPath: dir + "/site", withIntermediateDirectories: true)
-        let text = try String(contentsOfFile: catalogs + "/perdigao/ustar.toml", encoding: .utf8)
-            .replacingOccurrences(of: "roots = [\"/data/isfs/projects/Perdigao\"]", with: "roots = [\"\(tree.root)\"]")
-            .replacingOccurrences(of: "context = \"perdigao/ustar\"", with: "context = \"site/ustar\"")
-        try text.write(toFile: dir + "/site/ustar.toml", atomically: true, encoding: .utf8)
+        let dir = try siteDefinition(root: tree.root)
         let db = temporaryDirectory("db") + "/c.db"
         let r = try tidemark(["scan", "site/ustar", "--db", db], environment: ["TIDEMARK_CATALOGS": dir])
         #expect(r.status == 0, "\(r.stderr)")

@@ -75,3 +75,14 @@ func makeIsfsTree(_ tree: TempTree, days: Int = 2) {
 func makeWorldWritable(_ path: String) {
     chmod(path, 0o777)
 }
+
+/// A catalogs directory holding `site/ustar`: the shipped perdigao/ustar layout with `root`.
+func siteDefinition(root: String) throws -> String {
+    let dir = temporaryDirectory("defs")
+    try FileManager.default.createDirectory(atPath: dir + "/site", withIntermediateDirectories: true)
+    let text = try String(contentsOfFile: packageRoot + "/catalogs/perdigao/ustar.toml", encoding: .utf8)
+        .replacingOccurrences(of: "roots = [\"/data/isfs/projects/Perdigao\"]", with: "roots = [\"\(root)\"]")
+        .replacingOccurrences(of: "context = \"perdigao/ustar\"", with: "context = \"site/ustar\"")
+    try text.write(toFile: dir + "/site/ustar.toml", atomically: true, encoding: .utf8)
+    return dir
+}
