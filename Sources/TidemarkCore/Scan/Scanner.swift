@@ -74,7 +74,8 @@ public struct Scanner: Sendable {
             }
         }
         let walker = Walker(roots: roots, options: walkOptions)
-        let record = ReadingRecord(path: catalog.path + ".reading", workers: walkOptions.threads)
+        // One record per context: scans of other contexts may run beside this one.
+        let record = ReadingRecord(path: catalog.path + ".reading-" + ContextDefinition.fnv1a(definition.name), workers: walkOptions.threads)
         let suspects: [PathBytes: (strikes: Int, size: Int64, mtime: Int64)]
         do { suspects = try catalog.strikeSuspects(record?.leftBehind ?? []) } catch { throw .catalog(error) }
         let queue = BoundedQueue<DirectoryChanges>(capacity: options.queueCapacity)
