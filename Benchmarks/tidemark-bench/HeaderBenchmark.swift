@@ -15,14 +15,14 @@ struct HeaderBenchmark: ParsableCommand {
     @Option(help: "FITS files.") var fits = 50_000
     @Option(help: "Classic netCDF files.") var classic = 5_000
     @Option(help: "netCDF-4 files.") var netcdf4 = 2_000
-    @Option(help: "Where the tree and catalogs live.") var dir = "/var/tmp/tidemark-bench"
+    @OptionGroup var places: BenchPlaces
     @Option(help: "Runs of each scan; the median is kept.") var repeats = 3
-    @Option(help: "The tidemark binary (default: beside this one).") var tidemark: String?
 
     func run() throws {
+        let dir = places.dir
         let root = dir + "/headers-\(fits)-\(classic)-\(netcdf4)"
         try HeaderTree.ensure(root: root, fits: fits, classic: classic, netcdf4: netcdf4)
-        let bin = tidemark ?? (URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/tidemark")
+        let bin = places.binary
         let kinds = [("fits", fits), ("nc3", classic), ("nc4", netcdf4)]
 
         // Warm the page cache, then the floor: open + 2880-byte pread + close, one thread.

@@ -17,14 +17,14 @@ struct PolicyBenchmark: ParsableCommand {
 
     @Option(help: "Files in the tree.") var files = 1_000_000
     @Option(help: "Files the age-off plan selects.") var select = 100_000
-    @Option(help: "Where the tree, catalogs and copies live.") var dir = "/var/tmp/tidemark-bench"
+    @OptionGroup var places: BenchPlaces
     @Option(help: "Runs of the plan measurement; the median is kept.") var repeats = 3
-    @Option(help: "The tidemark binary (default: beside this one).") var tidemark: String?
 
     func run() throws {
+        let dir = places.dir
         let root = dir + "/tree-\(files)"
         let built = try BenchTree.ensure(root: root, files: files)
-        let bin = tidemark ?? (URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/tidemark")
+        let bin = places.binary
         let db = dir + "/policy-\(files).sqlite"
         // The catalog: the scan benchmark's if there is one, brought up to date by a rescan.
         if !FileManager.default.fileExists(atPath: db), FileManager.default.fileExists(atPath: dir + "/scan-\(files).sqlite") {

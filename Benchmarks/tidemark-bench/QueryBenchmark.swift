@@ -15,16 +15,16 @@ struct QueryBenchmark: ParsableCommand {
             """)
 
     @Option(help: "Files in the catalog (about).") var files = 10_000_000
-    @Option(help: "Where the catalog lives.") var dir = "/var/tmp/tidemark-bench"
+    @OptionGroup var places: BenchPlaces
     @Option(help: "Random queries for each covers measurement.") var queries = 1000
     @Option(help: "Runs of the whole `tidemark covers` command.") var commandRuns = 200
-    @Option(help: "The tidemark binary (default: beside this one).") var tidemark: String?
 
     func run() throws {
+        let dir = places.dir
         let path = dir + "/query-\(files).sqlite"
         let span = try SyntheticCatalog.ensure(path: path, files: files)
         let catalog = try SQLiteCatalog(path: path, create: false, readOnly: true)  // as the query commands open it
-        let bin = tidemark ?? (URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/tidemark")
+        let bin = places.binary
         let count = try catalog.count()
         var rng = SystemRandomNumberGenerator()
         func randomInstant() -> Instant { Instant(microseconds: Int64.random(in: span.start..<span.end, using: &rng)) }

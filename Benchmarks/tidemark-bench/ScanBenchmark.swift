@@ -13,14 +13,14 @@ struct ScanBenchmark: ParsableCommand {
             """)
 
     @Option(help: "Files in the tree.") var files = 1_000_000
-    @Option(help: "Where the tree and catalogs live.") var dir = "/var/tmp/tidemark-bench"
+    @OptionGroup var places: BenchPlaces
     @Option(help: "Runs of each measurement; the median is kept.") var repeats = 3
-    @Option(help: "The tidemark binary (default: beside this one).") var tidemark: String?
 
     func run() throws {
+        let dir = places.dir
         let root = dir + "/tree-\(files)"
         let built = try BenchTree.ensure(root: root, files: files)
-        let bin = tidemark ?? (URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/tidemark")
+        let bin = places.binary
         let definitions = root + "/catalogs"
         let db = dir + "/scan-\(files).sqlite"
         let scan = [bin, "scan", "bench/archive", "--catalogs", definitions, "--db", db, "--quiet"]

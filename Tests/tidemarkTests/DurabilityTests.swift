@@ -9,17 +9,6 @@ import TidemarkCore
 
     func integrity(_ db: String) throws -> String { try sql(db, "PRAGMA integrity_check;") }
 
-    func sql(_ db: String, _ query: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        p.arguments = [db, query]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        p.waitUntilExit()
-        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     func liveCount(_ db: String) throws -> Int {
         (try tidemark(["find", "--db", db, "--json"]).json() as? [Any])?.count ?? -1
     }

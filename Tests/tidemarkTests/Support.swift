@@ -86,3 +86,16 @@ func siteDefinition(root: String) throws -> String {
     try text.write(toFile: dir + "/site/ustar.toml", atomically: true, encoding: .utf8)
     return dir
 }
+
+/// Runs one SQL statement with the sqlite3 shell (a separate process, as a person would).
+func sql(_ db: String, _ query: String) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    p.arguments = [db, query]
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}

@@ -10,31 +10,13 @@ public struct DefinitionLibrary: Sendable {
     /// then `./catalogs`, `$XDG_CONFIG_HOME/tidemark/catalogs`, `<prefix>/share/tidemark/catalogs`
     /// beside the executable, and `/etc/tidemark/catalogs`.
     public static func standard(explicit: String?, environment: [String: String], currentDirectory: String, executable: String?) -> DefinitionLibrary {
-        if let explicit { return DefinitionLibrary(directories: [explicit]) }
-        var dirs: [String] = []
-        if let env = environment["TIDEMARK_CATALOGS"], !env.isEmpty {
-            dirs += env.split(separator: ":").map(String.init)
-        }
-        dirs.append(currentDirectory + "/catalogs")
-        let config = environment["XDG_CONFIG_HOME"] ?? environment["HOME"].map { $0 + "/.config" }
-        if let config { dirs.append(config + "/tidemark/catalogs") }
-        if let executable {
-            let prefix = URL(fileURLWithPath: executable).deletingLastPathComponent().deletingLastPathComponent().path
-            dirs.append(prefix + "/share/tidemark/catalogs")
-        }
-        dirs.append("/etc/tidemark/catalogs")
-        return DefinitionLibrary(directories: dirs)
+        DefinitionLibrary(directories: SearchPath.directories(kind: "catalogs", variable: "TIDEMARK_CATALOGS", explicit: explicit,
+                                                              environment: environment, currentDirectory: currentDirectory,
+                                                              executable: executable))
     }
 
     /// The definition file for a context such as `perdigao/ustar`, or nil when none exists.
-    public func file(for context: String) -> String? {
-        guard !context.isEmpty, !context.split(separator: "/").contains("..") else { return nil }
-        for dir in directories {
-            let path = dir + "/" + context + ".toml"
-            if FileManager.default.fileExists(atPath: path) { return path }
-        }
-        return nil
-    }
+    public func file(for context: String) -> String? { SearchPath.file(named: context, in: directories) }
 
     public func definition(for context: String) throws(DefinitionError) -> ContextDefinition? {
         guard let path = file(for: context) else { return nil }
