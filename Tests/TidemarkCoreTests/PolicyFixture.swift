@@ -28,6 +28,11 @@ final class PolicyFixture: @unchecked Sendable {
         stream = "g"
         dataset = "dbs/{db}"
         length = "1h"
+        [[rule]]
+        match = "exp/*.fits"
+        category = "exposure"
+        stream = "isfs"
+        time = ["fits"]
         """
 
     let tree = TempTree("policy")
@@ -55,7 +60,8 @@ final class PolicyFixture: @unchecked Sendable {
         let d = try ContextDefinition(file: "test.toml", text: Self.definition, defaultName: "test/isfs")
         var o = ScanOptions()
         o.walk.threads = 1
-        return try Scanner(catalog: catalog, definition: d, roots: [tree.rootBytes], options: o).run(now: Instant(year: 2017, month: 5, day: 31)!)
+        return try Scanner(catalog: catalog, definition: d, roots: [tree.rootBytes], resolver: .standard, options: o)
+            .run(now: Instant(year: 2017, month: 5, day: 31)!)
     }
 
     func policy(_ rules: String) throws -> Policy {

@@ -64,7 +64,7 @@ extension SQLiteCatalog {
             return try pool.unsafeRead { db in
                 // One statement per directory: its rows carry the directory's id.
                 let stmt = FastStatement(try db.cachedStatement(sql: """
-                    SELECT d.id, f.id, f.name, f.size, f.mtime, f.inode, f.device, f.state
+                    SELECT d.id, f.id, f.name, f.size, f.mtime, f.inode, f.device, f.state, f.ctime
                     FROM dirs d LEFT JOIN files f ON f.dir_id = d.id WHERE d.root_id = ?1 AND d.path = ?2
                     """))
                 stmt.bind(1, root)
@@ -77,7 +77,8 @@ extension SQLiteCatalog {
                     out.append(CatalogedFile(
                         id: row.int64(1), name: row.blob(2),
                         stat: FileStat(size: row.int64(3), mtimeNanoseconds: row.int64(4),
-                                       inode: UInt64(bitPattern: row.int64(5)), device: UInt64(bitPattern: row.int64(6))),
+                                       inode: UInt64(bitPattern: row.int64(5)), device: UInt64(bitPattern: row.int64(6)),
+                                       ctimeNanoseconds: row.int64(8)),
                         state: FileState(rawValue: Int(row.int64(7))) ?? .live))
                 }
                 return (dirId, out)
@@ -140,7 +141,8 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
         if !c.updates.isEmpty {
             let stmt = FastStatement(try db.cachedStatement(sql: """
                 UPDATE files SET size = ?2, mtime = ?3, inode = ?4, device = ?5, stream_id = ?6, dataset_id = ?7,
-                       start = ?8, "end" = ?9, source = ?10, state = 0, gone_at = NULL, gone_scan = NULL, error = ?11, notes = ?13
+                       start = ?8, "end" = ?9, source = ?10, state = 0, gone_at = NULL, gone_scan = NULL, error = ?11, notes = ?13,
+                       ctime = ?14
                 WHERE id = ?1
                 """))
             for (id, f) in c.updates {
@@ -152,8 +154,8 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
         if !c.inserts.isEmpty {
             let dirId = try c.dirId ?? dirId(root: c.root, relative: c.relative, db)
             let stmt = FastStatement(try db.cachedStatement(sql: """
-                INSERT INTO files (dir_id, size, mtime, inode, device, stream_id, dataset_id, start, "end", source, error, name, notes)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                INSERT INTO files (dir_id, size, mtime, inode, device, stream_id, dataset_id, start, "end", source, error, name, notes, ctime)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                 """))
             for f in c.inserts {
                 stmt.bind(1, dirId)
@@ -165,7 +167,7 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
         }
     }
 
-    /// Binds parameters 2…11 and 13, shared by the insert and the update.
+    /// Binds parameters 2…11, 13 and 14, shared by the insert and the update.
     private func bindFile(_ f: ScannedFile, _ ids: (stream: Int64, dataset: Int64?), _ stmt: FastStatement, _ db: Database) throws {
         let (streamId, datasetId) = ids
         // Raise the stream's length bound at once, so overlap queries stay right even if
@@ -186,6 +188,7 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
         stmt.bind(10, Int64(f.source.code))
         stmt.bind(11, f.error)
         stmt.bind(13, f.notes)
+        stmt.bind(14, f.stat.ctimeNanoseconds)
     }
 
     /// Notes the streams and datasets of files that went or came back (`RETURNING` rows).

@@ -5,9 +5,11 @@ public struct CatalogedFile: Sendable {
     public var stat: FileStat
     public var state: FileState
 
-    /// Same file, same content as far as metadata can tell.
+    /// Same file, same content as far as metadata can tell (a rewrite with its mtime put
+    /// back still moves the ctime).
     public func isUnchanged(_ s: FileStat) -> Bool {
         stat.size == s.size && stat.mtimeNanoseconds == s.mtimeNanoseconds && stat.inode == s.inode && stat.device == s.device
+            && stat.ctimeNanoseconds == s.ctimeNanoseconds
     }
 }
 

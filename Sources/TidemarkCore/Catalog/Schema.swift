@@ -186,6 +186,16 @@ enum Schema {
                 ) WITHOUT ROWID
                 """)
         }
+        m.registerMigration("v7: file ctime") { db in
+            // The status-change time in nanoseconds: a file rewritten with its mtime put back
+            // (`touch -d`) keeps size, mtime and inode but not ctime. 0 = catalogued before
+            // it was recorded: the next scan reads such a file again, and no policy removes
+            // it until then. The journal keeps the ctime each removal expected.
+            try db.execute(sql: """
+                ALTER TABLE files ADD COLUMN ctime INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE journal ADD COLUMN ctime INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return m
     }
 }

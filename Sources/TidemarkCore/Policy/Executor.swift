@@ -32,12 +32,15 @@ public struct ExecutionReport: Sendable {
 /// Carries out a plan under the journal, checking each file again just before removing it.
 ///
 /// For each action: the catalog row must still be live, under a root of the plan's context,
-/// identical to the plan's, and not among the newest of its stream; a cleanup's cover must
-/// still be on disk unchanged. Then `RootDirectory.remove` checks device, inode, size and
-/// mtime on disk, with no symbolic link followed.
+/// identical to the plan's, not among the newest of its stream, and not a file this plan
+/// relies on as cover; a cleanup's cover must still be on disk unchanged. Then
+/// `RootDirectory.remove` checks device, inode, size, mtime and ctime on disk, with no
+/// symbolic link followed. A dataset is one unit: it is never split across journal
+/// batches, every member is checked (catalog and disk) before any is removed, and if one
+/// fails, none goes.
 public struct PolicyExecutor: Sendable {
     public let catalog: SQLiteCatalog
-    /// The clock for journal and tombstone times.
+    /// The clock for journal and tombstone times, and for telling future-dated files.
     public let clock: @Sendable () -> Instant
 
     public init(catalog: SQLiteCatalog, clock: @escaping @Sendable () -> Instant = { Instant(secondsSince1970: Date().timeIntervalSince1970) }) {
@@ -78,18 +81,31 @@ public struct PolicyExecutor: Sendable {
         var removed = 0
         var coverChecked = Set<Int64>()
         var coverProblems: [Int64: String] = [:]  // cover file id → why it no longer covers
+        // The files this plan relies on as cover: none of them is removed by it, whatever it says.
+        var coverFor: [Int64: PlannedAction] = [:]
+        for a in plan.actions { for id in a.coveredBy where coverFor[id] == nil { coverFor[id] = a } }
 
-        var start = 0
-        while start < plan.actions.count {
-            let batch = Array(plan.actions[start..<min(start + max(1, options.batchSize), plan.actions.count)])
-            start += batch.count
-            let files = try catalog.resolve(batch.map(\.fileId), roots: rootIds)
+        let units = Self.units(plan.actions)
+        var next = 0
+        while next < units.count {
+            // Whole units: a dataset never straddles two batches.
+            var batch: [[PlannedAction]] = []
+            var size = 0
+            repeat {
+                batch.append(units[next])
+                size += units[next].count
+                next += 1
+            } while next < units.count && size + units[next].count <= max(1, options.batchSize)
+            let actions = batch.flatMap { $0 }
+            let files = try catalog.resolve(actions.map(\.fileId), roots: rootIds)
             // The newest of each stream, read again now: never removed whatever the plan says.
+            let futureAfter = PolicyQueries.futureAfter(clock(), tolerance: plan.futureTolerance)
             var newest = Set<Int64>()
-            for (keep, actions) in Dictionary(grouping: batch, by: \.keepNewest) {
-                newest.formUnion(try catalog.newest(streams: Set(actions.compactMap { files[$0.fileId]?.streamId }), keep: keep))
+            for (keep, actions) in Dictionary(grouping: actions, by: \.keepNewest) {
+                newest.formUnion(try catalog.newest(streams: Set(actions.compactMap { files[$0.fileId]?.streamId }), keep: keep,
+                                                    startBy: futureAfter))
             }
-            let coverIds = Set(batch.flatMap(\.coveredBy)).subtracting(coverChecked)
+            let coverIds = Set(actions.flatMap(\.coveredBy)).subtracting(coverChecked)
             if !coverIds.isEmpty {
                 coverChecked.formUnion(coverIds)
                 let covers = try catalog.resolve(Array(coverIds), roots: rootIds)
@@ -103,50 +119,118 @@ public struct PolicyExecutor: Sendable {
                 }
             }
 
-            var entries: [JournalEntry] = []
-            for a in batch {
-                var refusal: String?
-                if let f = files[a.fileId] {
-                    if f.state != .live { refusal = "no longer live in the catalog (\(f.state.name))" }
-                    else if f.stat != a.expected { refusal = "catalogued anew since the plan was made (a scan saw it change)" }
-                    else if newest.contains(a.fileId) { refusal = "among the \(a.keepNewest == 1 ? "newest file" : "\(a.keepNewest) newest files") of stream \(a.stream): never removed" }
-                    else if let bad = a.coveredBy.first(where: { coverProblems[$0] != nil }) {
-                        refusal = "its cover (catalogued file #\(bad)) \(coverProblems[bad]!)"
-                    } else if a.kind == .purge && a.coveredBy.isEmpty { refusal = "a cleanup without cover" }
-                } else {
-                    refusal = "not a catalogued file under a root of \(plan.context)"
+            /// Why `a` may not go, from the catalog as it is now; nil when it may.
+            func refusal(_ a: PlannedAction) -> String? {
+                guard let f = files[a.fileId] else { return "not a catalogued file under a root of \(plan.context)" }
+                if f.state != .live { return "no longer live in the catalog (\(f.state.name))" }
+                if f.stat != a.expected { return "catalogued anew since the plan was made (a scan saw it change)" }
+                if newest.contains(a.fileId) {
+                    return "among the \(a.keepNewest == 1 ? "newest file" : "\(a.keepNewest) newest files") of stream \(a.stream): never removed"
                 }
-                entries.append(JournalEntry(action: a, result: refusal == nil ? nil : .skipped, detail: refusal))
+                if let user = coverFor[a.fileId] { return "this plan relies on it as cover for \(user.path.displayPath): not removed by it" }
+                if let bad = a.coveredBy.first(where: { coverProblems[$0] != nil }) {
+                    return "its cover (catalogued file #\(bad)) \(coverProblems[bad]!)"
+                }
+                if a.kind == .purge && a.coveredBy.isEmpty { return "a cleanup without cover" }
+                if f.datasetId != a.datasetId { return "its dataset changed since the plan was made" }
+                return nil
+            }
+
+            var entries: [JournalEntry] = []
+            for unit in batch {
+                var refusals = unit.map(refusal)
+                if let d = unit[0].datasetId {
+                    refusals = try datasetRefusals(unit, d, refusals, files, root)
+                }
+                entries += zip(unit, refusals).map { JournalEntry(action: $0, result: $1 == nil ? nil : .skipped, detail: $1) }
             }
             let at = clock()
             let journalIds = try catalog.writeIntents(run: runId, entries, at: at)   // committed before anything is removed
 
             var done: [(journalId: Int64, action: PlannedAction, streamId: Int64, result: JournalResult, detail: String?)] = []
-            for (i, e) in entries.enumerated() {
-                if let r = e.result { results.append(ActionResult(action: e.action, result: r, detail: e.detail)); continue }
-                let f = files[e.action.fileId]!
-                let outcome: RemovalOutcome
-                switch root(f.rootId) {
-                case .failure(let err): outcome = .failed(err)
-                case .success(let r): outcome = r.remove(directory: f.directory, name: f.name, expected: f.stat)
-                }
-                let (result, detail): (JournalResult, String?) = switch outcome {
-                case .removed: (.done, nil)
-                case .gone: (.gone, "already gone from disk; now a missing tombstone")
-                case .changed, .unsafe: (.skipped, Self.describe(outcome))
-                case .failed: (.failed, Self.describe(outcome))
-                }
-                done.append((journalIds[i], e.action, f.streamId, result, detail))
-                results.append(ActionResult(action: e.action, result: result, detail: detail))
-                if result == .done {
-                    removed += 1
-                    options.afterRemoval?(removed)
+            var i = 0
+            for unit in batch {
+                // A member of a dataset that fails at the last check stops the rest of it.
+                var halted: String?
+                for _ in unit {
+                    defer { i += 1 }
+                    let e = entries[i]
+                    if let r = e.result { results.append(ActionResult(action: e.action, result: r, detail: e.detail)); continue }
+                    let f = files[e.action.fileId]!
+                    let (result, detail): (JournalResult, String?)
+                    if let halted {
+                        (result, detail) = (.skipped, halted)
+                    } else {
+                        let outcome: RemovalOutcome
+                        switch root(f.rootId) {
+                        case .failure(let err): outcome = .failed(err)
+                        case .success(let r): outcome = r.remove(directory: f.directory, name: f.name, expected: f.stat)
+                        }
+                        (result, detail) = switch outcome {
+                        case .removed: (.done, nil)
+                        case .gone: (.gone, "already gone from disk; now a missing tombstone")
+                        case .changed, .unsafe: (.skipped, Self.describe(outcome))
+                        case .failed: (.failed, Self.describe(outcome))
+                        }
+                        if result != .done, let d = e.action.dataset {
+                            halted = "dataset \(d) not removed further: its file \(f.relativePath.displayPath) "
+                                + "\(detail ?? "changed") just before removal; the rest of it is kept"
+                        }
+                    }
+                    done.append((journalIds[i], e.action, f.streamId, result, detail))
+                    results.append(ActionResult(action: e.action, result: result, detail: detail))
+                    if result == .done {
+                        removed += 1
+                        options.afterRemoval?(removed)
+                    }
                 }
             }
             try catalog.writeResults(run: runId, done, at: clock())
         }
         try catalog.finishRun(runId, now: clock())
         return ExecutionReport(runId: runId, results: results)
+    }
+
+    /// The plan's actions as units: each dataset's together (where its first member stands),
+    /// every other action alone.
+    static func units(_ actions: [PlannedAction]) -> [[PlannedAction]] {
+        var units: [[PlannedAction]] = []
+        var unitOf: [Int64: Int] = [:]
+        for a in actions {
+            if let d = a.datasetId, let u = unitOf[d] { units[u].append(a); continue }
+            if let d = a.datasetId { unitOf[d] = units.count }
+            units.append([a])
+        }
+        return units
+    }
+
+    /// A dataset's refusals: if any member may not go (its own refusal, a live member the
+    /// plan lacks, or a file changed on disk), none goes, each saying which member and why.
+    private func datasetRefusals(_ unit: [PlannedAction], _ dataset: Int64, _ own: [String?], _ files: [Int64: ResolvedFile],
+                                 _ root: (Int64) -> Result<RootDirectory, SystemError>) throws -> [String?] {
+        let name = unit[0].dataset ?? "#\(dataset)"
+        func display(_ a: PlannedAction) -> String { files[a.fileId]?.relativePath.displayPath ?? a.path.displayPath }
+        var why: String?
+        if let i = own.firstIndex(where: { $0 != nil }) {
+            why = "\(display(unit[i])): \(own[i]!)"
+        } else if let extra = try catalog.liveMembers(dataset: dataset).filter({ id, _ in !unit.contains { $0.fileId == id } }).min(by: { $0.value.lexicographicallyPrecedes($1.value) }) {
+            why = "\(extra.value.displayPath) is a live file of it that the plan does not hold (catalogued since the plan was made)"
+        } else {
+            // Every member on disk as catalogued, before any is removed.
+            for a in unit {
+                let f = files[a.fileId]!
+                switch root(f.rootId) {
+                case .failure(let e): why = "\(f.relativePath.displayPath) cannot be checked: \(e.reason)"
+                case .success(let r):
+                    if let o = r.verify(directory: f.directory, name: f.name, expected: f.stat) {
+                        why = "\(f.relativePath.displayPath) " + (o.isGone ? "is already gone from disk" : Self.describe(o))
+                    }
+                }
+                if why != nil { break }
+            }
+        }
+        guard let why else { return own }
+        return unit.map { _ in "dataset \(name) kept whole, none of its \(unit.count) files removed: \(why)" }
     }
 
     static func describe(_ o: RemovalOutcome) -> String {
@@ -158,4 +242,8 @@ public struct PolicyExecutor: Sendable {
         case .failed(let e): "\(e.call) failed: \(e.reason)"
         }
     }
+}
+
+extension RemovalOutcome {
+    var isGone: Bool { if case .gone = self { true } else { false } }
 }

@@ -18,7 +18,7 @@ extension SQLiteCatalog {
         try read { db in
             var out: [Int64: ResolvedFile] = [:]
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT f.id, f.state, f.size, f.mtime, f.inode, f.device, f.stream_id, d.root_id, d.path, f.name
+                SELECT f.id, f.state, f.size, f.mtime, f.inode, f.device, f.stream_id, d.root_id, d.path, f.name, f.ctime, f.dataset_id
                 FROM files f JOIN dirs d ON d.id = f.dir_id WHERE f.id IN (\(ids.map(String.init).joined(separator: ",")))
                 """)
             while let r = try rows.next() {
@@ -27,31 +27,45 @@ extension SQLiteCatalog {
                 let id: Int64 = r[0]
                 out[id] = ResolvedFile(
                     id: id, state: FileState(rawValue: r[1]) ?? .live,
-                    stat: FileStat(size: r[2], mtimeNanoseconds: r[3], inode: UInt64(bitPattern: r[4]), device: UInt64(bitPattern: r[5])),
-                    streamId: r[6], rootId: rootId, directory: PathBytes(r[8] as Data), name: PathBytes(r[9] as Data))
+                    stat: FileStat(size: r[2], mtimeNanoseconds: r[3], inode: UInt64(bitPattern: r[4]), device: UInt64(bitPattern: r[5]),
+                                   ctimeNanoseconds: r[10]),
+                    streamId: r[6], rootId: rootId, directory: PathBytes(r[8] as Data), name: PathBytes(r[9] as Data), datasetId: r[11])
             }
             return out
         }
     }
 
-    /// The newest live files of some streams, for the executor's second check.
-    func newest(streams: Set<Int64>, keep: Int) throws(CatalogError) -> Set<Int64> {
-        try read { db in try PolicyQueries.newest(db, streams: streams, keep: keep) }
+    /// The newest live files of some streams (starting by `startBy`), for the executor's second check.
+    func newest(streams: Set<Int64>, keep: Int, startBy: Instant) throws(CatalogError) -> Set<Int64> {
+        try read { db in try PolicyQueries.newest(db, streams: streams, keep: keep, startBy: startBy) }
+    }
+
+    /// The live files of a dataset now, with their paths relative to their root.
+    func liveMembers(dataset: Int64) throws(CatalogError) -> [Int64: PathBytes] {
+        try read { db in
+            var out: [Int64: PathBytes] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                SELECT f.id, d.path, f.name FROM files f JOIN dirs d ON d.id = f.dir_id WHERE f.dataset_id = ? AND f.state = 0
+                """, arguments: [dataset]) {
+                out[r[0]] = PathBytes(r[1] as Data).appendingComponent(PathBytes(r[2] as Data))
+            }
+            return out
+        }
     }
 
     /// Commits the intents of a batch (and the results of actions refused before acting).
     func writeIntents(run: Int64, _ entries: [JournalEntry], at: Instant) throws(CatalogError) -> [Int64] {
         try write { db in
             let stmt = try db.cachedStatement(sql: """
-                INSERT INTO journal (run_id, file_id, action, rule, reason, size, mtime, inode, device, intended, result, detail, finished)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO journal (run_id, file_id, action, rule, reason, size, mtime, inode, device, intended, result, detail, finished, ctime)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             var ids: [Int64] = []
             for e in entries {
                 let a = e.action
                 try stmt.execute(arguments: [run, a.fileId, a.kind.rawValue, a.rule, a.reason, a.expected.size, a.expected.mtimeNanoseconds,
                                              Int64(bitPattern: a.expected.inode), Int64(bitPattern: a.expected.device), at.microseconds,
-                                             e.result?.rawValue, e.detail, e.result == nil ? nil : at.microseconds])
+                                             e.result?.rawValue, e.detail, e.result == nil ? nil : at.microseconds, a.expected.ctimeNanoseconds])
                 ids.append(db.lastInsertedRowID)
             }
             return ids
@@ -132,4 +146,8 @@ struct ResolvedFile {
     var rootId: Int64
     var directory: PathBytes
     var name: PathBytes
+    var datasetId: Int64?
+
+    /// The path relative to its root, for messages.
+    var relativePath: PathBytes { directory.appendingComponent(name) }
 }

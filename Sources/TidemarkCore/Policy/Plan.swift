@@ -12,6 +12,8 @@ public struct Plan: Sendable {
     /// Journal entries an interrupted run left open; their files are not planned until a
     /// run settles them.
     public var openJournalEntries: Int
+    /// The policy's `futureTolerance`: the executor sets future-dated files aside as the planner did.
+    public var futureTolerance: Int64 = Policy.defaultFutureTolerance
 
     public var bytes: Int64 { actions.reduce(0) { $0 + $1.bytes } }
     public var isEmpty: Bool { actions.isEmpty }
@@ -44,6 +46,11 @@ public struct PlannedAction: Sendable {
     public var keepNewest: Int
     /// Cleanup: the live files that cover this one; each must still be on disk, unchanged.
     public var coveredBy: [Int64]
+    /// The dataset the file belongs to: every live file of it is in the plan, and the
+    /// executor removes them all or none.
+    public var datasetId: Int64?
+    /// The dataset's name, for reasons.
+    public var dataset: String?
 }
 
 /// A rule's part of a plan.

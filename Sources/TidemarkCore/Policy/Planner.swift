@@ -13,7 +13,8 @@ public struct PolicyPlanner: Sendable {
     }
 
     /// The plan for `policy` at `now`. Rules run in order; a file chosen by one rule is not
-    /// chosen again, and does not count as cover for a later cleanup rule.
+    /// chosen again, and does not count as cover for a later cleanup rule; a file a cleanup
+    /// relied on as cover is not chosen by a later rule.
     public func plan(_ policy: Policy, now: Instant) throws(PolicyError) -> Plan {
         let context = try catalog.validate(policy)
         var usage: [UInt64: (root: PathBytes, usage: FileSystemUsage)] = [:]
@@ -24,7 +25,7 @@ public struct PolicyPlanner: Sendable {
         }
         do {
             return try catalog.read { db in
-                var state = PlanState(db: db, context: context, now: now)
+                var state = PlanState(db: db, context: context, now: now, futureTolerance: policy.futureTolerance)
                 // A catalog opened read-only may predate the journal.
                 if try db.tableExists("journal") {
                     state.open = Set(try Int64.fetchAll(db, sql: "SELECT file_id FROM journal WHERE result IS NULL"))
@@ -37,7 +38,7 @@ public struct PolicyPlanner: Sendable {
                     }
                 }
                 return Plan(policy: policy.name, context: context.name, contextId: context.id, now: now, actions: state.actions,
-                            rules: outcomes, openJournalEntries: state.open.count)
+                            rules: outcomes, openJournalEntries: state.open.count, futureTolerance: policy.futureTolerance)
             }
         } catch { throw .catalog(error) }
     }
@@ -59,6 +60,8 @@ struct Candidate {
     var coverage: Coverage
     var streamId: Int64
     var datasetId: Int64?
+    /// Its coverage is the modification time, which proves nothing about the data.
+    var fromMtime: Bool
 }
 
 /// One plan being built: the actions so far and what the catalog says.
@@ -66,8 +69,15 @@ private struct PlanState {
     let db: Database
     let context: PolicyContext
     let now: Instant
+    /// Files starting after this are future-dated: never the newest, aged off only when named.
+    let futureAfter: Instant
+    let futureTolerance: Int64
     var actions: [PlannedAction] = []
     var chosen = Set<Int64>()
+    /// Files a cleanup relied on as cover, with its rule: no later rule chooses them.
+    var cover: [Int64: String] = [:]
+    /// Files the current rule left alone because they are cover.
+    var keptAsCover = Set<Int64>()
     /// Files with an open journal entry: an interrupted run may have removed them already.
     var open = Set<Int64>()
     /// Bytes chosen so far on each device, for watermark rules that follow.
@@ -75,10 +85,12 @@ private struct PlanState {
     private var dirs: [Int64: PathBytes] = [:]
     private var rootPaths: [Int64: PathBytes]
 
-    init(db: Database, context: PolicyContext, now: Instant) {
+    init(db: Database, context: PolicyContext, now: Instant, futureTolerance: Int64) {
         self.db = db
         self.context = context
         self.now = now
+        self.futureTolerance = futureTolerance
+        futureAfter = PolicyQueries.futureAfter(now, tolerance: futureTolerance)
         rootPaths = Dictionary(context.roots.map { ($0.id, $0.path) }, uniquingKeysWith: { a, _ in a })
     }
 
@@ -91,23 +103,42 @@ private struct PlanState {
         return out
     }
 
-    /// The `n` newest live files of each stream: never candidates.
+    /// The `n` newest live files of each stream, future-dated ones aside: never candidates.
     func newest(_ streams: some Sequence<Int64>, keep n: Int) throws -> Set<Int64> {
-        try PolicyQueries.newest(db, streams: streams, keep: n)
+        try PolicyQueries.newest(db, streams: streams, keep: n, startBy: futureAfter)
+    }
+
+    /// Why the newest of some streams are what they are: the future-dated files set aside,
+    /// for a rule's note; nil when there are none.
+    mutating func futureNote(_ streams: [Int64], agedOff: Bool) throws -> String? {
+        guard !streams.isEmpty else { return nil }
+        let list = streams.map(String.init).joined(separator: ",")
+        let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE stream_id IN (\(list)) AND state = 0 AND start > ?",
+                                 arguments: [futureAfter.microseconds]) ?? 0
+        guard n > 0, let row = try Row.fetchOne(db, sql: """
+            SELECT dir_id, name FROM files WHERE stream_id IN (\(list)) AND state = 0 AND start > ? ORDER BY start DESC, id DESC LIMIT 1
+            """, arguments: [futureAfter.microseconds]) else { return nil }
+        let example = try path(dirId: row[0], name: PathBytes(row[1] as Data))
+        let one = n == 1
+        return "\(n) future-dated file\(one ? "" : "s") (coverage starting after \(futureAfter.iso8601), over "
+            + "\(durationText(futureTolerance)) from now; e.g. \(example.displayPath)) \(one ? "is" : "are") not counted as the "
+            + "newest of \(one ? "its stream" : "their streams"), whose newest real file stays"
+            + (agedOff ? ", and \(one ? "is" : "are") aged off only by a time range that ends after \(one ? "it" : "them")" : "")
     }
 
     /// Live files of `streams` with a coverage, oldest first; `body` returns false to stop.
-    static func candidates(_ db: Database, _ streams: [Int64], from: Instant?, to: Instant?, endBy: Instant?, excludeMtime: Bool = false,
-                           _ body: (Candidate) throws -> Bool) throws {
+    static func candidates(_ db: Database, _ streams: [Int64], from: Instant?, to: Instant?, endBy: Instant?, startBy: Instant? = nil,
+                           excludeMtime: Bool = false, _ body: (Candidate) throws -> Bool) throws {
         guard !streams.isEmpty else { return }
         var sql = """
-            SELECT id, dir_id, name, size, mtime, inode, device, start, coalesce("end", start), stream_id, dataset_id FROM files
-            WHERE stream_id IN (\(streams.map(String.init).joined(separator: ","))) AND state = 0 AND start IS NOT NULL
+            SELECT id, dir_id, name, size, mtime, inode, device, start, coalesce("end", start), stream_id, dataset_id, ctime, source
+            FROM files WHERE stream_id IN (\(streams.map(String.init).joined(separator: ","))) AND state = 0 AND start IS NOT NULL
             """
         var args: [Int64] = []
         if let from { sql += " AND start >= ?"; args.append(from.microseconds) }
         if let to { sql += " AND start < ? AND coalesce(\"end\", start) <= ?"; args += [to.microseconds, to.microseconds] }
         if let endBy { sql += " AND coalesce(\"end\", start) <= ?"; args.append(endBy.microseconds) }
+        if let startBy { sql += " AND start <= ?"; args.append(startBy.microseconds) }
         if excludeMtime { sql += " AND source <> \(TimeSource.mtime.code)" }
         sql += " ORDER BY start, \"end\", id"
         try rows(db, sql, args, body)
@@ -117,8 +148,8 @@ private struct PlanState {
     static func members(_ db: Database, dataset: Int64) throws -> [Candidate?] {
         var out: [Candidate?] = []
         let sql = """
-            SELECT id, dir_id, name, size, mtime, inode, device, start, coalesce("end", start), stream_id, dataset_id FROM files
-            WHERE dataset_id = ? AND state = 0 ORDER BY start, "end", id
+            SELECT id, dir_id, name, size, mtime, inode, device, start, coalesce("end", start), stream_id, dataset_id, ctime, source
+            FROM files WHERE dataset_id = ? AND state = 0 ORDER BY start, "end", id
             """
         try rows(db, sql, [dataset], { out.append($0); return true }, uncovered: { out.append(nil) })
         return out
@@ -134,9 +165,11 @@ private struct PlanState {
                 let c = Candidate(
                     id: row.int64(0), dirId: row.int64(1), name: row.blob(2),
                     stat: FileStat(size: row.int64(3), mtimeNanoseconds: row.int64(4),
-                                   inode: UInt64(bitPattern: row.int64(5)), device: UInt64(bitPattern: row.int64(6))),
+                                   inode: UInt64(bitPattern: row.int64(5)), device: UInt64(bitPattern: row.int64(6)),
+                                   ctimeNanoseconds: row.int64(11)),
                     coverage: Coverage(start: Instant(microseconds: row.int64(7)), end: Instant(microseconds: row.int64(8))),
-                    streamId: row.int64(9), datasetId: row.isNull(10) ? nil : row.int64(10))
+                    streamId: row.int64(9), datasetId: row.isNull(10) ? nil : row.int64(10),
+                    fromMtime: row.int64(12) == Int64(TimeSource.mtime.code))
                 if try !body(c) { throw Stop() }
             }
         } catch is Stop {}
@@ -145,57 +178,91 @@ private struct PlanState {
     private struct Stop: Error {}
 
     /// The absolute path of a catalogued file.
-    mutating func path(_ c: Candidate) throws -> PathBytes {
-        if let d = dirs[c.dirId] { return d.appendingComponent(c.name) }
-        let row = try Row.fetchOne(db, sql: "SELECT root_id, path FROM dirs WHERE id = ?", arguments: [c.dirId])!
+    mutating func path(_ c: Candidate) throws -> PathBytes { try path(dirId: c.dirId, name: c.name) }
+
+    mutating func path(dirId: Int64, name: PathBytes) throws -> PathBytes {
+        if let d = dirs[dirId] { return d.appendingComponent(name) }
+        let row = try Row.fetchOne(db, sql: "SELECT root_id, path FROM dirs WHERE id = ?", arguments: [dirId])!
         let rel = PathBytes(row[1] as Data)
         let root = rootPaths[row[0] as Int64] ?? []
         let dir = rel.isEmpty ? root : root.appendingComponent(rel)
-        dirs[c.dirId] = dir
-        return dir.appendingComponent(c.name)
+        dirs[dirId] = dir
+        return dir.appendingComponent(name)
     }
 
     mutating func add(_ c: Candidate, kind: PlannedAction.Kind, stream: (category: String, name: String), rule: String,
-                      reason: String, keepNewest: Int, coveredBy: [Int64] = []) throws {
+                      reason: String, keepNewest: Int, dataset: String?, coveredBy: [Int64] = []) throws {
         actions.append(PlannedAction(kind: kind, fileId: c.id, path: try path(c), category: stream.category, stream: stream.name,
                                      bytes: c.stat.size, coverage: c.coverage, expected: c.stat, rule: rule, reason: reason,
-                                     keepNewest: keepNewest, coveredBy: coveredBy))
+                                     keepNewest: keepNewest, coveredBy: coveredBy,
+                                     datasetId: dataset == nil ? nil : c.datasetId, dataset: dataset))
         chosen.insert(c.id)
         freed[c.stat.device, default: 0] += c.stat.size
     }
 
-
-    /// Datasets already weighed by this plan: true when taken whole, false when refused.
+    /// Datasets the current rule has weighed: true when taken whole, false when refused.
     var datasets: [Int64: Bool] = [:]
+
+    /// Starts a rule: datasets one rule refused may suit the next.
+    mutating func beginRule() {
+        datasets = [:]
+        keptAsCover = []
+    }
 
     /// What choosing `c` means: itself, or, for a member of a dataset (a minidvodb, a
     /// postage-stamp request), every live file of the dataset: all of them eligible, or
-    /// none. nil when nothing may go.
+    /// none. nil when nothing may go. A file an earlier cleanup relies on as cover is not
+    /// eligible, nor is its dataset.
     mutating func group(_ c: Candidate, eligible: (Candidate) -> Bool) throws -> (files: [Candidate], dataset: String?)? {
         guard !chosen.contains(c.id), !open.contains(c.id), eligible(c) else { return nil }
+        if cover[c.id] != nil {
+            keptAsCover.insert(c.id)
+            return nil
+        }
         guard let d = c.datasetId else { return ([c], nil) }
         if datasets[d] != nil { return nil }
         let members = try Self.members(db, dataset: d)
-        let whole = members.allSatisfy { m in m.map { !chosen.contains($0.id) && !open.contains($0.id) && eligible($0) } ?? false }
+        let eligibleAll = members.allSatisfy { m in m.map { !chosen.contains($0.id) && !open.contains($0.id) && eligible($0) } ?? false }
+        let covers = members.compactMap { $0?.id }.filter { cover[$0] != nil }
+        if eligibleAll { keptAsCover.formUnion(covers) }
+        let whole = eligibleAll && covers.isEmpty
         datasets[d] = whole
         guard whole else { return nil }
         let name = try String.fetchOne(db, sql: "SELECT name FROM datasets WHERE id = ?", arguments: [d]) ?? "#\(d)"
         return (members.compactMap { $0 }, name)
     }
 
+    /// The current rule's note on the files it left because earlier rules rely on them as cover.
+    func coverNote() -> String? {
+        guard !keptAsCover.isEmpty else { return nil }
+        let rules = Set(keptAsCover.compactMap { cover[$0] }).sorted().map { "'\($0)'" }.joined(separator: ", ")
+        let n = keptAsCover.count
+        return "\(n) file\(n == 1 ? "" : "s") kept (with any dataset \(n == 1 ? "it belongs" : "they belong") to): "
+            + "cover for the purges of rule \(rules) in this plan"
+    }
+
+    /// A rule's note with what it left for cover and the future-dated files it set aside.
+    mutating func note(_ base: String, streams: [Int64], agedOff: Bool) throws -> String {
+        let future = try futureNote(streams, agedOff: agedOff)
+        return [base, coverNote(), future].compactMap { $0 }.joined(separator: "; ")
+    }
+
     // MARK: age-off
 
     mutating func ageOff(_ r: AgeOffRule, usage: [UInt64: (root: PathBytes, usage: FileSystemUsage)]) throws -> RuleOutcome {
+        beginRule()
         let first = actions.count
-        func outcome(_ note: String) -> RuleOutcome {
+        let streams = try streams(r.categories)
+        let ids = Array(streams.keys).sorted()
+        func outcome(_ note: String) throws -> RuleOutcome {
             let mine = actions[first...]
-            return RuleOutcome(rule: r.name, kind: "age-off", files: mine.count, bytes: mine.reduce(0) { $0 + $1.bytes }, note: note)
+            return RuleOutcome(rule: r.name, kind: "age-off", files: mine.count, bytes: mine.reduce(0) { $0 + $1.bytes },
+                               note: try self.note(note, streams: ids, agedOff: true))
         }
         if !r.requireCopyOn.isEmpty {
-            return outcome("requires a verified copy on \(r.requireCopyOn.joined(separator: ", ")); Tidemark records no copies yet "
-                           + "(the copy queue comes later), so no file can be shown to have one and nothing may go")
+            return try outcome("requires a verified copy on \(r.requireCopyOn.joined(separator: ", ")); Tidemark records no copies yet "
+                               + "(the copy queue comes later), so no file can be shown to have one and nothing may go")
         }
-        let streams = try streams(r.categories)
         let kept = try newest(streams.keys, keep: r.keepNewest)
         let endBy = r.olderThan.map { Instant(microseconds: now.microseconds - $0) }
         var scope: [String] = []
@@ -205,37 +272,41 @@ private struct PlanState {
         let what = "oldest of \(r.categories.joined(separator: ", "))" + (scope.isEmpty ? "" : ", " + scope.joined(separator: ", "))
         let keepText = "the newest \(r.keepNewest == 1 ? "file" : "\(r.keepNewest) files") of each stream kept"
             + "; datasets go whole or not at all"
-        let ids = Array(streams.keys).sorted()
+        // A future-dated file goes only when the rule's range names its time.
+        let startBy = r.to == nil ? futureAfter : nil
         // The candidate query's test, for the other members of a dataset.
         let eligible = { (m: Candidate) -> Bool in
             streams[m.streamId] != nil && !kept.contains(m.id)
                 && (r.from.map { m.coverage.start >= $0 } ?? true)
                 && (r.to.map { m.coverage.start < $0 && m.coverage.end <= $0 } ?? true)
                 && (endBy.map { m.coverage.end <= $0 } ?? true)
+                && (startBy.map { m.coverage.start <= $0 } ?? true)
         }
         /// Chooses `c` (with its dataset); returns the sizes chosen, with their devices.
         func take(_ c: Candidate, _ reason: String) throws -> [(device: UInt64, size: Int64)] {
             guard let g = try self.group(c, eligible: eligible) else { return [] }
             let why = g.dataset.map { reason + "; with the rest of dataset \($0) (\(g.files.count) files)" } ?? reason
-            for m in g.files { try self.add(m, kind: .delete, stream: streams[m.streamId]!, rule: r.name, reason: why, keepNewest: r.keepNewest) }
+            for m in g.files {
+                try self.add(m, kind: .delete, stream: streams[m.streamId]!, rule: r.name, reason: why, keepNewest: r.keepNewest, dataset: g.dataset)
+            }
             return g.files.map { ($0.stat.device, $0.stat.size) }
         }
 
         switch r.target {
         case .all:
-            try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy) { c in
+            try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy, startBy: startBy) { c in
                 _ = try take(c, what)
                 return true
             }
-            return outcome("every file matching: \(what); \(keepText)")
+            return try outcome("every file matching: \(what); \(keepText)")
         case .bytes(let goal):
             var total: Int64 = 0
-            try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy) { c in
+            try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy, startBy: startBy) { c in
                 total += try take(c, "\(what), until \(bytesText(goal)) are chosen").reduce(0) { $0 + $1.size }
                 return total < goal
             }
-            return outcome(total >= goal ? "\(what) until \(bytesText(goal)) are chosen; \(keepText)"
-                                         : "\(what): only \(bytesText(total)) of the \(bytesText(goal)) asked for can go; \(keepText)")
+            return try outcome(total >= goal ? "\(what) until \(bytesText(goal)) are chosen; \(keepText)"
+                                             : "\(what): only \(bytesText(total)) of the \(bytesText(goal)) asked for can go; \(keepText)")
         case .watermark(let high, let low):
             var need: [UInt64: Int64] = [:]
             var notes: [String] = []
@@ -258,7 +329,7 @@ private struct PlanState {
                 let reasons = Dictionary(uniqueKeysWithValues: need.keys.map { d in
                     (d, "\(what); \(usage[d]!.root.displayPath) above \(percentText(high)) used, freeing until below \(percentText(low))")
                 })
-                try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy) { c in
+                try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy, startBy: startBy) { c in
                     guard let n = need[c.stat.device], n > 0 else { return true }
                     for (device, size) in try take(c, reasons[c.stat.device]!) {
                         if let u = usage[device] { need[device] = (need[device] ?? 0) - u.usage.freed(bySize: size) }
@@ -269,43 +340,58 @@ private struct PlanState {
                     notes.append("\(usage[d]!.root.displayPath): not enough to go; \(bytesText(n)) short of the low watermark")
                 }
             }
-            return outcome(notes.joined(separator: "; ") + "; \(keepText)")
+            return try outcome(notes.joined(separator: "; ") + "; \(keepText)")
         }
     }
 
     // MARK: cleanup
 
     mutating func cleanup(_ r: CleanupRule) throws -> RuleOutcome {
+        beginRule()
         let first = actions.count
         let streams = try streams(r.categories)
         let coverStreams = try self.streams(r.coveredBy)
         let kept = try newest(streams.keys, keep: r.keepNewest)
         // The cover: live files of the product categories whose coverage was read from the
         // data (a modification time proves nothing), merged per stream name.
-        var cover: [String: CoverIndex] = [:]
+        var index: [String: CoverIndex] = [:]
         try Self.candidates(db, Array(coverStreams.keys).sorted(), from: nil, to: nil, endBy: nil, excludeMtime: true) { c in
             if !self.chosen.contains(c.id) && !self.open.contains(c.id) {
-                cover[r.sameStream ? coverStreams[c.streamId]!.name : "", default: CoverIndex()].add(c.coverage, id: c.id)
+                index[r.sameStream ? coverStreams[c.streamId]!.name : "", default: CoverIndex()].add(c.coverage, id: c.id)
             }
             return true
         }
-        for k in cover.keys { cover[k]!.prepare() }
+        for k in index.keys { index[k]!.prepare() }
         let endBy = Instant(microseconds: now.microseconds - r.olderThan)
         let coverNames = r.coveredBy.joined(separator: ", ")
+        /// The files covering `m`, when they cover all of it.
+        let covering = { (m: Candidate) -> [Int64]? in
+            streams[m.streamId].flatMap { index[r.sameStream ? $0.name : ""]?.covering(m.coverage) }
+        }
+        // The candidate query's test and the cover, for the other members of a dataset too.
+        let eligible = { (m: Candidate) -> Bool in
+            streams[m.streamId] != nil && !kept.contains(m.id) && !m.fromMtime && m.coverage.end <= endBy && covering(m) != nil
+        }
         try Self.candidates(db, Array(streams.keys).sorted(), from: nil, to: nil, endBy: endBy, excludeMtime: true) { c in
-            guard !self.chosen.contains(c.id), !self.open.contains(c.id), !kept.contains(c.id) else { return true }
-            let stream = streams[c.streamId]!
-            guard let index = cover[r.sameStream ? stream.name : ""], let ids = index.covering(c.coverage) else { return true }
-            let reason = "covered by \(ids.count) live \(coverNames) file\(ids.count == 1 ? "" : "s")"
-                + (r.sameStream ? " of stream \(stream.name)" : "") + "; ended over \(durationText(r.olderThan)) ago"
-            try self.add(c, kind: .purge, stream: stream, rule: r.name, reason: reason, keepNewest: r.keepNewest, coveredBy: ids)
+            guard let g = try self.group(c, eligible: eligible) else { return true }
+            for m in g.files {
+                let stream = streams[m.streamId]!
+                let ids = covering(m)!
+                let reason = "covered by \(ids.count) live \(coverNames) file\(ids.count == 1 ? "" : "s")"
+                    + (r.sameStream ? " of stream \(stream.name)" : "") + "; ended over \(durationText(r.olderThan)) ago"
+                    + (g.dataset.map { "; with the rest of dataset \($0) (\(g.files.count) files, each covered)" } ?? "")
+                try self.add(m, kind: .purge, stream: stream, rule: r.name, reason: reason, keepNewest: r.keepNewest,
+                             dataset: g.dataset, coveredBy: ids)
+                for id in ids where self.cover[id] == nil { self.cover[id] = r.name }
+            }
             return true
         }
         let mine = actions[first...]
         return RuleOutcome(rule: r.name, kind: "cleanup", files: mine.count, bytes: mine.reduce(0) { $0 + $1.bytes },
-                           note: "files of \(r.categories.joined(separator: ", ")) whose whole coverage live \(coverNames) files"
+                           note: try note("files of \(r.categories.joined(separator: ", ")) whose whole coverage live \(coverNames) files"
                                + (r.sameStream ? " of the same stream" : "") + " cover, ended over \(durationText(r.olderThan)) ago; "
-                               + "the newest \(r.keepNewest == 1 ? "file" : "\(r.keepNewest) files") of each stream kept")
+                               + "the newest \(r.keepNewest == 1 ? "file" : "\(r.keepNewest) files") of each stream kept"
+                               + "; datasets go whole or not at all", streams: Array(streams.keys).sorted(), agedOff: false))
     }
 }
 
@@ -331,25 +417,28 @@ struct CoverIndex {
         merged = m
     }
 
-    /// The ids of the files overlapping `c` when their union holds all of it; nil otherwise.
+    /// The ids of the files that cover part of `c` when their union holds all of it; nil
+    /// otherwise. Coverage is half-open: `[s, t)` does not hold the instant `t`; an instant
+    /// is held by a file of that same instant, or by one that starts at or before it and
+    /// ends after it. Every covering file is listed: each is checked again before a purge.
     func covering(_ c: Coverage) -> [Int64]? {
         guard let merged else { return nil }
         let s = c.start.microseconds, e = c.end.microseconds
-        // The last merged interval starting at or before s.
-        var lo = 0, hi = merged.count
-        while lo < hi { let mid = (lo + hi) / 2; if merged[mid].start <= s { lo = mid + 1 } else { hi = mid } }
-        guard lo > 0 else { return nil }
-        let span = merged[lo - 1]
-        // An instant (one exposure) is covered by a product of that same instant too.
-        guard span.end >= e else { return nil }
-        // Items are sorted by start; those overlapping [s, e), or holding the instant s.
-        var ids: [Int64] = []
+        let instant = e == s
+        // Items are sorted by start: those starting before e (at or before s for an instant).
         var k = 0, hiK = items.count
         while k < hiK { let mid = (k + hiK) / 2; if items[mid].start < max(e, s + 1) { k = mid + 1 } else { hiK = mid } }
+        if !instant {
+            // The last merged interval starting at or before s must reach e.
+            var lo = 0, hi = merged.count
+            while lo < hi { let mid = (lo + hi) / 2; if merged[mid].start <= s { lo = mid + 1 } else { hi = mid } }
+            guard lo > 0, merged[lo - 1].end >= e else { return nil }
+        }
+        var ids: [Int64] = []
         for i in items[..<k].reversed() {
             if i.start < s - longest { break }  // nothing earlier can reach s
-            if i.end > s || (e == s && i.end == s) { ids.append(i.id) }
-            if ids.count >= 64 { break }
+            let holds = instant ? (i.end > s || (i.start == s && i.end == s)) : (i.end > s && i.end > i.start)
+            if holds { ids.append(i.id) }
         }
         return ids.isEmpty ? nil : ids.reversed()
     }
@@ -357,13 +446,20 @@ struct CoverIndex {
 
 /// Shared by the planner and the executor's second check.
 enum PolicyQueries {
-    /// The `n` newest live files (by coverage start, then id) of each stream.
-    static func newest(_ db: Database, streams: some Sequence<Int64>, keep n: Int) throws -> Set<Int64> {
+    /// Where future-dated coverage begins: `tolerance` after `now`.
+    static func futureAfter(_ now: Instant, tolerance: Int64) -> Instant {
+        now.adding(microseconds: tolerance) ?? Instant(microseconds: .max)
+    }
+
+    /// The `n` newest live files (by coverage start, then id) of each stream among those
+    /// starting by `startBy`: a future-dated name is not the newest real file.
+    static func newest(_ db: Database, streams: some Sequence<Int64>, keep n: Int, startBy: Instant) throws -> Set<Int64> {
         let stmt = try db.cachedStatement(sql: """
-            SELECT id FROM files WHERE stream_id = ? AND state = 0 AND start IS NOT NULL ORDER BY start DESC, id DESC LIMIT ?
+            SELECT id FROM files WHERE stream_id = ? AND state = 0 AND start IS NOT NULL AND start <= ?
+            ORDER BY start DESC, id DESC LIMIT ?
             """)
         var out = Set<Int64>()
-        for s in streams { out.formUnion(try Int64.fetchAll(stmt, arguments: [s, max(1, n)])) }
+        for s in streams { out.formUnion(try Int64.fetchAll(stmt, arguments: [s, startBy.microseconds, max(1, n)])) }
         return out
     }
 }

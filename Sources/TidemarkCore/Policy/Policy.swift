@@ -9,9 +9,18 @@ public struct Policy: Sendable {
     public var rules: [PolicyRule]
     /// The file it came from, for messages ("<command line>" for `delete`).
     public var file: String
+    /// Microseconds: a file whose coverage starts more than this after now is future-dated
+    /// (a wrong name or clock). It never counts as the newest of its stream, and age-off
+    /// takes it only with a time range that ends after it.
+    public var futureTolerance: Int64
 
-    public init(name: String, context: String, summary: String? = nil, rules: [PolicyRule], file: String) {
+    /// One day: clocks and file names a few hours ahead are common, years ahead are mistakes.
+    public static let defaultFutureTolerance: Int64 = 86_400_000_000
+
+    public init(name: String, context: String, summary: String? = nil, rules: [PolicyRule], file: String,
+                futureTolerance: Int64 = Policy.defaultFutureTolerance) {
         self.name = name; self.context = context; self.summary = summary; self.rules = rules; self.file = file
+        self.futureTolerance = futureTolerance
     }
 }
 

@@ -4,7 +4,7 @@ import Foundation
 /// before anything is planned; categories are checked against the catalog separately
 /// (`SQLiteCatalog.validate(_:)`), since only the catalog knows them.
 extension Policy {
-    static let topKeys = ["policy", "context", "description", "rule"]
+    static let topKeys = ["policy", "context", "description", "future_tolerance", "rule"]
     static let ageOffKeys = ["kind", "name", "categories", "time", "before", "older_than", "free", "when_above", "until_below",
                              "keep_newest", "require_copy_on"]
     static let cleanupKeys = ["kind", "name", "categories", "covered_by", "same_stream", "older_than", "keep_newest"]
@@ -36,7 +36,8 @@ extension Policy {
                 throw t.error("kind", "unknown rule kind '\(kind)'; use \"age-off\" or \"cleanup\"")
             }
         }
-        self.init(name: name, context: context, summary: try top.string("description"), rules: rules, file: file)
+        self.init(name: name, context: context, summary: try top.string("description"), rules: rules, file: file,
+                  futureTolerance: try top.duration("future_tolerance") ?? Self.defaultFutureTolerance)
     }
 
     private static func ageOff(_ t: TOMLDocument.Table, name: String, now: Instant) throws(DefinitionError) -> AgeOffRule {

@@ -46,7 +46,7 @@ public final class RootDirectory: @unchecked Sendable {
         inParent(directory, name) { parent in Self.compare(parent, name, expected, displayPath: display(directory, name)) }
     }
 
-    /// Removes `directory/name` if it is still exactly `expected` (device, inode, size, mtime).
+    /// Removes `directory/name` if it is still exactly `expected` (device, inode, size, mtime, ctime).
     ///
     /// Between the final check and `unlinkat` lies one system call; POSIX offers no
     /// "unlink if inode" to close it.
@@ -120,6 +120,13 @@ public final class RootDirectory: @unchecked Sendable {
         }
         if now.mtimeNanoseconds != expected.mtimeNanoseconds {
             return .changed("modified since the scan (mtime \(now.mtime.iso8601), catalogued \(expected.mtime.iso8601))")
+        }
+        // Rewritten with its mtime put back (`touch -d`), or its owner, mode or links changed.
+        if now.ctimeNanoseconds != expected.ctimeNanoseconds {
+            return .changed(expected.ctimeNanoseconds == 0
+                ? "catalogued before Tidemark recorded ctime; scan again before it can be removed"
+                : "changed since the scan (ctime \(now.ctime.iso8601), catalogued \(expected.ctime.iso8601)): "
+                  + "rewritten with its mtime put back, or its owner, mode or links changed")
         }
         return nil
     }

@@ -36,13 +36,14 @@ extension PolicyExecutor {
         var report = SettleReport()
         let (open, running) = try catalog.read { db -> ([OpenIntent], [Int64]) in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT j.id, j.run_id, j.file_id, j.action, j.size, j.mtime, j.inode, j.device, j.intended, r.path, d.path, f.name
+                SELECT j.id, j.run_id, j.file_id, j.action, j.size, j.mtime, j.inode, j.device, j.intended, r.path, d.path, f.name, j.ctime
                 FROM journal j JOIN files f ON f.id = j.file_id JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
                 WHERE j.result IS NULL ORDER BY j.id
                 """)
             let intents = rows.map { r in
                 OpenIntent(journalId: r[0], run: r[1], fileId: r[2], kind: PlannedAction.Kind(rawValue: r[3]) ?? .delete,
-                           expected: FileStat(size: r[4], mtimeNanoseconds: r[5], inode: UInt64(bitPattern: r[6]), device: UInt64(bitPattern: r[7])),
+                           expected: FileStat(size: r[4], mtimeNanoseconds: r[5], inode: UInt64(bitPattern: r[6]), device: UInt64(bitPattern: r[7]),
+                                              ctimeNanoseconds: r[12]),
                            intended: r[8], root: PathBytes(r[9] as Data), directory: PathBytes(r[10] as Data), name: PathBytes(r[11] as Data))
             }
             // Whoever holds the lock is the only run: any other still marked running was killed.

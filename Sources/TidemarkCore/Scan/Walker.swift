@@ -10,9 +10,13 @@ public struct FileStat: Sendable, Equatable {
     public var mtimeNanoseconds: Int64
     public var inode: UInt64
     public var device: UInt64
+    /// Status-change time in nanoseconds since 1970: a rewrite moves it even when the
+    /// mtime is put back (`touch -d`). 0 in rows catalogued before it was recorded.
+    public var ctimeNanoseconds: Int64
 
-    public init(size: Int64, mtimeNanoseconds: Int64, inode: UInt64, device: UInt64) {
+    public init(size: Int64, mtimeNanoseconds: Int64, inode: UInt64, device: UInt64, ctimeNanoseconds: Int64 = 0) {
         self.size = size; self.mtimeNanoseconds = mtimeNanoseconds; self.inode = inode; self.device = device
+        self.ctimeNanoseconds = ctimeNanoseconds
     }
 
     init(_ st: stat) {
@@ -20,9 +24,12 @@ public struct FileStat: Sendable, Equatable {
         mtimeNanoseconds = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         inode = UInt64(st.st_ino)
         device = UInt64(st.st_dev)
+        ctimeNanoseconds = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
     }
 
     public var mtime: Instant { Instant(microseconds: mtimeNanoseconds.floorDiv(1000)) }
+    /// The status-change time, for messages.
+    public var ctime: Instant { Instant(microseconds: ctimeNanoseconds.floorDiv(1000)) }
 
     /// True when the path (a root may be a symbolic link to one) is a directory.
     public static func isDirectory(path: PathBytes) throws(SystemError) -> Bool {
