@@ -66,6 +66,29 @@ public final class TempTree: @unchecked Sendable {
         return header + [UInt8](repeating: 0, count: size - header.count)
     }
 
+    /// A FITS primary header with only `DATE-OBS`: an instant.
+    public static func fitsHeader(dateObs: String) -> [UInt8] {
+        let cards = ["SIMPLE  =                    T", "BITPIX  =                    8", "NAXIS   =                    0",
+                     "DATE-OBS= '\(dateObs)'", "END"]
+        let text = cards.map { $0.padding(toLength: 80, withPad: " ", startingAt: 0) }.joined()
+        return Array(text.padding(toLength: 2880, withPad: " ", startingAt: 0).utf8)
+    }
+
+    /// Rewrites a file in place (same inode and size, other bytes) and puts its mtime back
+    /// to the nanosecond, as `touch -d` after an edit would: only its ctime tells.
+    public func rewriteKeepingMtime(_ relative: String) {
+        var before = stat()
+        precondition(lstat(path(relative), &before) == 0, "no file \(relative)")
+        usleep(20_000)  // past the kernel's timestamp granularity
+        write(relative, contents: [UInt8](repeating: 0x55, count: Int(before.st_size)))
+        var times = [before.st_mtim, before.st_mtim]
+        precondition(utimensat(AT_FDCWD, path(relative), &times, 0) == 0)
+        var after = stat()
+        precondition(lstat(path(relative), &after) == 0 && after.st_ino == before.st_ino && after.st_size == before.st_size
+                     && after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec
+                     && (after.st_ctim.tv_sec, after.st_ctim.tv_nsec) != (before.st_ctim.tv_sec, before.st_ctim.tv_nsec))
+    }
+
     public func setMtime(_ relative: PathBytes, _ seconds: Int) {
         let path = rootBytes.appendingComponent(relative)
         var times = [timespec(tv_sec: seconds, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 0)]
@@ -105,4 +128,23 @@ public func temporaryDirectory(_ label: String) -> String {
     let dir = FileManager.default.temporaryDirectory.path + "/tidemark-\(label)-\(UUID().uuidString.prefix(8))"
     try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir
+}
+
+/// Rules of a policy whose age-off would take the cover its cleanup relied on: files of
+/// `category` purged once merge files cover them, then the merge files of May 1 and 2 2017.
+public func cleanupThenAgeOffRules(category: String, sameStream: Bool) -> String {
+    """
+    [[rule]]
+    kind = "cleanup"
+    name = "raw once merged"
+    categories = ["\(category)"]
+    covered_by = ["merge"]
+    same_stream = \(sameStream)
+    older_than = "1d"
+    [[rule]]
+    kind = "age-off"
+    name = "old merges"
+    categories = ["merge"]
+    before = "2017-05-03"
+    """
 }

@@ -89,23 +89,9 @@ import TestSupport
 
     // MARK: 4. A file relied on as cover stays
 
-    static let cleanupThenAgeOff = """
-        [[rule]]
-        kind = "cleanup"
-        name = "raw once merged"
-        categories = ["raw/nidas"]
-        covered_by = ["merge"]
-        older_than = "1d"
-        [[rule]]
-        kind = "age-off"
-        name = "old merges"
-        categories = ["merge"]
-        before = "2017-05-03"
-        """
-
     @Test func aLaterRuleDoesNotTakeTheCoverOfAnEarlierPurge() throws {
         try f.scan()
-        let plan = try f.plan(Self.cleanupThenAgeOff)
+        let plan = try f.plan(cleanupThenAgeOffRules(category: "raw/nidas", sameStream: true))
         let purges = plan.actions.filter { $0.kind == .purge }
         #expect(purges.count == 11)
         let cover = Set(purges.flatMap(\.coveredBy))
@@ -133,9 +119,9 @@ import TestSupport
 
     @Test func anInstantAtTheEndOfAProductIsNotCoveredByIt() throws {
         // Exposures (FITS instants) of stream isfs; the last merge file covers [May 2 20:00, May 3 00:00).
-        f.tree.write("exp/end.fits", contents: fitsHeader(dateObs: "2017-05-03T00:00:00"))
-        f.tree.write("exp/inside.fits", contents: fitsHeader(dateObs: "2017-05-02T22:00:00"))
-        f.tree.write("exp/newest.fits", contents: fitsHeader(dateObs: "2017-05-10T00:00:00"))
+        f.tree.write("exp/end.fits", contents: TempTree.fitsHeader(dateObs: "2017-05-03T00:00:00"))
+        f.tree.write("exp/inside.fits", contents: TempTree.fitsHeader(dateObs: "2017-05-02T22:00:00"))
+        f.tree.write("exp/newest.fits", contents: TempTree.fitsHeader(dateObs: "2017-05-10T00:00:00"))
         try f.scan()
         let plan = try f.plan("[[rule]]\nkind = \"cleanup\"\ncategories = [\"exposure\"]\ncovered_by = [\"merge\"]\nolder_than = \"1d\"")
         #expect(f.names(plan) == ["exp/inside.fits"])
@@ -179,23 +165,11 @@ import TestSupport
 
     // MARK: 8. ctime: a rewrite with its mtime put back
 
-    /// Rewrites a file in place (same inode and size) and restores its mtime to the nanosecond.
-    func rewriteKeepingMtime(_ relative: String) throws {
-        let before = try FileStat.of(path: f.tree.path(relative).pathBytes)
-        usleep(20_000)  // past the kernel's timestamp granularity
-        f.tree.write(relative, contents: [UInt8](repeating: 0x55, count: Int(before.size)))
-        var times = [timespec(tv_sec: Int(before.mtimeNanoseconds / 1_000_000_000), tv_nsec: Int(before.mtimeNanoseconds % 1_000_000_000))]
-        times.append(times[0])
-        #expect(utimensat(AT_FDCWD, f.tree.path(relative), &times, 0) == 0)
-        let after = try FileStat.of(path: f.tree.path(relative).pathBytes)
-        #expect(after.size == before.size && after.mtimeNanoseconds == before.mtimeNanoseconds && after.inode == before.inode)
-    }
-
     @Test func aFileRewrittenWithItsMtimeRestoredIsSkipped() throws {
         try f.scan()
         let plan = try f.plan(ageOffAll)
         let victim = "raw_data/isfs_20170501_040000.dat"
-        try rewriteKeepingMtime(victim)
+        f.tree.rewriteKeepingMtime(victim)
         let r = try f.execute(plan)
         let a = try #require(result(r, victim))
         #expect(a.result == .skipped && a.detail?.contains("ctime") == true, "\(a.detail ?? "")")
@@ -206,7 +180,7 @@ import TestSupport
     @Test func aRescanCountsARewriteWithItsMtimeRestoredAsChanged() throws {
         try f.scan()
         let victim = "merge/isfs_20170501_040000.dat"
-        try rewriteKeepingMtime(victim)
+        f.tree.rewriteKeepingMtime(victim)
         let report = try f.scan()
         #expect(report.changed == 1 && report.unchanged == 35)
         let ctime = try FileStat.of(path: f.tree.path(victim).pathBytes).ctimeNanoseconds
@@ -223,7 +197,7 @@ import TestSupport
         // A run killed after committing its intents, before removing anything.
         let run = try f.catalog.beginRun(policy: "p", contextId: plan.contextId, planned: 1, now: f.now, lock)
         _ = try f.catalog.writeIntents(run: run, [JournalEntry(action: plan.actions[0])], at: f.now)
-        try rewriteKeepingMtime(f.names(plan)[0])
+        f.tree.rewriteKeepingMtime(f.names(plan)[0])
         let settled = try f.executor.settle(lock: lock)
         #expect(settled.notDone == 1)
         let detail = try f.catalog.pool.read { db in try String.fetchOne(db, sql: "SELECT detail FROM journal") }
@@ -275,12 +249,4 @@ import TestSupport
         #expect(!f.names(strict).contains("merge/isfs_20170502_200000.dat") && !f.names(strict).contains("merge/isfs_20170601_120000.dat"))
         #expect(strict.rules[0].note.contains("future-dated"))
     }
-}
-
-/// A FITS primary header with only `DATE-OBS`: an instant.
-func fitsHeader(dateObs: String) -> [UInt8] {
-    let cards = ["SIMPLE  =                    T", "BITPIX  =                    8", "NAXIS   =                    0",
-                 "DATE-OBS= '\(dateObs)'", "END"]
-    let text = cards.map { $0.padding(toLength: 80, withPad: " ", startingAt: 0) }.joined()
-    return Array(text.padding(toLength: 2880, withPad: " ", startingAt: 0).utf8)
 }
