@@ -9,8 +9,10 @@ struct Delete: ParsableCommand {
             Among the live catalogued files of the --categories whose coverage lies in the time \
             range, the oldest first, until --size megabytes are chosen (or --free bytes, or until \
             the file system holding the root is used below --until-usage). The newest \
-            --keep-newest files of each stream are always kept. Without --yes the plan is printed \
-            and nothing changes; with --yes each file is checked again (device, inode, size, mtime; \
+            --keep-newest files of each stream are always kept; a file dated over a day after now \
+            does not count as the newest, and goes only with a --time or --before that ends after \
+            it. A dataset goes whole or not at all. Without --yes the plan is printed \
+            and nothing changes; with --yes each file is checked again (device, inode, size, mtime, ctime; \
             no symbolic link followed) and removed under the journal, and becomes a 'deleted' \
             tombstone that `find --state deleted` shows with its run.
 

@@ -3,7 +3,7 @@ import Foundation
 /// How to execute.
 public struct ExecutionOptions: Sendable {
     /// Actions per journal transaction: intents of a batch are committed before any of its
-    /// files is touched, results after.
+    /// files is touched, results after. A dataset is never split: a batch holds it whole.
     public var batchSize = 1000
     /// Called after each removal with the number removed so far (tests kill the process here).
     public var afterRemoval: (@Sendable (Int) -> Void)?
