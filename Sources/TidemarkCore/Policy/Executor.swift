@@ -210,11 +210,13 @@ public struct PolicyExecutor: Sendable {
                                  _ root: (Int64) -> Result<RootDirectory, SystemError>) throws -> [String?] {
         let name = unit[0].dataset ?? "#\(dataset)"
         func display(_ a: PlannedAction) -> String { files[a.fileId]?.relativePath.displayPath ?? a.path.displayPath }
+        let planned = Set(unit.map(\.fileId))
         var why: String?
         if let i = own.firstIndex(where: { $0 != nil }) {
             why = "\(display(unit[i])): \(own[i]!)"
-        } else if let extra = try catalog.liveMembers(dataset: dataset).filter({ id, _ in !unit.contains { $0.fileId == id } }).min(by: { $0.value.lexicographicallyPrecedes($1.value) }) {
-            why = "\(extra.value.displayPath) is a live file of it that the plan does not hold (catalogued since the plan was made)"
+        } else if let extra = try catalog.liveMembers(dataset: dataset).filter({ !planned.contains($0.key) }).values
+                    .min(by: { $0.lexicographicallyPrecedes($1) }) {
+            why = "\(extra.displayPath) is a live file of it that the plan does not hold (catalogued after the plan was made)"
         } else {
             // Every member on disk as catalogued, before any is removed.
             for a in unit {
@@ -245,5 +247,6 @@ public struct PolicyExecutor: Sendable {
 }
 
 extension RemovalOutcome {
+    /// Nothing by that name is there any more.
     var isGone: Bool { if case .gone = self { true } else { false } }
 }
