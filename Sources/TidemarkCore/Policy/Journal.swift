@@ -35,8 +35,8 @@ extension SQLiteCatalog {
     }
 
     /// The newest live files of some streams, for the executor's second check.
-    func newest(streams: Set<Int64>, keep: Int) throws(CatalogError) -> Set<Int64> {
-        try read { db in try PolicyQueries.newest(db, streams: streams, keep: keep) }
+    func newest(streams: Set<Int64>, keep: Int, scope: RootScope) throws(CatalogError) -> Set<Int64> {
+        try read { db in try PolicyQueries.newest(db, streams: streams, keep: keep, scope: scope) }
     }
 
     /// Commits the intents of a batch (and the results of actions refused before acting).

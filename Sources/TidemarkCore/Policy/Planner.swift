@@ -6,16 +6,24 @@ import GRDB
 public struct PolicyPlanner: Sendable {
     public let catalog: SQLiteCatalog
     public let facts: FileSystemFacts
+    /// The roots the context's definition names now; nil when no definition was found (then
+    /// the roots of the context's latest complete scan are its current roots).
+    public let definitionRoots: [PathBytes]?
 
-    public init(catalog: SQLiteCatalog, facts: FileSystemFacts = .live) {
+    public init(catalog: SQLiteCatalog, facts: FileSystemFacts = .live, definitionRoots: [PathBytes]? = nil) {
         self.catalog = catalog
         self.facts = facts
+        self.definitionRoots = definitionRoots
     }
 
     /// The plan for `policy` at `now`. Rules run in order; a file chosen by one rule is not
     /// chosen again, and does not count as cover for a later cleanup rule.
     public func plan(_ policy: Policy, now: Instant) throws(PolicyError) -> Plan {
-        let context = try catalog.validate(policy)
+        var context = try catalog.validate(policy)
+        // Only current, available roots: the others are left alone, and the plan says why.
+        let roots: ContextRoots
+        do { roots = try catalog.contextRoots(context.name, definitionRoots: definitionRoots) } catch { throw .catalog(error) }
+        context.roots = roots.usable.map { (id: $0.id, path: $0.path) }
         var usage: [UInt64: (root: PathBytes, usage: FileSystemUsage)] = [:]
         for root in context.roots where policy.rules.contains(where: \.usesWatermark) {
             let u: FileSystemUsage
@@ -24,7 +32,7 @@ public struct PolicyPlanner: Sendable {
         }
         do {
             return try catalog.read { db in
-                var state = PlanState(db: db, context: context, now: now)
+                var state = PlanState(db: db, context: context, scope: roots.scope, now: now)
                 // A catalog opened read-only may predate the journal.
                 if try db.tableExists("journal") {
                     state.open = Set(try Int64.fetchAll(db, sql: "SELECT file_id FROM journal WHERE result IS NULL"))
@@ -37,7 +45,7 @@ public struct PolicyPlanner: Sendable {
                     }
                 }
                 return Plan(policy: policy.name, context: context.name, contextId: context.id, now: now, actions: state.actions,
-                            rules: outcomes, openJournalEntries: state.open.count)
+                            rules: outcomes, openJournalEntries: state.open.count, skippedRoots: roots.skipped, definitionRoots: definitionRoots)
             }
         } catch { throw .catalog(error) }
     }
@@ -65,6 +73,8 @@ struct Candidate {
 private struct PlanState {
     let db: Database
     let context: PolicyContext
+    /// The roots whose files the plan may choose, and count as newest or as cover.
+    let scope: RootScope
     let now: Instant
     var actions: [PlannedAction] = []
     var chosen = Set<Int64>()
@@ -75,9 +85,10 @@ private struct PlanState {
     private var dirs: [Int64: PathBytes] = [:]
     private var rootPaths: [Int64: PathBytes]
 
-    init(db: Database, context: PolicyContext, now: Instant) {
+    init(db: Database, context: PolicyContext, scope: RootScope, now: Instant) {
         self.db = db
         self.context = context
+        self.scope = scope
         self.now = now
         rootPaths = Dictionary(context.roots.map { ($0.id, $0.path) }, uniquingKeysWith: { a, _ in a })
     }
@@ -93,16 +104,16 @@ private struct PlanState {
 
     /// The `n` newest live files of each stream: never candidates.
     func newest(_ streams: some Sequence<Int64>, keep n: Int) throws -> Set<Int64> {
-        try PolicyQueries.newest(db, streams: streams, keep: n)
+        try PolicyQueries.newest(db, streams: streams, keep: n, scope: scope)
     }
 
     /// Live files of `streams` with a coverage, oldest first; `body` returns false to stop.
-    static func candidates(_ db: Database, _ streams: [Int64], from: Instant?, to: Instant?, endBy: Instant?, excludeMtime: Bool = false,
-                           _ body: (Candidate) throws -> Bool) throws {
+    static func candidates(_ db: Database, _ streams: [Int64], scope: RootScope, from: Instant?, to: Instant?, endBy: Instant?,
+                           excludeMtime: Bool = false, _ body: (Candidate) throws -> Bool) throws {
         guard !streams.isEmpty else { return }
         var sql = """
             SELECT id, dir_id, name, size, mtime, inode, device, start, coalesce("end", start), stream_id, dataset_id FROM files
-            WHERE stream_id IN (\(streams.map(String.init).joined(separator: ","))) AND state = 0 AND start IS NOT NULL
+            WHERE stream_id IN (\(streams.map(String.init).joined(separator: ","))) AND state = 0 AND start IS NOT NULL\(scope.sql)
             """
         var args: [Int64] = []
         if let from { sql += " AND start >= ?"; args.append(from.microseconds) }
@@ -114,11 +125,11 @@ private struct PlanState {
     }
 
     /// Every live file of a dataset; nil for a member without a coverage.
-    static func members(_ db: Database, dataset: Int64) throws -> [Candidate?] {
+    static func members(_ db: Database, dataset: Int64, scope: RootScope) throws -> [Candidate?] {
         var out: [Candidate?] = []
         let sql = """
             SELECT id, dir_id, name, size, mtime, inode, device, start, coalesce("end", start), stream_id, dataset_id FROM files
-            WHERE dataset_id = ? AND state = 0 ORDER BY start, "end", id
+            WHERE dataset_id = ? AND state = 0\(scope.sql) ORDER BY start, "end", id
             """
         try rows(db, sql, [dataset], { out.append($0); return true }, uncovered: { out.append(nil) })
         return out
@@ -175,7 +186,7 @@ private struct PlanState {
         guard !chosen.contains(c.id), !open.contains(c.id), eligible(c) else { return nil }
         guard let d = c.datasetId else { return ([c], nil) }
         if datasets[d] != nil { return nil }
-        let members = try Self.members(db, dataset: d)
+        let members = try Self.members(db, dataset: d, scope: scope)
         let whole = members.allSatisfy { m in m.map { !chosen.contains($0.id) && !open.contains($0.id) && eligible($0) } ?? false }
         datasets[d] = whole
         guard whole else { return nil }
@@ -223,14 +234,14 @@ private struct PlanState {
 
         switch r.target {
         case .all:
-            try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy) { c in
+            try Self.candidates(db, ids, scope: self.scope, from: r.from, to: r.to, endBy: endBy) { c in
                 _ = try take(c, what)
                 return true
             }
             return outcome("every file matching: \(what); \(keepText)")
         case .bytes(let goal):
             var total: Int64 = 0
-            try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy) { c in
+            try Self.candidates(db, ids, scope: self.scope, from: r.from, to: r.to, endBy: endBy) { c in
                 total += try take(c, "\(what), until \(bytesText(goal)) are chosen").reduce(0) { $0 + $1.size }
                 return total < goal
             }
@@ -258,7 +269,7 @@ private struct PlanState {
                 let reasons = Dictionary(uniqueKeysWithValues: need.keys.map { d in
                     (d, "\(what); \(usage[d]!.root.displayPath) above \(percentText(high)) used, freeing until below \(percentText(low))")
                 })
-                try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy) { c in
+                try Self.candidates(db, ids, scope: self.scope, from: r.from, to: r.to, endBy: endBy) { c in
                     guard let n = need[c.stat.device], n > 0 else { return true }
                     for (device, size) in try take(c, reasons[c.stat.device]!) {
                         if let u = usage[device] { need[device] = (need[device] ?? 0) - u.usage.freed(bySize: size) }
@@ -283,7 +294,7 @@ private struct PlanState {
         // The cover: live files of the product categories whose coverage was read from the
         // data (a modification time proves nothing), merged per stream name.
         var cover: [String: CoverIndex] = [:]
-        try Self.candidates(db, Array(coverStreams.keys).sorted(), from: nil, to: nil, endBy: nil, excludeMtime: true) { c in
+        try Self.candidates(db, Array(coverStreams.keys).sorted(), scope: scope, from: nil, to: nil, endBy: nil, excludeMtime: true) { c in
             if !self.chosen.contains(c.id) && !self.open.contains(c.id) {
                 cover[r.sameStream ? coverStreams[c.streamId]!.name : "", default: CoverIndex()].add(c.coverage, id: c.id)
             }
@@ -292,7 +303,7 @@ private struct PlanState {
         for k in cover.keys { cover[k]!.prepare() }
         let endBy = Instant(microseconds: now.microseconds - r.olderThan)
         let coverNames = r.coveredBy.joined(separator: ", ")
-        try Self.candidates(db, Array(streams.keys).sorted(), from: nil, to: nil, endBy: endBy, excludeMtime: true) { c in
+        try Self.candidates(db, Array(streams.keys).sorted(), scope: scope, from: nil, to: nil, endBy: endBy, excludeMtime: true) { c in
             guard !self.chosen.contains(c.id), !self.open.contains(c.id), !kept.contains(c.id) else { return true }
             let stream = streams[c.streamId]!
             guard let index = cover[r.sameStream ? stream.name : ""], let ids = index.covering(c.coverage) else { return true }
@@ -358,9 +369,10 @@ struct CoverIndex {
 /// Shared by the planner and the executor's second check.
 enum PolicyQueries {
     /// The `n` newest live files (by coverage start, then id) of each stream.
-    static func newest(_ db: Database, streams: some Sequence<Int64>, keep n: Int) throws -> Set<Int64> {
+    /// Only files under the roots in `scope` count: a stale root's newer copy protects nothing.
+    static func newest(_ db: Database, streams: some Sequence<Int64>, keep n: Int, scope: RootScope) throws -> Set<Int64> {
         let stmt = try db.cachedStatement(sql: """
-            SELECT id FROM files WHERE stream_id = ? AND state = 0 AND start IS NOT NULL ORDER BY start DESC, id DESC LIMIT ?
+            SELECT id FROM files WHERE stream_id = ? AND state = 0 AND start IS NOT NULL\(scope.sql) ORDER BY start DESC, id DESC LIMIT ?
             """)
         var out = Set<Int64>()
         for s in streams { out.formUnion(try Int64.fetchAll(stmt, arguments: [s, max(1, n)])) }

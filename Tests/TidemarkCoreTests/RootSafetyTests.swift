@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+@testable import TidemarkCore
+import TestSupport
+
+/// Invariant 2 of DESIGN.md, attacked: a physical file is catalogued once (roots told apart
+/// by device and inode, nested roots refused), deletion acts only under current roots, and a
+/// root that is not what was catalogued is unavailable: nothing marked missing or removed.
+@Suite struct RootSafetyTests {
+    let f: PolicyFixture
+
+    init() throws {
+        f = try PolicyFixture()
+        f.makeTree()
+    }
+
+    func definition(roots: [String] = [], context: String = "test/isfs") throws -> ContextDefinition {
+        let text = PolicyFixture.definition.replacingOccurrences(of: "context = \"test/isfs\"", with: """
+            context = "\(context)"
+            roots = [\(roots.map { "\"\($0)\"" }.joined(separator: ", "))]
+            """)
+        return try ContextDefinition(file: "\(context).toml", text: text, defaultName: context)
+    }
+
+    @discardableResult
+    func scan(_ roots: [String], definition: ContextDefinition? = nil, day: Int = 31) throws -> ScanReport {
+        var o = ScanOptions()
+        o.walk.threads = 1
+        let d = try definition ?? self.definition()
+        return try Scanner(catalog: f.catalog, definition: d, roots: roots.map(\.pathBytes), options: o)
+            .run(now: Instant(year: 2017, month: 5, day: day)!)
+    }
+
+    func live() throws -> Int { try f.scalar("SELECT count(*) FROM files WHERE state = 0") }
+
+    /// Files below a directory, relative.
+    func onDisk(_ root: String) -> Set<String> {
+        Set(((try? FileManager.default.subpathsOfDirectory(atPath: root)) ?? []).filter { !isDirectory(root + "/" + $0) })
+    }
+
+    func isDirectory(_ p: String) -> Bool {
+        var d: ObjCBool = false
+        return FileManager.default.fileExists(atPath: p, isDirectory: &d) && d.boolValue
+    }
+
+    static let newest = ["raw_data/isfs_20170502_200000.dat", "raw_data/tse01_20170502_200000.dat", "merge/isfs_20170502_200000.dat"]
+
+    // One tree, two roots.
+
+    @Test func aTreeScannedThroughASymlinkAndByItsRealPathIsCataloguedOnce() throws {
+        let link = temporaryDirectory("alias") + "/data"
+        #expect(symlink(f.tree.root, link) == 0)
+        try scan([link])
+        let again = try scan([f.tree.root])
+        #expect(again.unchanged == 36 && again.new == 0)
+        #expect(try live() == 36 && f.scalar("SELECT count(*) FROM roots") == 1)
+        let plan = try f.plan(ageOffAll)
+        #expect(plan.actions.count == 33)
+        _ = try f.execute(plan)
+        for n in Self.newest { #expect(f.exists(n), "\(n), the newest of its stream, was removed") }
+    }
+
+    @Test func theSameDirectoryGivenTwiceIsWalkedOnce() throws {
+        let link = temporaryDirectory("alias") + "/data"
+        #expect(symlink(f.tree.root, link) == 0)
+        let r = try scan([f.tree.root, link, f.tree.root])
+        #expect(r.files == 36 && r.roots == [f.tree.root])
+        #expect(try live() == 36)
+    }
+
+    @Test(arguments: ["raw_data", "."])
+    func nestedRootsInOneDefinitionAreRefused(_ inner: String) throws {
+        let d = try definition(roots: [f.tree.root, f.tree.path(inner)])
+        #expect { try scan(d.roots, definition: d) } throws: { e in
+            "\(e)".contains(inner == "." ? "is the same directory as root \(f.tree.root)" : "\(f.tree.path(inner)) is inside root \(f.tree.root)")
+        }
+        #expect(try f.scalar("SELECT count(*) FROM files") == 0)
+    }
+
+    @Test func aRootOverlappingARootOfAnotherContextIsRefused() throws {
+        try scan([f.tree.path("merge")])
+        let other = try definition(context: "test/other")
+        for (root, word) in [(f.tree.root, "contains"), (f.tree.path("merge"), "same directory"), (f.tree.path("merge/x"), "inside")] {
+            if word == "inside" { try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) }
+            #expect { try scan([root], definition: other) } throws: { e in
+                "\(e)".contains(word) && "\(e)".contains("root \(f.tree.path("merge")) of context test/isfs")
+            }
+        }
+        #expect(try live() == 12)
+    }
+
+    @Test func aCopyUnderASecondRootLeavesTheFirstAlone() throws {
+        try scan([f.tree.root])
+        let copy = TempTree("copy")
+        try FileManager.default.removeItem(atPath: copy.root)
+        try FileManager.default.copyItem(atPath: f.tree.root, toPath: copy.root)
+        try scan([copy.root])
+        let before = onDisk(f.tree.root)
+        let plan = try f.plan(ageOffAll)
+        #expect(plan.actions.count == 33 && plan.actions.allSatisfy { $0.path.displayPath.hasPrefix(copy.root + "/") })
+        _ = try f.execute(plan)
+        #expect(onDisk(f.tree.root) == before)
+        for n in Self.newest { #expect(FileManager.default.fileExists(atPath: copy.path(n))) }
+    }
+
+    // Roots that stay forever.
+
+    @Test func aRootOnlyAnOlderScanWalkedIsStaleAndNeverDeletedFrom() throws {
+        let other = TempTree("nightly")
+        other.write("merge/isfs_20170501_000000.dat", size: 300)
+        other.write("merge/isfs_20170501_040000.dat", size: 300)
+        try scan([f.tree.root])
+        try scan([other.root])
+        let plan = try f.plan(ageOffAll)
+        #expect(plan.actions.count == 1 && plan.actions.allSatisfy { $0.path.displayPath.hasPrefix(other.root + "/") })
+        let r = try f.execute(plan)
+        #expect(r.count(.done) == 1)
+        #expect(onDisk(f.tree.root).count == 36)
+    }
+
+    // An empty mount point, a moved root.
+
+    @Test func anEmptyDirectoryWhereTheRootWasMarksNothingMissing() throws {
+        try scan([f.tree.root])
+        let aside = f.tree.root + ".unmounted"
+        #expect(rename(f.tree.root, aside) == 0 && mkdir(f.tree.root, 0o755) == 0)
+        defer { _ = rmdir(f.tree.root); _ = rename(aside, f.tree.root) }
+        #expect { try scan([f.tree.root], day: 31) } throws: { e in
+            "\(e)".contains("unavailable") && "\(e)".contains(f.tree.root)
+        }
+        #expect(try live() == 36)
+        #expect(try f.plan(ageOffAll).actions.isEmpty)
+    }
+
+    @Test func aSettleRecordsNothingUnderARootThatIsNotTheOneCatalogued() throws {
+        try scan([f.tree.root])
+        let plan = try f.plan(ageOffAll)
+        // What a run killed right after writing its intents leaves behind.
+        let lock = try PolicyLock(catalogPath: f.catalog.path)
+        let run = try f.catalog.beginRun(policy: "p", contextId: plan.contextId, planned: plan.actions.count, now: f.now, lock)
+        _ = try f.catalog.writeIntents(run: run, plan.actions.map { JournalEntry(action: $0) }, at: f.now)
+        let aside = f.tree.root + ".unmounted"
+        #expect(rename(f.tree.root, aside) == 0 && mkdir(f.tree.root, 0o755) == 0)
+        let settled = try f.executor.settle(lock: lock)
+        #expect(settled.removed == 0 && settled.unresolved == 33)
+        #expect(try f.scalar("SELECT count(*) FROM files WHERE state <> 0") == 0)
+        #expect(try f.scalar("SELECT count(*) FROM journal WHERE result IS NULL") == 33)
+        #expect(rmdir(f.tree.root) == 0 && rename(aside, f.tree.root) == 0)
+        let again = try f.executor.settle(lock: lock)
+        #expect(again.removed == 0 && again.notDone == 33 && again.unresolved == 0)
+    }
+
+    @Test func aMovedRootIsRecognisedAtItsNewPathAndNotPlannedAtItsOld() throws {
+        try scan([f.tree.root])
+        let moved = f.tree.root + ".moved"
+        #expect(rename(f.tree.root, moved) == 0)
+        defer { _ = rename(moved, f.tree.root) }
+        #expect(try f.plan(ageOffAll).actions.isEmpty)
+        let r = try scan([moved])
+        #expect(r.unchanged == 36 && r.new == 0 && r.missing == 0)
+        #expect(try live() == 36)
+        let plan = try f.plan(ageOffAll)
+        #expect(plan.actions.count == 33 && plan.actions.allSatisfy { $0.path.displayPath.hasPrefix(moved + "/") })
+    }
+}
