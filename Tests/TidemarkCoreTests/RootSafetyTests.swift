@@ -163,3 +163,114 @@ import TestSupport
         #expect(plan.actions.count == 33 && plan.actions.allSatisfy { $0.path.displayPath.hasPrefix(moved + "/") })
     }
 }
+
+/// Stale roots at execution and settling, roots from before identities were kept, and
+/// forgetting a root with its history kept.
+@Suite struct StaleRootTests {
+    let f: PolicyFixture
+    let other = TempTree("other-root")
+
+    init() throws {
+        f = try PolicyFixture()
+        f.makeTree()
+        other.write("merge/isfs_20170501_000000.dat", size: 300)
+        other.write("merge/isfs_20170501_040000.dat", size: 300)
+    }
+
+    func scan(_ root: String) throws {
+        var o = ScanOptions()
+        o.walk.threads = 1
+        let d = try ContextDefinition(file: "test.toml", text: PolicyFixture.definition, defaultName: "test/isfs")
+        try Scanner(catalog: f.catalog, definition: d, roots: [root.pathBytes], options: o).run(now: Instant(year: 2017, month: 5, day: 31)!)
+    }
+
+    @Test func aPlanMadeWhileARootWasCurrentRemovesNothingThereOnceItIsStale() throws {
+        try scan(f.tree.root)
+        let plan = try f.plan(ageOffAll)
+        #expect(plan.actions.count == 33)
+        try scan(other.root)  // the tree's root is stale from now on
+        let r = try f.execute(plan)
+        #expect(r.count(.done) == 0 && r.count(.skipped) == 33)
+        #expect(r.results.allSatisfy { $0.detail?.contains("not a catalogued file under a root of test/isfs") == true }, "\(r.results.first?.detail ?? "")")
+        #expect(try f.scalar("SELECT count(*) FROM files WHERE state <> 0") == 0)
+        for a in plan.actions { #expect(FileManager.default.fileExists(atPath: a.path.displayPath)) }
+    }
+
+    @Test func aPlanMadeBeforeTheDiskWasUnmountedRemovesNothing() throws {
+        try scan(f.tree.root)
+        let plan = try f.plan(ageOffAll)
+        // An empty directory where the root was: its files are not gone, only out of reach.
+        let aside = f.tree.root + ".unmounted"
+        #expect(rename(f.tree.root, aside) == 0 && mkdir(f.tree.root, 0o755) == 0)
+        let r = try f.execute(plan)
+        #expect(r.count(.done) == 0 && r.count(.gone) == 0 && r.count(.skipped) == 33)
+        #expect(try f.scalar("SELECT count(*) FROM files WHERE state <> 0") == 0)
+    }
+
+    @Test func intentsUnderAStaleRootStayOpenAndSaySo() throws {
+        try scan(f.tree.root)
+        let plan = try f.plan(ageOffAll)
+        let lock = try PolicyLock(catalogPath: f.catalog.path)
+        let run = try f.catalog.beginRun(policy: "p", contextId: plan.contextId, planned: plan.actions.count, now: f.now, lock)
+        _ = try f.catalog.writeIntents(run: run, plan.actions.map { JournalEntry(action: $0) }, at: f.now)
+        for a in plan.actions.prefix(2) { #expect(unlink(a.path.displayPath) == 0) }  // removed before the kill
+        try scan(other.root)
+        let settled = try f.executor.settle(lock: lock)
+        #expect(settled.removed == 0 && settled.unresolved == 33)
+        let u = try #require(settled.unresolvedRoots.first)
+        #expect(settled.unresolvedRoots.count == 1 && u.intents == 33 && !u.isUnavailable)
+        #expect(u.description.contains("33 open journal intents under root \(f.tree.root) of test/isfs stay open: the root is stale"), "\(u)")
+        #expect(try f.scalar("SELECT count(*) FROM journal WHERE result IS NULL") == 33)
+    }
+
+    @Test func aRootCataloguedBeforeIdentitiesIsLeftAloneUntilItsNextScanAdoptsIt() throws {
+        try scan(f.tree.root)
+        // What the v6 migration leaves of a root catalogued by an older Tidemark.
+        try f.catalog.pool.write { db in try db.execute(sql: "UPDATE roots SET device = NULL, inode = NULL, last_scan = NULL") }
+        let before = try f.plan(ageOffAll)
+        #expect(before.actions.isEmpty && before.skippedRoots.count == 1)
+        let states = try f.catalog.rootStates(definitionRoots: ["test/isfs": [f.tree.rootBytes]])
+        #expect(states.first?.isCurrent == true && states.first?.unavailable?.contains("never recorded") == true)
+        try scan(f.tree.root)
+        #expect(try f.scalar("SELECT count(*) FROM roots WHERE device IS NOT NULL") == 1 && f.scalar("SELECT count(*) FROM files") == 36)
+        #expect(try f.plan(ageOffAll).actions.count == 33)
+    }
+
+    @Test func forgettingAStaleRootDropsItsRowsAndKeepsItsHistory() throws {
+        try scan(f.tree.root)
+        let plan = try f.plan(ageOffAll)
+        _ = try f.execute(Plan(policy: plan.policy, context: plan.context, contextId: plan.contextId, now: plan.now,
+                               actions: Array(plan.actions.prefix(5)), rules: plan.rules, openJournalEntries: 0))
+        try scan(other.root)
+        let lock = try PolicyLock(catalogPath: f.catalog.path)
+        let current = try f.catalog.root(named: other.rootBytes, context: nil, definitionRoots: [:])
+        #expect(throws: RootError.self) { try f.catalog.forget(current, lock: lock, now: f.now) }
+        let stale = try f.catalog.root(named: f.tree.rootBytes, context: "test/isfs", definitionRoots: [:])
+        #expect(!stale.isCurrent)
+        let contents = try f.catalog.contents(of: stale)
+        #expect(contents.files == 36 && contents.live == 31 && contents.journalEntries == 5)
+        let done = try f.catalog.forget(stale, lock: lock, now: f.now)
+        #expect(done.contents.files == 36)
+        #expect(try f.scalar("SELECT count(*) FROM files") == 2 && f.scalar("SELECT count(*) FROM roots") == 1)
+        #expect(try f.scalar("SELECT count(*) FROM journal") == 0)
+        #expect(try f.scalar("SELECT count(*) FROM forgotten_journal WHERE event_id = \(done.event) AND result = 'done' AND CAST(path AS TEXT) LIKE '\(f.tree.root)/%'") == 5)
+        #expect(try f.scalar("SELECT files FROM root_events WHERE id = \(done.event)") == 36)
+        #expect(try f.catalog.foreignKeyViolations() == 0)
+        // Coverage now comes from the remaining root alone.
+        var q = CoverageQuery(from: Instant(year: 2017, month: 5, day: 1)!, to: Instant(year: 2017, month: 5, day: 3)!)
+        q.categories = ["merge"]
+        #expect(try f.catalog.coverage(q).first?.covered.map(\.end) == [Instant(year: 2017, month: 5, day: 1, hour: 8)!.microseconds])
+    }
+
+    @Test func anUnavailableRootCanBeForgottenThoughItIsCurrent() throws {
+        try scan(f.tree.root)
+        let aside = f.tree.root + ".gone"
+        #expect(rename(f.tree.root, aside) == 0)
+        defer { _ = rename(aside, f.tree.root) }
+        let lock = try PolicyLock(catalogPath: f.catalog.path)
+        let root = try f.catalog.root(named: f.tree.rootBytes, context: nil, definitionRoots: [:])
+        #expect(root.isCurrent && root.unavailable != nil)
+        _ = try f.catalog.forget(root, lock: lock, now: f.now)
+        #expect(try f.scalar("SELECT count(*) FROM files") == 0)
+    }
+}
