@@ -274,3 +274,31 @@ import TestSupport
         #expect(try f.scalar("SELECT count(*) FROM files") == 0)
     }
 }
+
+extension StaleRootTests {
+    @Test func twoCurrentRootsOverTheSameFilesNeverCountThemTwice() throws {
+        // A rule that matches at any depth, so that files under both roots have one meaning.
+        let text = """
+            context = "test/isfs"
+            roots = ["\(f.tree.root)"]
+            [[rule]]
+            match = "**/isfs_%Y%m%d_%H%M%S.dat"
+            category = "merge"
+            stream = "isfs"
+            length = "4h"
+            """
+        let d = try ContextDefinition(file: "test.toml", text: text, defaultName: "test/isfs")
+        // `--scan tree/merge`, then a scan of the definition's root (the tree) that did not complete.
+        try Scanner(catalog: f.catalog, definition: d, roots: [f.tree.path("merge").pathBytes]).run(now: f.now)
+        try Scanner(catalog: f.catalog, definition: d, roots: [f.tree.rootBytes]).run(now: f.now)
+        try f.catalog.pool.write { db in try db.execute(sql: "UPDATE scans SET status = 'failed' WHERE id = 2") }
+        let policy = try f.policy("[[rule]]\nkind = \"age-off\"\ncategories = [\"merge\"]\nbefore = \"2017-05-03\"")
+        let plan = try PolicyPlanner(catalog: f.catalog, definitionRoots: [f.tree.rootBytes]).plan(policy, now: f.now)
+        let paths = plan.actions.map { ProbedRoot.resolved($0.path) ?? $0.path }
+        #expect(Set(paths).count == paths.count, "a file planned twice")
+        #expect(plan.actions.count == 23 && plan.skippedRoots.map(\.path) == [f.tree.path("merge").pathBytes])
+        _ = try f.execute(plan)
+        #expect(try f.scalar("SELECT count(*) FROM files WHERE state = 1") == 0)
+        #expect(f.exists("merge/isfs_20170502_200000.dat") || f.exists("raw_data/isfs_20170502_200000.dat"))
+    }
+}

@@ -33,7 +33,19 @@ extension SQLiteCatalog {
     /// The roots of `context` deletion may act under now; `definitionRoots` are those its
     /// definition names now (nil: no definition found).
     public func contextRoots(_ context: String, definitionRoots: [PathBytes]?) throws(CatalogError) -> ContextRoots {
-        let states = try rootStates(context: context, definitionRoots: definitionRoots.map { [context: $0] } ?? [:])
+        var states = try rootStates(context: context, definitionRoots: definitionRoots.map { [context: $0] } ?? [:])
+        // Two current roots over the same files can only come of a scan of the outer one that
+        // did not complete (it would have made the inner one stale): the inner one waits.
+        let chains = states.map { $0.isUsable ? ProbedRoot.ancestors(of: ProbedRoot.resolved($0.path) ?? $0.path) : [] }
+        for (i, r) in states.enumerated() where r.isUsable {
+            if let outer = states.indices.first(where: { j in
+                j != i && states[j].isUsable && states[j].unavailable == nil
+                    && (chains[i].contains(states[j].identity!) || (states[j].identity == r.identity && j < i))
+            }) {
+                states[i].unavailable = "it lies inside root \(states[outer].path.displayPath), current too, whose scan did not complete: "
+                    + "its files are left alone until a scan of \(context) completes"
+            }
+        }
         return ContextRoots(usable: states.filter(\.isUsable), skipped: states.filter { !$0.isUsable })
     }
 }
