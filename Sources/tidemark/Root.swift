@@ -98,7 +98,9 @@ struct RootForget: ParsableCommand {
 
     func run() throws {
         try exitReporting {
-            let store = try catalog.openCatalog(create: yes)
+            // Written only with --yes; never created.
+            let store: SQLiteCatalog
+            do { store = try SQLiteCatalog(path: catalog.catalogPath, create: false, readOnly: !yes) } catch { throw Failure.runtime("\(error)") }
             let root: RootState
             do {
                 let definitions = try catalog.definitionRoots(for: context.map { [$0] } ?? (try runtime { try store.contextNames() }))

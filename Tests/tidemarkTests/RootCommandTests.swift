@@ -161,6 +161,10 @@ import TidemarkCore
         let unknown = try tidemark(["root", "forget", a.root, "--db", db, "--catalogs", catalogs, "--yes"])
         #expect(unknown.status == 64 && unknown.stderr.contains("no root"), "\(unknown.stderr)")
         #expect(try sql(db, "PRAGMA foreign_key_check") == "")
+        let nowhere = try tidemark(["root", "list", "--context", "nowhere/host", "--db", db, "--catalogs", catalogs])
+        #expect(nowhere.status == 64 && nowhere.stderr.contains("no context 'nowhere/host'"), "\(nowhere.stderr)")
+        let noCatalog = try tidemark(["root", "forget", a.root, "--db", db + ".none", "--yes"])
+        #expect(noCatalog.status == 1 && !FileManager.default.fileExists(atPath: db + ".none"))
     }
 
     @Test func anUnmountedDiskIsUnavailableAndNothingIsMarkedMissingOrRemoved() throws {
