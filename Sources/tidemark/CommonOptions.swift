@@ -40,6 +40,16 @@ struct CatalogOptions: ParsableArguments {
             Create one (see catalogs/README.md for the format) or name its directory with --catalogs DIR.
             """)
     }
+
+    /// The roots each context's definition names now, for the contexts whose definition is
+    /// found (the others' current roots are those of their latest complete scan).
+    func definitionRoots(for contexts: [String]) throws -> [String: [PathBytes]] {
+        var out: [String: [PathBytes]] = [:]
+        for c in contexts {
+            do { out[c] = try library.definition(for: c)?.roots.map(\.pathBytes) } catch { throw Failure.configuration(error.description) }
+        }
+        return out
+    }
 }
 
 /// `--json` for scripts; tables for people otherwise.
@@ -54,6 +64,8 @@ enum Failure: Error {
     case runtime(String)
     /// A bad definition or policy: exit 2.
     case configuration(String)
+    /// A bad command line found out while running (an argument naming the wrong thing): exit 64.
+    case usage(String)
 }
 
 /// Prints the failure to stderr and exits with its status.
@@ -66,6 +78,9 @@ func exitReporting(_ run: () throws -> Void) throws {
         case .configuration(let m):
             Terminal.error(m)
             throw ExitCode(2)
+        case .usage(let m):
+            Terminal.error(m)
+            throw ExitCode.validationFailure
         }
     }
 }

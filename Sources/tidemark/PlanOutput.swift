@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import TidemarkCore
 
@@ -20,10 +21,14 @@ struct PlanOutput: Encodable {
             out.append("Settled the journal of interrupted run\(s.runs.count == 1 ? "" : "s") \(s.runs.map { "#\($0)" }.joined(separator: ", ")): "
                        + "\(s.removed) file\(s.removed == 1 ? " was" : "s were") removed before it was killed, \(s.notDone) not"
                        + (s.unresolved > 0 ? ", \(s.unresolved) could not be checked (left open)" : ""))
+            for u in s.unresolvedRoots { out.append("  " + u.description) }
         }
         out.append("Plan of policy \(plan.policy) for \(plan.context) at \(plan.now.iso8601) (catalog \(catalog)):")
         for r in plan.rules {
             out.append("  rule \"\(r.rule)\" (\(r.kind)): \(Format.count(r.files)) file\(r.files == 1 ? "" : "s"), \(Format.bytes(r.bytes)) — \(r.note)")
+        }
+        for r in plan.skippedRoots {
+            out.append("  root \(r.path.displayPath) skipped, nothing under it is planned: " + Self.why(r))
         }
         if plan.openJournalEntries > 0 {
             out.append("  \(plan.openJournalEntries) file\(plan.openJournalEntries == 1 ? "" : "s") left open in the journal by an interrupted run are not planned; the next run with --yes settles them")
@@ -52,7 +57,22 @@ struct PlanOutput: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case policy, context, catalog, now, executed, run, actions, rules, totals, open_journal_entries, results, settled
+        case policy, context, catalog, now, executed, run, actions, rules, totals, open_journal_entries, results, settled, skipped_roots
+    }
+
+    /// Why a plan leaves a root alone.
+    static func why(_ r: RootState) -> String { r.isCurrent ? "unavailable: \(r.unavailable ?? "")" : r.why }
+
+    /// Ends the command with exit 1 when a current root is unavailable (an unmounted disk, a
+    /// moved tree), after the plan or the run was printed: cron must hear of it.
+    func failIfRootsUnavailable() throws {
+        var messages = plan.skippedRoots.filter(\.isCurrent).map {
+            "root \($0.path.displayPath) of \(plan.context) is unavailable: \($0.unavailable ?? ""); nothing under it was planned or removed. \($0.remedy)"
+        }
+        messages += (settled?.unresolvedRoots ?? []).filter(\.isUnavailable).map(\.description)
+        guard !messages.isEmpty else { return }
+        for m in messages { Terminal.error(m) }
+        throw ExitCode(1)
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -73,8 +93,15 @@ struct PlanOutput: Encodable {
                           "gone": Int64(r.count(.gone)), "bytes_removed": r.bytesRemoved], forKey: .results)
         }
         if let s = settled {
-            try c.encode(SettledJSON(runs: s.runs, removed: s.removed, not_done: s.notDone, unresolved: s.unresolved), forKey: .settled)
+            try c.encode(SettledJSON(runs: s.runs, removed: s.removed, not_done: s.notDone, unresolved: s.unresolved,
+                                     open_roots: s.unresolvedRoots.map {
+                                         OpenRootJSON(path: $0.root.path.displayPath, context: $0.root.context, intents: $0.intents,
+                                                      unavailable: $0.isUnavailable, why: $0.reason)
+                                     }), forKey: .settled)
         }
+        try c.encode(plan.skippedRoots.map {
+            SkippedRootJSON(path: $0.path.displayPath, state: $0.isCurrent ? "current" : "stale", unavailable: $0.isCurrent, why: Self.why($0))
+        }, forKey: .skipped_roots)
     }
 
     private struct ActionJSON: Encodable {
@@ -106,6 +133,14 @@ struct PlanOutput: Encodable {
     }
 
     private struct SettledJSON: Encodable {
-        let runs: [Int64], removed: Int, not_done: Int, unresolved: Int
+        let runs: [Int64], removed: Int, not_done: Int, unresolved: Int, open_roots: [OpenRootJSON]
+    }
+
+    private struct OpenRootJSON: Encodable {
+        let path: String, context: String, intents: Int, unavailable: Bool, why: String
+    }
+
+    private struct SkippedRootJSON: Encodable {
+        let path: String, state: String, unavailable: Bool, why: String
     }
 }

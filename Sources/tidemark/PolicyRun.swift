@@ -8,9 +8,10 @@ import Glibc
 /// Exit statuses of `delete` and `policy`, documented in their help.
 enum PolicyExit {
     static let help = """
-        Exit status: 0 done (or, without --yes, a plan was printed), 1 could not run (catalog or \
-        root unavailable), 2 configuration error (bad policy, unknown context or category: \
-        nothing was done), 3 nothing to do (the plan is empty), 4 done with faults (some files \
+        Exit status: 0 done (or, without --yes, a plan was printed), 1 could not run (catalog \
+        unavailable) or a current root is unavailable (not the directory catalogued: an unmounted \
+        disk, a moved tree; nothing under it is planned, removed or settled), 2 configuration \
+        error (bad policy, unknown context or category: nothing was done), 3 nothing to do (the plan is empty), 4 done with faults (some files \
         were skipped for safety or could not be removed; they are listed), 5 refused: another \
         policy run holds the catalog's lock (nothing was done), 64 bad command line.
         """
@@ -42,26 +43,33 @@ struct PolicyRunner {
         // byte of the catalog (opening it for writing alone would).
         let reader = try open(readOnly: true)
         try guarded { _ = try reader.validate(policy) }
+        // Deletion acts only under the context's current roots: those its definition names now…
+        let definitionRoots = try catalog.definitionRoots(for: [policy.context])[policy.context]
         guard execute else {
-            let plan = try guarded { try PolicyPlanner(catalog: reader).plan(policy, now: now) }
-            try PlanOutput(plan: plan, catalog: reader.path).print(json: json)
+            let plan = try guarded { try PolicyPlanner(catalog: reader, definitionRoots: definitionRoots).plan(policy, now: now) }
+            let output = PlanOutput(plan: plan, catalog: reader.path)
+            try output.print(json: json)
+            try output.failIfRootsUnavailable()
             if plan.isEmpty { throw ExitCode(PolicyExit.nothingToDo) }
             return
         }
         let store = try open(readOnly: false)
-        let planner = PolicyPlanner(catalog: store)
+        let planner = PolicyPlanner(catalog: store, definitionRoots: definitionRoots)
         let lock: PolicyLock
         do { lock = try PolicyLock(catalogPath: store.path) } catch {
             Terminal.error(error.description)
             throw ExitCode(PolicyExit.locked)
         }
         let executor = PolicyExecutor(catalog: store)
-        let settled = try guarded { try executor.settle(lock: lock) }
+        // Killed runs of any context are settled, each under its own current roots.
+        let everyDefinition = try catalog.definitionRoots(for: try guarded { try store.contextNames() })
+        let settled = try guarded { try executor.settle(lock: lock, definitionRoots: everyDefinition) }
         let plan = try guarded { try planner.plan(policy, now: now) }
         var output = PlanOutput(plan: plan, catalog: store.path)
         output.settled = settled
         if plan.isEmpty {
             try output.print(json: json)
+            try output.failIfRootsUnavailable()
             throw ExitCode(PolicyExit.nothingToDo)
         }
         var options = ExecutionOptions()
@@ -77,6 +85,7 @@ struct PolicyRunner {
             throw Failure.runtime(m + "\nThe run stopped part-way; the next `--yes` run settles its journal before doing anything else.")
         }
         try output.print(json: json)
+        try output.failIfRootsUnavailable()
         if output.report!.hasFaults { throw ExitCode(PolicyExit.faults) }
     }
 
@@ -86,9 +95,11 @@ struct PolicyRunner {
         }
     }
 
-    /// Maps policy errors to the documented failures.
+    /// Maps policy and catalog errors to the documented failures.
     private func guarded<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as PolicyError {
+        do { return try body() } catch let error as CatalogError {
+            throw Failure.runtime(error.description)
+        } catch let error as PolicyError {
             switch error {
             case .configuration: throw Failure.configuration(error.description)
             case .locked:

@@ -9,6 +9,15 @@ struct Scan: ParsableCommand {
             Unchanged files cost one stat; new and changed files have their time coverage read; \
             files that vanished become 'missing' tombstones that keep their coverage.
 
+            Roots are told apart by their directory's device and inode, recorded when first \
+            catalogued: the same root given twice (or once through a symbolic link) is walked once, \
+            and a tree scanned at a new path is recognised. A root that is, holds or lies inside \
+            another root of the catalog is refused (exit 64 for --scan, 2 for a definition's roots), \
+            except a root of the same context its definition does not name, which becomes stale. A \
+            catalogued root whose path now holds another directory (an empty mount point) or nothing \
+            (a moved tree) is unavailable: exit 1, nothing scanned or marked missing. An unreadable \
+            root exits 1. See `tidemark root list`.
+
             Examples:
               tidemark scan perdigao/ustar
               tidemark scan --context perdigao/ustar --scan /data/isfs/projects/Perdigao --db ~/ustar.db
@@ -65,16 +74,22 @@ struct Scan: ParsableCommand {
             options.walk.followSymlinks = followSymlinks
             options.reread = reread
             let scanner = Scanner(catalog: store, definition: definition, roots: roots.map(\.pathBytes),
-                                  resolver: TestHooks.resolver(.standard(readNIDASTimeTags: nidasTimeTags)), options: options)
+                                  resolver: TestHooks.resolver(.standard(readNIDASTimeTags: nidasTimeTags)), options: options,
+                                  explicitRoots: !scanRoots.isEmpty)
 
             let progress = ScanProgress()
             let ticker = (!quiet && Terminal.stderrIsTerminal) ? ProgressTicker(progress) : nil
             let report: ScanReport
             do { report = try scanner.run(progress: progress) } catch {
                 ticker?.stop()
+                // Overlapping roots: a mistake in the definition (2) or on the command line (64).
+                if case .rootsOverlap(let c)? = error as? ScanError {
+                    throw c.fromDefinition ? Failure.configuration("\(error)") : Failure.usage("\(error)")
+                }
                 throw Failure.runtime("\(error)")
             }
             ticker?.stop()
+            if !output.json { for n in report.notes { Terminal.note(n) } }
 
             if output.json {
                 try Terminal.printJSON(ScanJSON(report, catalog: store.path))
@@ -105,7 +120,7 @@ private struct ScanJSON: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case context, roots, catalog, files, new, changed, unchanged, missing, revived, errors, bytes, seconds
-        case directories, symlinks_skipped, problems
+        case directories, symlinks_skipped, problems, notes
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -125,6 +140,7 @@ private struct ScanJSON: Encodable {
         try c.encode(report.directories, forKey: .directories)
         try c.encode(report.symlinksSkipped, forKey: .symlinks_skipped)
         try c.encode(report.problems, forKey: .problems)
+        try c.encode(report.notes, forKey: .notes)
     }
 }
 

@@ -20,6 +20,7 @@ struct Tidemark: ParsableCommand {
             and /etc/tidemark/catalogs.
             """,
         version: "0.1.0",
-        subcommands: [Scan.self, Find.self, Inspect.self, Covers.self, CoverageCommand.self, ReportCommand.self, Delete.self, PolicyCommand.self]
+        subcommands: [Scan.self, Find.self, Inspect.self, Covers.self, CoverageCommand.self, ReportCommand.self, Delete.self, PolicyCommand.self,
+                      RootCommand.self]
     )
 }

@@ -9,7 +9,9 @@ extension SQLiteCatalog {
         try pool.read { db in
             var out = ""
             for table in ["contexts", "roots", "dirs", "streams", "datasets", "files"] {
-                for row in try GRDBRow.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY id") { out += "\(table) \(row)\n" }
+                // A root's last complete scan is part of the scan's record.
+                let columns = table == "roots" ? "id, context_id, path, device, inode" : "*"
+                for row in try GRDBRow.fetchAll(db, sql: "SELECT \(columns) FROM \(table) ORDER BY id") { out += "\(table) \(row)\n" }
             }
             return out
         }

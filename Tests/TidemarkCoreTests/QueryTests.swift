@@ -30,7 +30,7 @@ struct RandomCatalog {
             files.append(File(stream: stream, start: start, end: start + length, state: state, size: Int64(rng.next() % 1000)))
         }
         try catalog.pool.write { [files, streams] db in
-            try db.execute(sql: "INSERT INTO contexts (id, name) VALUES (1, 'ctx'); INSERT INTO roots VALUES (1, 1, X'2F64'); INSERT INTO dirs VALUES (1, 1, X'')")
+            try db.execute(sql: "INSERT INTO contexts (id, name) VALUES (1, 'ctx'); INSERT INTO roots (id, context_id, path) VALUES (1, 1, X'2F64'); INSERT INTO dirs VALUES (1, 1, X'')")
             for (i, s) in streams.enumerated() {
                 try db.execute(sql: "INSERT INTO streams (id, context_id, category, name) VALUES (?, 1, ?, ?)", arguments: [i + 1, s.category, s.name])
             }

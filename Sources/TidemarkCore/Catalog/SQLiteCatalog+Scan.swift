@@ -2,8 +2,9 @@ import Foundation
 import GRDB
 
 extension SQLiteCatalog {
-    /// Records the start of a scan: the context, its roots and a `running` scan row.
-    public func beginScan(context: ContextDefinition, roots: [PathBytes], started: Instant) throws(CatalogError) -> ScanSession {
+    /// Records the start of a scan: the context, its roots (admitted: known ones by their
+    /// identity, new ones recorded with it) and a `running` scan row.
+    public func beginScan(context: ContextDefinition, roots: [AdmittedRoot], explicit: Bool, started: Instant) throws(CatalogError) -> ScanSession {
         try write { db in
             try db.execute(sql: "INSERT INTO contexts (name, definition_file) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
                            arguments: [context.name, context.file])
@@ -12,15 +13,21 @@ extension SQLiteCatalog {
             let fingerprint: String? = row["fingerprint"]
             var rootIds: [Int64] = []
             for r in roots {
-                try db.execute(sql: "INSERT INTO roots (context_id, path) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                               arguments: [contextId, Data(r)])
-                rootIds.append(try Int64.fetchOne(db, sql: "SELECT id FROM roots WHERE context_id = ? AND path = ?",
-                                                  arguments: [contextId, Data(r)])!)
+                let identity: [any DatabaseValueConvertible] = [Int64(bitPattern: r.probe.identity.device), Int64(bitPattern: r.probe.identity.inode)]
+                if let id = r.existingId {
+                    try db.execute(sql: "UPDATE roots SET device = ?, inode = ? WHERE id = ?", arguments: StatementArguments(identity + [id]))
+                    if r.rename { try db.execute(sql: "UPDATE roots SET path = ? WHERE id = ?", arguments: [Data(r.probe.path), id]) }
+                    rootIds.append(id)
+                } else {
+                    try db.execute(sql: "INSERT INTO roots (context_id, path, device, inode) VALUES (?, ?, ?, ?)",
+                                   arguments: StatementArguments([contextId, Data(r.probe.path)] + identity))
+                    rootIds.append(db.lastInsertedRowID)
+                }
             }
             let lastStatus = try String.fetchOne(db, sql: "SELECT status FROM scans WHERE context_id = ? ORDER BY id DESC LIMIT 1",
                                                  arguments: [contextId])
-            try db.execute(sql: "INSERT INTO scans (context_id, started, status) VALUES (?, ?, 'running')",
-                           arguments: [contextId, started.microseconds])
+            try db.execute(sql: "INSERT INTO scans (context_id, started, status, explicit_roots) VALUES (?, ?, 'running', ?)",
+                           arguments: [contextId, started.microseconds, explicit ? 1 : 0])
             return ScanSession(scanId: db.lastInsertedRowID, contextId: contextId, rootIds: rootIds,
                                reclassify: fingerprint != nil && fingerprint != context.fingerprint,
                                // A scan that died or failed left batches without their finish.
@@ -298,6 +305,11 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
                 """, arguments: [Instant(secondsSince1970: Date().timeIntervalSince1970).microseconds, status, report.files, report.new,
                                  report.changed, report.unchanged, report.missing, report.revived, report.errors, report.bytes,
                                  report.seconds, session.scanId])
+            // The roots a complete scan walked: those of its latest are current (see RootStates).
+            if status == "complete" {
+                try db.execute(sql: "UPDATE roots SET last_scan = ? WHERE id IN (\(session.rootIds.map(String.init).joined(separator: ",")))",
+                               arguments: [session.scanId])
+            }
             let stmt = try db.makeStatement(sql: "INSERT INTO scan_errors (scan_id, path, message) VALUES (?, ?, ?)")
             for e in report.problems.prefix(10_000) {
                 try stmt.execute(arguments: [session.scanId, Data(e.path), e.message])

@@ -186,6 +186,51 @@ enum Schema {
                 ) WITHOUT ROWID
                 """)
         }
+        m.registerMigration("v6: root identity") { db in
+            try db.execute(sql: """
+                -- A root is its directory's device and inode, recorded when first catalogued (NULL:
+                -- catalogued before this migration; the next scan of the root records them).
+                ALTER TABLE roots ADD COLUMN device INTEGER;
+                ALTER TABLE roots ADD COLUMN inode INTEGER;
+                -- The latest complete scan that walked the root: with scans.explicit_roots, what
+                -- makes a root current (see RootStates).
+                ALTER TABLE roots ADD COLUMN last_scan INTEGER REFERENCES scans(id);
+                -- 1 when the scan's roots were given with --scan rather than read from the definition.
+                ALTER TABLE scans ADD COLUMN explicit_roots INTEGER NOT NULL DEFAULT 0;
+                -- What happened to roots as a whole (event 'forget': a stale root dropped, with
+                -- what it held), kept after the root's own rows are gone.
+                CREATE TABLE root_events (
+                    id INTEGER PRIMARY KEY,
+                    context TEXT NOT NULL,
+                    path BLOB NOT NULL,
+                    device INTEGER,
+                    inode INTEGER,
+                    event TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    files INTEGER NOT NULL,
+                    live INTEGER NOT NULL,
+                    bytes INTEGER NOT NULL,
+                    last_scan INTEGER,
+                    detail TEXT
+                );
+                -- Journal entries of the files of a forgotten root, moved here with the file's path
+                -- (the journal's file_id must name a file row): the history of what runs did stays.
+                CREATE TABLE forgotten_journal (
+                    event_id INTEGER NOT NULL REFERENCES root_events(id),
+                    journal_id INTEGER NOT NULL,
+                    run_id INTEGER NOT NULL REFERENCES policy_runs(id),
+                    path BLOB NOT NULL,
+                    action TEXT NOT NULL,
+                    rule TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    intended INTEGER NOT NULL,
+                    result TEXT,
+                    detail TEXT,
+                    finished INTEGER
+                );
+                """)
+        }
         m.registerMigration("v7: file ctime") { db in
             // The status-change time in nanoseconds: a file rewritten with its mtime put back
             // (`touch -d`) keeps size, mtime and inode but not ctime. 0 = catalogued before

@@ -61,20 +61,10 @@ public struct PolicyExecutor: Sendable {
         guard let context = try catalog.policyContext(plan.context), context.id == plan.contextId else {
             throw PolicyError.configuration(DefinitionError(file: "<plan>", message: "the catalog no longer holds context \(plan.context)"))
         }
-        let rootIds = Set(context.roots.map(\.id))
-        let rootPaths = Dictionary(context.roots.map { ($0.id, $0.path) }, uniquingKeysWith: { a, _ in a })
-        var roots: [Int64: Result<RootDirectory, SystemError>] = [:]
-        func root(_ id: Int64) -> Result<RootDirectory, SystemError> {
-            if let r = roots[id] { return r }
-            let r: Result<RootDirectory, SystemError>
-            if let path = rootPaths[id] {
-                do { r = .success(try RootDirectory(path: path)) } catch { r = .failure(error) }
-            } else {
-                r = .failure(SystemError("open", errno: ENOENT, path: Array("<root #\(id) of another context>".utf8)))
-            }
-            roots[id] = r
-            return r
-        }
+        // Only under the context's current roots, each still the directory catalogued.
+        let roots = try OpenRoots(catalog, context: context.name, definitionRoots: plan.definitionRoots)
+        let rootIds = roots.ids
+        func root(_ id: Int64) -> Result<RootDirectory, SystemError> { roots.directory(id) }
         let runId = try catalog.beginRun(policy: plan.policy, contextId: plan.contextId, planned: plan.actions.count, now: clock(), lock)
         var results: [ActionResult] = []
         results.reserveCapacity(plan.actions.count)
@@ -103,7 +93,7 @@ public struct PolicyExecutor: Sendable {
             var newest = Set<Int64>()
             for (keep, actions) in Dictionary(grouping: actions, by: \.keepNewest) {
                 newest.formUnion(try catalog.newest(streams: Set(actions.compactMap { files[$0.fileId]?.streamId }), keep: keep,
-                                                    startBy: futureAfter))
+                                                    startBy: futureAfter, scope: roots.scope))
             }
             let coverIds = Set(actions.flatMap(\.coveredBy)).subtracting(coverChecked)
             if !coverIds.isEmpty {

@@ -36,8 +36,8 @@ extension SQLiteCatalog {
     }
 
     /// The newest live files of some streams (starting by `startBy`), for the executor's second check.
-    func newest(streams: Set<Int64>, keep: Int, startBy: Instant) throws(CatalogError) -> Set<Int64> {
-        try read { db in try PolicyQueries.newest(db, streams: streams, keep: keep, startBy: startBy) }
+    func newest(streams: Set<Int64>, keep: Int, startBy: Instant, scope: RootScope) throws(CatalogError) -> Set<Int64> {
+        try read { db in try PolicyQueries.newest(db, streams: streams, keep: keep, startBy: startBy, scope: scope) }
     }
 
     /// The live files of a dataset now, with their paths relative to their root.

@@ -14,6 +14,11 @@ public struct Plan: Sendable {
     public var openJournalEntries: Int
     /// The policy's `futureTolerance`: the executor sets future-dated files aside as the planner did.
     public var futureTolerance: Int64 = Policy.defaultFutureTolerance
+    /// Roots of the context the plan leaves alone: stale, or unavailable (each says why).
+    public var skippedRoots: [RootState] = []
+    /// The roots the context's definition named when the plan was made (nil: no definition
+    /// found); the executor works out the current roots again from them.
+    public var definitionRoots: [PathBytes]? = nil
 
     public var bytes: Int64 { actions.reduce(0) { $0 + $1.bytes } }
     public var isEmpty: Bool { actions.isEmpty }

@@ -6,17 +6,25 @@ import GRDB
 public struct PolicyPlanner: Sendable {
     public let catalog: SQLiteCatalog
     public let facts: FileSystemFacts
+    /// The roots the context's definition names now; nil when no definition was found (then
+    /// the roots of the context's latest complete scan are its current roots).
+    public let definitionRoots: [PathBytes]?
 
-    public init(catalog: SQLiteCatalog, facts: FileSystemFacts = .live) {
+    public init(catalog: SQLiteCatalog, facts: FileSystemFacts = .live, definitionRoots: [PathBytes]? = nil) {
         self.catalog = catalog
         self.facts = facts
+        self.definitionRoots = definitionRoots
     }
 
     /// The plan for `policy` at `now`. Rules run in order; a file chosen by one rule is not
     /// chosen again, and does not count as cover for a later cleanup rule; a file a cleanup
     /// relied on as cover is not chosen by a later rule.
     public func plan(_ policy: Policy, now: Instant) throws(PolicyError) -> Plan {
-        let context = try catalog.validate(policy)
+        var context = try catalog.validate(policy)
+        // Only current, available roots: the others are left alone, and the plan says why.
+        let roots: ContextRoots
+        do { roots = try catalog.contextRoots(context.name, definitionRoots: definitionRoots) } catch { throw .catalog(error) }
+        context.roots = roots.usable.map { (id: $0.id, path: $0.path) }
         var usage: [UInt64: (root: PathBytes, usage: FileSystemUsage)] = [:]
         for root in context.roots where policy.rules.contains(where: \.usesWatermark) {
             let u: FileSystemUsage
@@ -25,7 +33,7 @@ public struct PolicyPlanner: Sendable {
         }
         do {
             return try catalog.read { db in
-                var state = PlanState(db: db, context: context, now: now, futureTolerance: policy.futureTolerance)
+                var state = PlanState(db: db, context: context, scope: roots.scope, now: now, futureTolerance: policy.futureTolerance)
                 // A catalog opened read-only may predate the journal.
                 if try db.tableExists("journal") {
                     state.open = Set(try Int64.fetchAll(db, sql: "SELECT file_id FROM journal WHERE result IS NULL"))
@@ -38,7 +46,8 @@ public struct PolicyPlanner: Sendable {
                     }
                 }
                 return Plan(policy: policy.name, context: context.name, contextId: context.id, now: now, actions: state.actions,
-                            rules: outcomes, openJournalEntries: state.open.count, futureTolerance: policy.futureTolerance)
+                            rules: outcomes, openJournalEntries: state.open.count, futureTolerance: policy.futureTolerance,
+                            skippedRoots: roots.skipped, definitionRoots: definitionRoots)
             }
         } catch { throw .catalog(error) }
     }
@@ -68,6 +77,8 @@ struct Candidate {
 private struct PlanState {
     let db: Database
     let context: PolicyContext
+    /// The roots whose files the plan may choose, and count as newest or as cover.
+    let scope: RootScope
     let now: Instant
     /// Files starting after this are future-dated: never the newest, aged off only when named.
     let futureAfter: Instant
@@ -85,9 +96,10 @@ private struct PlanState {
     private var dirs: [Int64: PathBytes] = [:]
     private var rootPaths: [Int64: PathBytes]
 
-    init(db: Database, context: PolicyContext, now: Instant, futureTolerance: Int64) {
+    init(db: Database, context: PolicyContext, scope: RootScope, now: Instant, futureTolerance: Int64) {
         self.db = db
         self.context = context
+        self.scope = scope
         self.now = now
         self.futureTolerance = futureTolerance
         futureAfter = PolicyQueries.futureAfter(now, tolerance: futureTolerance)
@@ -105,7 +117,7 @@ private struct PlanState {
 
     /// The `n` newest live files of each stream, future-dated ones aside: never candidates.
     func newest(_ streams: some Sequence<Int64>, keep n: Int) throws -> Set<Int64> {
-        try PolicyQueries.newest(db, streams: streams, keep: n, startBy: futureAfter)
+        try PolicyQueries.newest(db, streams: streams, keep: n, startBy: futureAfter, scope: scope)
     }
 
     /// Why the newest of some streams are what they are: the future-dated files set aside,
@@ -113,10 +125,10 @@ private struct PlanState {
     mutating func futureNote(_ streams: [Int64], agedOff: Bool) throws -> String? {
         guard !streams.isEmpty else { return nil }
         let list = streams.map(String.init).joined(separator: ",")
-        let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE stream_id IN (\(list)) AND state = 0 AND start > ?",
+        let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE stream_id IN (\(list)) AND state = 0 AND start > ?\(scope.sql)",
                                  arguments: [futureAfter.microseconds]) ?? 0
         guard n > 0, let row = try Row.fetchOne(db, sql: """
-            SELECT dir_id, name FROM files WHERE stream_id IN (\(list)) AND state = 0 AND start > ? ORDER BY start DESC, id DESC LIMIT 1
+            SELECT dir_id, name FROM files WHERE stream_id IN (\(list)) AND state = 0 AND start > ?\(scope.sql) ORDER BY start DESC, id DESC LIMIT 1
             """, arguments: [futureAfter.microseconds]) else { return nil }
         let example = try path(dirId: row[0], name: PathBytes(row[1] as Data))
         let one = n == 1
@@ -127,12 +139,12 @@ private struct PlanState {
     }
 
     /// Live files of `streams` with a coverage, oldest first; `body` returns false to stop.
-    static func candidates(_ db: Database, _ streams: [Int64], from: Instant?, to: Instant?, endBy: Instant?, startBy: Instant? = nil,
+    static func candidates(_ db: Database, _ streams: [Int64], scope: RootScope, from: Instant?, to: Instant?, endBy: Instant?, startBy: Instant? = nil,
                            excludeMtime: Bool = false, _ body: (Candidate) throws -> Bool) throws {
         guard !streams.isEmpty else { return }
         var sql = """
             SELECT id, dir_id, name, size, mtime, inode, device, start, coalesce("end", start), stream_id, dataset_id, ctime, source
-            FROM files WHERE stream_id IN (\(streams.map(String.init).joined(separator: ","))) AND state = 0 AND start IS NOT NULL
+            FROM files WHERE stream_id IN (\(streams.map(String.init).joined(separator: ","))) AND state = 0 AND start IS NOT NULL\(scope.sql)
             """
         var args: [Int64] = []
         if let from { sql += " AND start >= ?"; args.append(from.microseconds) }
@@ -145,11 +157,11 @@ private struct PlanState {
     }
 
     /// Every live file of a dataset; nil for a member without a coverage.
-    static func members(_ db: Database, dataset: Int64) throws -> [Candidate?] {
+    static func members(_ db: Database, dataset: Int64, scope: RootScope) throws -> [Candidate?] {
         var out: [Candidate?] = []
         let sql = """
             SELECT id, dir_id, name, size, mtime, inode, device, start, coalesce("end", start), stream_id, dataset_id, ctime, source
-            FROM files WHERE dataset_id = ? AND state = 0 ORDER BY start, "end", id
+            FROM files WHERE dataset_id = ? AND state = 0\(scope.sql) ORDER BY start, "end", id
             """
         try rows(db, sql, [dataset], { out.append($0); return true }, uncovered: { out.append(nil) })
         return out
@@ -221,7 +233,7 @@ private struct PlanState {
         }
         guard let d = c.datasetId else { return ([c], nil) }
         if datasets[d] != nil { return nil }
-        let members = try Self.members(db, dataset: d)
+        let members = try Self.members(db, dataset: d, scope: scope)
         let eligibleAll = members.allSatisfy { m in m.map { !chosen.contains($0.id) && !open.contains($0.id) && eligible($0) } ?? false }
         let covers = members.compactMap { $0?.id }.filter { cover[$0] != nil }
         if eligibleAll { keptAsCover.formUnion(covers) }
@@ -294,14 +306,14 @@ private struct PlanState {
 
         switch r.target {
         case .all:
-            try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy, startBy: startBy) { c in
+            try Self.candidates(db, ids, scope: self.scope, from: r.from, to: r.to, endBy: endBy, startBy: startBy) { c in
                 _ = try take(c, what)
                 return true
             }
             return try outcome("every file matching: \(what); \(keepText)")
         case .bytes(let goal):
             var total: Int64 = 0
-            try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy, startBy: startBy) { c in
+            try Self.candidates(db, ids, scope: self.scope, from: r.from, to: r.to, endBy: endBy, startBy: startBy) { c in
                 total += try take(c, "\(what), until \(bytesText(goal)) are chosen").reduce(0) { $0 + $1.size }
                 return total < goal
             }
@@ -329,7 +341,7 @@ private struct PlanState {
                 let reasons = Dictionary(uniqueKeysWithValues: need.keys.map { d in
                     (d, "\(what); \(usage[d]!.root.displayPath) above \(percentText(high)) used, freeing until below \(percentText(low))")
                 })
-                try Self.candidates(db, ids, from: r.from, to: r.to, endBy: endBy, startBy: startBy) { c in
+                try Self.candidates(db, ids, scope: self.scope, from: r.from, to: r.to, endBy: endBy, startBy: startBy) { c in
                     guard let n = need[c.stat.device], n > 0 else { return true }
                     for (device, size) in try take(c, reasons[c.stat.device]!) {
                         if let u = usage[device] { need[device] = (need[device] ?? 0) - u.usage.freed(bySize: size) }
@@ -355,7 +367,7 @@ private struct PlanState {
         // The cover: live files of the product categories whose coverage was read from the
         // data (a modification time proves nothing), merged per stream name.
         var index: [String: CoverIndex] = [:]
-        try Self.candidates(db, Array(coverStreams.keys).sorted(), from: nil, to: nil, endBy: nil, excludeMtime: true) { c in
+        try Self.candidates(db, Array(coverStreams.keys).sorted(), scope: scope, from: nil, to: nil, endBy: nil, excludeMtime: true) { c in
             if !self.chosen.contains(c.id) && !self.open.contains(c.id) {
                 index[r.sameStream ? coverStreams[c.streamId]!.name : "", default: CoverIndex()].add(c.coverage, id: c.id)
             }
@@ -372,7 +384,7 @@ private struct PlanState {
         let eligible = { (m: Candidate) -> Bool in
             streams[m.streamId] != nil && !kept.contains(m.id) && !m.fromMtime && m.coverage.end <= endBy && covering(m) != nil
         }
-        try Self.candidates(db, Array(streams.keys).sorted(), from: nil, to: nil, endBy: endBy, excludeMtime: true) { c in
+        try Self.candidates(db, Array(streams.keys).sorted(), scope: scope, from: nil, to: nil, endBy: endBy, excludeMtime: true) { c in
             guard let g = try self.group(c, eligible: eligible) else { return true }
             for m in g.files {
                 let stream = streams[m.streamId]!
@@ -453,9 +465,9 @@ enum PolicyQueries {
 
     /// The `n` newest live files (by coverage start, then id) of each stream among those
     /// starting by `startBy`: a future-dated name is not the newest real file.
-    static func newest(_ db: Database, streams: some Sequence<Int64>, keep n: Int, startBy: Instant) throws -> Set<Int64> {
+    static func newest(_ db: Database, streams: some Sequence<Int64>, keep n: Int, startBy: Instant, scope: RootScope) throws -> Set<Int64> {
         let stmt = try db.cachedStatement(sql: """
-            SELECT id FROM files WHERE stream_id = ? AND state = 0 AND start IS NOT NULL AND start <= ?
+            SELECT id FROM files WHERE stream_id = ? AND state = 0 AND start IS NOT NULL AND start <= ?\(scope.sql)
             ORDER BY start DESC, id DESC LIMIT ?
             """)
         var out = Set<Int64>()

@@ -41,6 +41,12 @@ public final class RootDirectory: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// The device and inode of the directory held open.
+    public var identity: RootIdentity? {
+        var st = stat()
+        return fstat(fd, &st) == 0 ? RootIdentity(st) : nil
+    }
+
     /// nil when `directory/name` (relative to the root) is still exactly `expected`; else what differs.
     public func verify(directory: PathBytes, name: PathBytes, expected: FileStat) -> RemovalOutcome? {
         inParent(directory, name) { parent in Self.compare(parent, name, expected, displayPath: display(directory, name)) }

@@ -9,19 +9,40 @@ public struct SettleReport: Sendable {
     public var removed = 0
     /// Open intents whose file is still there: the killed run never removed it.
     public var notDone = 0
-    /// Open intents that could not be checked (a root unavailable); left open.
+    /// Open intents that could not be checked (a root stale or unavailable); left open.
     public var unresolved = 0
+    /// The roots whose intents were left open, and why.
+    public var unresolvedRoots: [UnresolvedRoot] = []
 
     public var isEmpty: Bool { runs.isEmpty && removed == 0 && notDone == 0 && unresolved == 0 }
+}
+
+/// A root under which open journal intents could not be settled.
+public struct UnresolvedRoot: Sendable, CustomStringConvertible {
+    public var root: RootState
+    /// Open intents left open under it.
+    public var intents: Int
+    public var reason: String
+    /// Current but unavailable (an unmounted disk, a moved tree), rather than stale.
+    public var isUnavailable: Bool
+
+    public var description: String {
+        "\(intents) open journal intent\(intents == 1 ? "" : "s") under root \(root.path.displayPath) of \(root.context) "
+            + "\(intents == 1 ? "stays" : "stay") open: \(reason). Nothing was recorded as removed there; "
+            + (isUnavailable ? "the next run settles them once the root is back. \(root.remedy)"
+                             : "they are settled once the root is current again, or dropped with it by `tidemark root forget`.")
+    }
 }
 
 extension PolicyExecutor {
     /// Completes what killed runs left open, before anything new is planned: each open
     /// intent is checked on disk, so the catalog ends up agreeing with the disk and no
-    /// file is removed twice. Needs the catalog's policy lock.
-    public func settle(lock: PolicyLock) throws(PolicyError) -> SettleReport {
+    /// file is removed twice. Needs the catalog's policy lock. Only under current, available
+    /// roots (`definitionRoots`: per context, the roots its definition names now): elsewhere
+    /// a file found gone may never have been removed, so its intent stays open.
+    public func settle(lock: PolicyLock, definitionRoots: [String: [PathBytes]] = [:]) throws(PolicyError) -> SettleReport {
         do {
-            return try settleOpen()
+            return try settleOpen(definitionRoots)
         } catch let e as PolicyError { throw e } catch let e as CatalogError { throw .catalog(e) } catch {
             throw .catalog(CatalogError(path: catalog.path, message: "\(error)"))
         }
@@ -29,32 +50,43 @@ extension PolicyExecutor {
 
     private struct OpenIntent {
         var journalId: Int64, run: Int64, fileId: Int64, kind: PlannedAction.Kind, expected: FileStat, intended: Int64
-        var root: PathBytes, directory: PathBytes, name: PathBytes
+        var rootId: Int64, directory: PathBytes, name: PathBytes
     }
 
-    private func settleOpen() throws -> SettleReport {
+    private func settleOpen(_ definitionRoots: [String: [PathBytes]]) throws -> SettleReport {
         var report = SettleReport()
         let (open, running) = try catalog.read { db -> ([OpenIntent], [Int64]) in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT j.id, j.run_id, j.file_id, j.action, j.size, j.mtime, j.inode, j.device, j.intended, r.path, d.path, f.name, j.ctime
-                FROM journal j JOIN files f ON f.id = j.file_id JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
+                SELECT j.id, j.run_id, j.file_id, j.action, j.size, j.mtime, j.inode, j.device, j.intended, d.root_id, d.path, f.name, j.ctime
+                FROM journal j JOIN files f ON f.id = j.file_id JOIN dirs d ON d.id = f.dir_id
                 WHERE j.result IS NULL ORDER BY j.id
                 """)
             let intents = rows.map { r in
                 OpenIntent(journalId: r[0], run: r[1], fileId: r[2], kind: PlannedAction.Kind(rawValue: r[3]) ?? .delete,
                            expected: FileStat(size: r[4], mtimeNanoseconds: r[5], inode: UInt64(bitPattern: r[6]), device: UInt64(bitPattern: r[7]),
                                               ctimeNanoseconds: r[12]),
-                           intended: r[8], root: PathBytes(r[9] as Data), directory: PathBytes(r[10] as Data), name: PathBytes(r[11] as Data))
+                           intended: r[8], rootId: r[9], directory: PathBytes(r[10] as Data), name: PathBytes(r[11] as Data))
             }
             // Whoever holds the lock is the only run: any other still marked running was killed.
             return (intents, try Int64.fetchAll(db, sql: "SELECT id FROM policy_runs WHERE status = 'running' ORDER BY id"))
         }
         guard !open.isEmpty || !running.isEmpty else { return report }
-        var roots: [PathBytes: RootDirectory?] = [:]
+        let states = Dictionary(try catalog.rootStates(definitionRoots: definitionRoots).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var roots: [Int64: RootDirectory] = [:]
+        var closed: [Int64: UnresolvedRoot] = [:]
         var decided: [(OpenIntent, JournalResult, String)] = []
         for i in open {
-            if roots[i.root] == nil { roots[i.root] = .some(try? RootDirectory(path: i.root)) }
-            guard let root = roots[i.root]! else { report.unresolved += 1; continue }
+            if roots[i.rootId] == nil && closed[i.rootId] == nil, let state = states[i.rootId] {
+                switch Self.settleable(state) {
+                case .success(let d): roots[i.rootId] = d
+                case .failure(let why): closed[i.rootId] = UnresolvedRoot(root: state, intents: 0, reason: why.reason, isUnavailable: state.isCurrent)
+                }
+            }
+            guard let root = roots[i.rootId] else {
+                report.unresolved += 1
+                closed[i.rootId]?.intents += 1
+                continue
+            }
             switch root.verify(directory: i.directory, name: i.name, expected: i.expected) {
             case nil:
                 decided.append((i, .notDone, "the run was killed before removing it; still on disk, unchanged"))
@@ -86,9 +118,26 @@ extension PolicyExecutor {
                 try SQLiteCatalog.recount(db, run: run, now: now, status: "interrupted")
             }
         }
+        report.unresolvedRoots = closed.values.sorted { $0.root.id < $1.root.id }
         report.runs = Array(Set(running + decided.map(\.0.run))).sorted()
         report.removed = decided.filter { $0.1 == .done }.count
         report.notDone = decided.filter { $0.1 == .notDone }.count
         return report
     }
+
+    /// The root opened for settling, or why its intents stay open: it is stale, unavailable,
+    /// or cannot be opened as the directory catalogued.
+    private static func settleable(_ state: RootState) -> Result<RootDirectory, Unsettleable> {
+        func fail(_ reason: String) -> Result<RootDirectory, Unsettleable> { .failure(Unsettleable(reason: reason)) }
+        guard state.isCurrent else { return fail("the root is \(state.why)") }
+        if let why = state.unavailable { return fail("the root is unavailable: \(why)") }
+        do {
+            let d = try RootDirectory(path: state.path)
+            return d.identity == state.identity ? .success(d) : fail("the root is unavailable: it changed while the journal was settled")
+        } catch {
+            return fail("the root cannot be opened: \(error.reason)")
+        }
+    }
 }
+
+private struct Unsettleable: Error { var reason: String }

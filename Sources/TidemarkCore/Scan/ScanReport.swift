@@ -18,6 +18,8 @@ public struct ScanReport: Sendable, Codable {
     public var symlinksSkipped = 0
     public var seconds = 0.0
     public var problems: [Problem] = []
+    /// What a person should know about the roots: one given twice, one made stale.
+    public var notes: [String] = []
     /// Suspects (files a dead scan was reading) whose header was read this time.
     var readSuspects: [PathBytes] = []
 

@@ -6,6 +6,11 @@ public enum ScanError: Error, Sendable, CustomStringConvertible {
     case noRoots(context: String)
     case rootUnavailable(SystemError)
     case rootNotDirectory(PathBytes)
+    /// A root that is, holds or lies inside another root (of this scan or of the catalog).
+    case rootsOverlap(RootConflict)
+    /// A catalogued root that is not the directory catalogued, or is gone: nothing was
+    /// scanned or marked missing under it.
+    case knownRootUnavailable(RootState)
     case catalog(CatalogError)
 
     public var description: String {
@@ -13,6 +18,10 @@ public enum ScanError: Error, Sendable, CustomStringConvertible {
         case .noRoots(let c): "context '\(c)' has no roots: give one with --scan DIR or set `roots` in its definition"
         case .rootUnavailable(let e): "cannot scan root \(e.path.displayPath): \(e.reason)"
         case .rootNotDirectory(let p): "cannot scan root \(p.displayPath): not a directory"
+        case .rootsOverlap(let c): c.description
+        case .knownRootUnavailable(let r):
+            "root \(r.path.displayPath) of context \(r.context) is unavailable: \(r.unavailable ?? "not the directory catalogued"). "
+                + "Nothing was scanned and no file was marked missing. \(r.remedy)"
         case .catalog(let e): e.description
         }
     }
@@ -42,14 +51,19 @@ public struct Scanner: Sendable {
     public let roots: [PathBytes]
     public let resolver: CoverageResolver
     public let options: ScanOptions
+    /// The roots were given with `--scan`, not read from the definition: they stay current
+    /// (deleted from) until another scan completes.
+    public let explicitRoots: Bool
 
+    /// `explicitRoots` defaults to whether `roots` differ from the definition's.
     public init(catalog: SQLiteCatalog, definition: ContextDefinition, roots: [PathBytes],
-                resolver: CoverageResolver = CoverageResolver(), options: ScanOptions = ScanOptions()) {
+                resolver: CoverageResolver = CoverageResolver(), options: ScanOptions = ScanOptions(), explicitRoots: Bool? = nil) {
         self.catalog = catalog
         self.definition = definition
         self.roots = roots
         self.resolver = resolver
         self.options = options
+        self.explicitRoots = explicitRoots ?? (roots != definition.roots.map(\.pathBytes))
     }
 
     /// Runs the scan. Throws only when it cannot run or cannot write; everything else is
@@ -58,13 +72,10 @@ public struct Scanner: Sendable {
                     progress: ScanProgress? = nil) throws(ScanError) -> ScanReport {
         let clock = ContinuousClock.now
         guard !roots.isEmpty else { throw .noRoots(context: definition.name) }
-        for r in roots {
-            let isDirectory: Bool
-            do { isDirectory = try FileStat.isDirectory(path: r) } catch { throw .rootUnavailable(error) }
-            guard isDirectory else { throw .rootNotDirectory(r) }
-        }
+        let (probed, notes) = try admittedRoots()
+        let roots = probed.map(\.probe.path)
         let session: ScanSession
-        do { session = try catalog.beginScan(context: definition, roots: roots, started: now) } catch { throw .catalog(error) }
+        do { session = try catalog.beginScan(context: definition, roots: probed, explicit: explicitRoots, started: now) } catch { throw .catalog(error) }
 
         let classifier = Classifier(definition)
         var walkOptions = options.walk
@@ -135,20 +146,27 @@ public struct Scanner: Sendable {
                     $0.report.problems.append(.init(path: error.error.path, message: error.description))
                     if error.kind == .unreadable || error.kind == .loop {
                         $0.unreadable[error.root, default: []].append(error.relative)
+                        if error.relative.isEmpty { $0.rootFailure = $0.rootFailure ?? error.error }
                     }
                 }
             })
         queue.close()
         writerDone.wait()
 
-        var (report, unreadable) = shared.withLock { ($0.report, $0.unreadable) }
+        var (report, unreadable, rootFailure) = shared.withLock { ($0.report, $0.unreadable, $0.rootFailure) }
         report.context = definition.name
         report.roots = roots.map(\.displayPath)
+        report.notes = notes
         report.symlinksSkipped = walker.symlinksSkipped
-        if let error = writerError.withLock({ $0 }) {
+        // A root unreadable, or no longer the directory admitted (unmounted meanwhile): its
+        // files must not be taken for gone.
+        let failure: ScanError? = if let e = writerError.withLock({ $0 }) { .catalog(e) }
+            else if let rootFailure { .rootUnavailable(rootFailure) }
+            else { probed.lazy.compactMap { self.changedRoot($0.probe) }.first }
+        if let failure {
             report.seconds = (ContinuousClock.now - clock).seconds
             try? writer.record(report: report, status: "failed")
-            throw .catalog(error)
+            throw failure
         }
         do {
             try catalog.clearSuspects(report.readSuspects)
@@ -164,6 +182,57 @@ public struct Scanner: Sendable {
     private struct Shared {
         var report = ScanReport()
         var unreadable: [Int: [PathBytes]] = [:]
+        var rootFailure: SystemError?
+    }
+
+    /// Probes the roots, walks each directory once (a root given twice, or through a link,
+    /// is one root), refuses roots inside one another, and matches them with the catalog.
+    private func admittedRoots() throws(ScanError) -> ([AdmittedRoot], [String]) {
+        var probed: [ProbedRoot] = []
+        var notes: [String] = []
+        for r in roots {
+            let p: ProbedRoot
+            do { p = try ProbedRoot(r) } catch {
+                if let known = unavailableRoot(ProbedRoot.normalized(r)) { throw .knownRootUnavailable(known) }
+                throw error.errno == ENOTDIR ? .rootNotDirectory(r) : .rootUnavailable(error)
+            }
+            if let twin = probed.first(where: { $0.identity == p.identity }), explicitRoots {
+                if twin.path != p.path { notes.append("\(p.path.displayPath) is the same directory as \(twin.path.displayPath): walked once") }
+                continue
+            }
+            for q in probed {
+                let relation: RootConflict.Relation? = q.identity == p.identity ? .same
+                    : p.ancestors.contains(q.identity) ? .inside : q.ancestors.contains(p.identity) ? .contains : nil
+                if let relation {
+                    throw .rootsOverlap(RootConflict(root: p.path, relation: relation, other: q.path, otherContext: nil,
+                                                     fromDefinition: !explicitRoots, definitionFile: definition.file))
+                }
+            }
+            probed.append(p)
+        }
+        do {
+            let (admitted, more) = try catalog.admit(probed, definition: definition, fromDefinition: !explicitRoots)
+            return (admitted, notes + more)
+        } catch AdmissionError.conflict(let c) {
+            throw .rootsOverlap(c)
+        } catch AdmissionError.replaced(let path, _, _) {
+            throw .knownRootUnavailable(unavailableRoot(path)!)
+        } catch let e as CatalogError {
+            throw .catalog(e)
+        } catch {
+            throw .catalog(CatalogError(path: catalog.path, message: "\(error)"))
+        }
+    }
+
+    /// The catalogued root of this context at `path` when it is not available.
+    private func unavailableRoot(_ path: PathBytes) -> RootState? {
+        (try? catalog.rootStates(context: definition.name))?.first { $0.path == path && $0.unavailable != nil }
+    }
+
+    /// The root as a catalogued root that is no longer the directory the scan began with.
+    private func changedRoot(_ p: ProbedRoot) -> ScanError? {
+        if (try? RootIdentity.of(p.path)) == p.identity { return nil }
+        return unavailableRoot(p.path).map { .knownRootUnavailable($0) } ?? .rootUnavailable(SystemError("stat", errno: ESTALE, path: p.path))
     }
 
     /// Compares one directory with the catalog and decides every difference.
