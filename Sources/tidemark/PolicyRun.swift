@@ -51,7 +51,7 @@ struct PolicyRunner {
         let store = try open(readOnly: false)
         let planner = PolicyPlanner(catalog: store)
         let lock: PolicyLock
-        do { lock = try PolicyLock(catalogPath: store.path) } catch {
+        do { lock = try PolicyLock(catalog: store, context: policy.context, holder: policy.name == "delete" ? "delete" : "policy run \(policy.name)") } catch {
             Terminal.error(error.description)
             throw ExitCode(PolicyExit.locked)
         }

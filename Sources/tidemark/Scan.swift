@@ -48,7 +48,9 @@ struct Scan: ParsableCommand {
         if contextArgument == nil && contextOption == nil {
             throw ValidationError("name the context to scan, e.g. `tidemark scan perdigao/ustar`")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...WalkOptions.maxThreads).contains(threads) {
+            throw ValidationError("--threads must be between 1 and \(WalkOptions.maxThreads)")
+        }
     }
 
     func run() throws {
@@ -72,6 +74,10 @@ struct Scan: ParsableCommand {
             let report: ScanReport
             do { report = try scanner.run(progress: progress) } catch {
                 ticker?.stop()
+                if case ScanError.busy = error {
+                    Terminal.error("\(error)")
+                    throw ExitCode(PolicyExit.locked)
+                }
                 throw Failure.runtime("\(error)")
             }
             ticker?.stop()

@@ -7,6 +7,11 @@ public enum ScanError: Error, Sendable, CustomStringConvertible {
     case rootUnavailable(SystemError)
     case rootNotDirectory(PathBytes)
     case catalog(CatalogError)
+    /// Another scan of the context, or a policy run on it, is running.
+    case busy(LockConflict)
+    case lockUnavailable(SystemError)
+    /// The crash guard's record beside the catalog is not Tidemark's own file.
+    case readingRecord(OwnedFileError)
 
     public var description: String {
         switch self {
@@ -14,7 +19,16 @@ public enum ScanError: Error, Sendable, CustomStringConvertible {
         case .rootUnavailable(let e): "cannot scan root \(e.path.displayPath): \(e.reason)"
         case .rootNotDirectory(let p): "cannot scan root \(p.displayPath): not a directory"
         case .catalog(let e): e.description
+        case .busy(let c): Self.busy(c)
+        case .lockUnavailable(let e): CatalogLockError.describe(e)
+        case .readingRecord(let e): "cannot use the crash guard's record beside the catalog: \(e)"
         }
+    }
+
+    private static func busy(_ c: LockConflict) -> String {
+        guard case .context(let name) = c.region else { return "the catalog \(c.catalog) is busy; nothing was scanned" }
+        let who = c.holder.map { $0.holder == "scan" ? "another scan of \(name) is running (\($0.owner))" : "\($0.holder) (\($0.owner)) is running on \(name)" }
+        return (who ?? "another run holds \(name)") + "; nothing was scanned. Try again when it has finished"
     }
 }
 
@@ -63,6 +77,13 @@ public struct Scanner: Sendable {
             do { isDirectory = try FileStat.isDirectory(path: r) } catch { throw .rootUnavailable(error) }
             guard isDirectory else { throw .rootNotDirectory(r) }
         }
+        let lock = try ScanLock(catalog: catalog, context: definition.name)
+        defer { withExtendedLifetime(lock) {} }
+        // One record per context: scans of other contexts may run beside this one.
+        let record: ReadingRecord
+        do { record = try ReadingRecord(path: catalog.path + ".reading-" + ContextDefinition.fnv1a(definition.name), workers: options.walk.threads) } catch {
+            throw .readingRecord(error)
+        }
         let session: ScanSession
         do { session = try catalog.beginScan(context: definition, roots: roots, started: now) } catch { throw .catalog(error) }
 
@@ -74,10 +95,8 @@ public struct Scanner: Sendable {
             }
         }
         let walker = Walker(roots: roots, options: walkOptions)
-        // One record per context: scans of other contexts may run beside this one.
-        let record = ReadingRecord(path: catalog.path + ".reading-" + ContextDefinition.fnv1a(definition.name), workers: walkOptions.threads)
         let suspects: [PathBytes: (strikes: Int, size: Int64, mtime: Int64)]
-        do { suspects = try catalog.strikeSuspects(record?.leftBehind ?? []) } catch { throw .catalog(error) }
+        do { suspects = try catalog.strikeSuspects(record.leftBehind) } catch { throw .catalog(error) }
         let queue = BoundedQueue<DirectoryChanges>(capacity: options.queueCapacity)
         let shared = Mutex(Shared())
         let writer = ScanWriter(catalog: catalog, session: session)
@@ -220,7 +239,7 @@ public struct Scanner: Sendable {
             let file = ScannedFile(name: name, stat: stat, meaning: meaning,
                                    coverage: resolved.coverage, source: resolved.source, error: resolved.error,
                                    notes: resolved.notes.isEmpty ? nil : resolved.notes.joined(separator: "; "))
-            if let old { changes.updates.append((old.id, file)); report.changed += 1 } else { changes.inserts.append(file); report.new += 1 }
+            if let old { changes.updates.append((old, file)); report.changed += 1 } else { changes.inserts.append(file); report.new += 1 }
             report.files += 1
             report.bytes += stat.size
         }
