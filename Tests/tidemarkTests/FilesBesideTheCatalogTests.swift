@@ -59,6 +59,27 @@ import TestSupport
         #expect(Self.kind(record) == S_IFREG)
     }
 
+    /// SQLite itself refuses a link as its write-ahead log or shared-memory file, and
+    /// unlinks a FIFO there, with "disk I/O error": the catalog names the file instead.
+    @Test func sqliteCompanionFilesThatAreNotFilesAreNamed() throws {
+        let cam = try CameraArchive()
+        _ = try sql(cam.db, "PRAGMA wal_checkpoint(TRUNCATE)")  // the last connection to close removes -wal and -shm
+        let victim = Self.victim()
+        for suffix in ["-wal", "-shm", "-journal"] {
+            #expect(symlink(victim, cam.db + suffix) == 0)
+            let r = try cam.scan()
+            #expect(r.status == 1 && r.stderr.contains(cam.db + suffix) && r.stderr.contains("symbolic link"), "\(r.stderr)")
+            #expect(try tidemark(["find", "--db", cam.db]).status == 1)
+            #expect(Self.content(victim) == "keep me\n")
+            #expect(unlink(cam.db + suffix) == 0)
+        }
+        _ = try sql(cam.db, "PRAGMA wal_checkpoint(TRUNCATE)")
+        #expect(mkfifo(cam.db + "-wal", 0o644) == 0)
+        let r = try Started(cam.scanArguments).finish(timeout: 20)
+        #expect(r.status == 1 && r.stderr.contains("not a regular file but a FIFO"), "\(r.stderr)")
+        #expect(Self.kind(cam.db + "-wal") == S_IFIFO)
+    }
+
     @Test func coverageDrawsOverRegularFilesOnly() throws {
         let s = try ScannedIsfs(days: 1)
         let dir = temporaryDirectory("pictures")

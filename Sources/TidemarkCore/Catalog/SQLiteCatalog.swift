@@ -19,6 +19,7 @@ public final class SQLiteCatalog: Sendable {
             if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         }
         try Self.refuseHardLinks(path)
+        try Self.refuseOddCompanions(path)
         var config = Configuration()
         config.busyMode = .timeout(30)
         // The scan's writer creates every parent row before its children; checking each
@@ -56,6 +57,21 @@ public final class SQLiteCatalog: Sendable {
             is opened by, so two names of one catalog would show different contents and could corrupt it. Keep one \
             name (remove the others; a symbolic link is a safe second name)
             """)
+    }
+
+    /// Names a link, FIFO or device planted where SQLite keeps its files beside the catalog
+    /// (SQLite itself refuses them, or unlinks a FIFO, saying only "disk I/O error").
+    private static func refuseOddCompanions(_ path: String) throws(CatalogError) {
+        var real = path
+        if let resolved = realpath(path, nil) {
+            real = String(cString: resolved)
+            free(resolved)
+        }
+        for suffix in ["-wal", "-shm", "-journal"] {
+            do { try OwnedFile.refuseOddKind((real + suffix).pathBytes) } catch {
+                throw CatalogError(path: path, message: "SQLite cannot keep its \(suffix.dropFirst()) file beside the catalog: \(error)")
+            }
+        }
     }
 
     /// `$TIDEMARK_DB`, else `$XDG_DATA_HOME/tidemark/catalog.sqlite`

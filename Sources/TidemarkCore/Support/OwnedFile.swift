@@ -70,6 +70,15 @@ public enum OwnedFile {
         }
     }
 
+    /// Refuses `path` when something other than a regular file is there (a link, a FIFO, a
+    /// device…); nothing there, or a regular file of anyone's, is fine. For files another
+    /// program writes beside the catalog (SQLite's write-ahead log), which may be shared.
+    public static func refuseOddKind(_ path: PathBytes) throws(OwnedFileError) {
+        var st = stat()
+        guard path.withCString({ lstat($0, &st) }) == 0 else { return }
+        try check(st, path, singleLink: false, anyOwner: true)
+    }
+
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8], _ path: PathBytes) throws(OwnedFileError) {
         var offset = 0
         while offset < bytes.count {
@@ -83,7 +92,7 @@ public enum OwnedFile {
     }
 
     /// Refuses what Tidemark must not write to.
-    private static func check(_ st: stat, _ path: PathBytes, singleLink: Bool) throws(OwnedFileError) {
+    private static func check(_ st: stat, _ path: PathBytes, singleLink: Bool, anyOwner: Bool = false) throws(OwnedFileError) {
         switch st.st_mode & S_IFMT {
         case S_IFREG: break
         case S_IFLNK: throw .symbolicLink(path)
@@ -94,7 +103,7 @@ public enum OwnedFile {
         case S_IFSOCK: throw .notRegular(path, kind: "socket")
         default: throw .notRegular(path, kind: "special file")
         }
-        if st.st_uid != geteuid() { throw .otherOwner(path, uid: st.st_uid) }
+        if !anyOwner && st.st_uid != geteuid() { throw .otherOwner(path, uid: st.st_uid) }
         if singleLink && st.st_nlink > 1 { throw .linked(path, links: Int(st.st_nlink)) }
     }
 }
