@@ -12,7 +12,8 @@ enum PolicyExit {
         root unavailable), 2 configuration error (bad policy, unknown context or category: \
         nothing was done), 3 nothing to do (the plan is empty), 4 done with faults (some files \
         were skipped for safety or could not be removed; they are listed), 5 refused: another \
-        policy run holds the catalog's lock (nothing was done), 64 bad command line.
+        policy run holds the catalog, or a scan of the context is running (nothing was done), \
+        64 bad command line.
         """
     static let nothingToDo: Int32 = 3
     static let faults: Int32 = 4
@@ -50,10 +51,8 @@ struct PolicyRunner {
         }
         let store = try open(readOnly: false)
         let planner = PolicyPlanner(catalog: store)
-        let lock: PolicyLock
-        do { lock = try PolicyLock(catalog: store, context: policy.context, holder: policy.name == "delete" ? "delete" : "policy run \(policy.name)") } catch {
-            Terminal.error(error.description)
-            throw ExitCode(PolicyExit.locked)
+        let lock = try guarded {
+            try PolicyLock(catalog: store, context: policy.context, holder: policy.name == "delete" ? "delete" : "policy run \(policy.name)")
         }
         let executor = PolicyExecutor(catalog: store)
         let settled = try guarded { try executor.settle(lock: lock) }

@@ -9,6 +9,10 @@ struct Scan: ParsableCommand {
             Unchanged files cost one stat; new and changed files have their time coverage read; \
             files that vanished become 'missing' tombstones that keep their coverage.
 
+            Exit status: 0 done (per-file problems are counted and listed), 1 could not run, \
+            2 configuration error, 5 refused: another scan of the context, or a policy run on \
+            it, is running (nothing was scanned), 64 bad command line.
+
             Examples:
               tidemark scan perdigao/ustar
               tidemark scan --context perdigao/ustar --scan /data/isfs/projects/Perdigao --db ~/ustar.db
@@ -26,7 +30,7 @@ struct Scan: ParsableCommand {
     @OptionGroup var catalog: CatalogOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "Worker threads (default: the number of cores).")
+    @Option(help: "Worker threads, 1 to 256 (default: the number of cores, at most 8).")
     var threads: Int?
 
     @Flag(help: "Follow symbolic links (off: they are counted and skipped).")

@@ -40,6 +40,17 @@ import TidemarkCore
         #expect(try s.delete(["--categories", "merge", "--before", "2017-05-02", "--yes"]).status == 0)
     }
 
+    /// A catalog the user cannot write is not "locked by another run" (exit 5) but cannot be used (exit 1).
+    @Test(.enabled(if: isRoot)) func aCatalogTheUserCannotWriteIsNotTakenForALockedOne() throws {
+        let s = try ScannedIsfs(days: 1)
+        makeWorldWritable(s.tree.root + "/merge")
+        let r = try tidemark(["delete", "--context", "perdigao/ustar", "--db", s.db, "--categories", "merge", "--before", "2017-05-02", "--yes"],
+                             asNobody: true)
+        #expect(r.status == 1, "\(r.status) \(r.stderr)")
+        // SQLite or the lock finds it first, depending on the -wal and -shm files the scan left.
+        #expect(r.stderr.contains("read-only"), "\(r.stderr)")
+    }
+
     @Test func aScanAndAPolicyRunOfOneContextExcludeEachOther() throws {
         let cam = try CameraArchive()
         let paused = try cam.pausedScan(at: "b.fits", ["--reread"])
