@@ -35,8 +35,11 @@ public enum LockRegion: Sendable, Hashable {
 public struct LockHolder: Sendable {
     /// `scan`, `policy run NAME`, `delete`.
     public var holder: String
+    /// The holder's process id, on `host`.
     public var pid: Int64
+    /// The holder's host name.
     public var host: String
+    /// When the holder took the lock.
     public var since: Instant
 
     /// `pid 123 on host since 2017-05-01T02:30:00Z`.
@@ -45,7 +48,9 @@ public struct LockHolder: Sendable {
 
 /// A lock found held by another run.
 public struct LockConflict: Error, Sendable {
+    /// The catalog's path, as the refused run named it.
     public var catalog: String
+    /// What is locked: policy runs, or one context.
     public var region: LockRegion
     /// Who holds it; nil when the holder has not recorded itself yet.
     public var holder: LockHolder?
@@ -53,7 +58,9 @@ public struct LockConflict: Error, Sendable {
 
 /// Why a lock could not be taken.
 public enum CatalogLockError: Error, Sendable {
+    /// Another run holds it.
     case held(LockConflict)
+    /// No one holds it, but it cannot be taken (a read-only catalog).
     case unavailable(SystemError)
 
     /// What stopped a lock that no one holds, said so a person knows what to do.
@@ -77,6 +84,7 @@ public enum CatalogLockError: Error, Sendable {
 /// same process too. Who holds it is recorded in `lock_owners`, only for the message a
 /// refused run prints.
 public final class CatalogLock: @unchecked Sendable {  // immutable once made
+    /// What it locks.
     public let region: LockRegion
     private let catalog: SQLiteCatalog
     private let fd: Int32

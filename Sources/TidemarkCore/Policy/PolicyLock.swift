@@ -11,6 +11,7 @@ import Glibc
 /// Executing and settling the journal take a lock as an argument, so neither can run
 /// without one.
 public final class PolicyLock: @unchecked Sendable {  // immutable once made
+    /// The context the run may change.
     public let context: String
     private let runs: CatalogLock
     private let contextLock: CatalogLock
@@ -35,6 +36,7 @@ public final class PolicyLock: @unchecked Sendable {  // immutable once made
 public enum PolicyError: Error, Sendable, CustomStringConvertible {
     /// Another policy run holds the catalog, or a scan the context.
     case locked(LockConflict)
+    /// The locks cannot be taken (a catalog the user cannot write).
     case lockUnavailable(SystemError)
     /// The policy does not fit the catalog (unknown context or category), located in its file.
     case configuration(DefinitionError)

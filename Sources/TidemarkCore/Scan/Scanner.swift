@@ -9,6 +9,7 @@ public enum ScanError: Error, Sendable, CustomStringConvertible {
     case catalog(CatalogError)
     /// Another scan of the context, or a policy run on it, is running.
     case busy(LockConflict)
+    /// The context's lock cannot be taken (a catalog the user cannot write).
     case lockUnavailable(SystemError)
     /// The crash guard's record beside the catalog is not Tidemark's own file.
     case readingRecord(OwnedFileError)

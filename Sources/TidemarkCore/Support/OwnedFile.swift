@@ -110,10 +110,15 @@ public enum OwnedFile {
 
 /// Why Tidemark will not write a file beside the catalog or at a path a user named.
 public enum OwnedFileError: Error, Sendable, CustomStringConvertible {
+    /// A symbolic link is there.
     case symbolicLink(PathBytes)
+    /// A FIFO, device, directory or socket is there.
     case notRegular(PathBytes, kind: String)
+    /// A regular file of another user is there.
     case otherOwner(PathBytes, uid: UInt32)
+    /// A regular file with more than one name is there.
     case linked(PathBytes, links: Int)
+    /// A system call failed (permissions, a full disk).
     case system(SystemError)
 
     public var description: String {
