@@ -45,7 +45,7 @@ struct CoverageCommand: ParsableCommand {
             if svg != nil || png != nil {
                 let title = "Coverage" + (filters.context.map { " of \($0)" } ?? "")
                 let picture = TimelineSVG(title: title, window: Span(q.from.microseconds, q.to.microseconds), rows: rows).render()
-                if let svg { try write(picture, to: svg) }
+                if let svg { try write(Array(picture.utf8), to: svg) }
                 if let png { try renderPNG(picture, to: png) }
             }
             if output.json { try Terminal.printJSON(rows); return }
@@ -54,9 +54,11 @@ struct CoverageCommand: ParsableCommand {
         }
     }
 
-    private func write(_ text: String, to path: String) throws {
-        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-            throw Failure.runtime("cannot write \(path): \(error.localizedDescription)")
+    /// Writes a picture to a new file or over a regular file of the user's; never through
+    /// a symbolic link, nor over a FIFO, a device or another user's file.
+    private func write(_ bytes: [UInt8], to path: String) throws {
+        do { try OwnedFile.replace(path.pathBytes, with: bytes) } catch {
+            throw Failure.runtime("cannot write the picture: \(error)")
         }
     }
 
@@ -64,15 +66,23 @@ struct CoverageCommand: ParsableCommand {
         guard let tool = ["/usr/bin/rsvg-convert", "/usr/local/bin/rsvg-convert"].first(where: FileManager.default.isExecutableFile) else {
             throw Failure.runtime("--png needs rsvg-convert: apt-get install librsvg2-bin (or use --svg)")
         }
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("tidemark-\(UUID().uuidString).svg").path
-        try write(svgText, to: tmp)
-        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        // The SVG goes in a private directory, and the PNG comes back on a pipe:
+        // rsvg-convert's `-o PATH` would follow a link at PATH.
+        var template = Array((FileManager.default.temporaryDirectory.path + "/tidemark-png-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw Failure.runtime("cannot make a temporary directory: \(String(cString: strerror(errno)))") }
+        let dir = String(cString: made)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try write(Array(svgText.utf8), to: dir + "/picture.svg")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = ["--background-color=white", "-o", path, tmp]
+        p.arguments = ["--background-color=white", dir + "/picture.svg"]
+        let output = Pipe()
+        p.standardOutput = output
         try p.run()
+        let png = output.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        if p.terminationStatus != 0 { throw Failure.runtime("rsvg-convert failed (exit \(p.terminationStatus)) writing \(path)") }
+        if p.terminationStatus != 0 { throw Failure.runtime("rsvg-convert failed (exit \(p.terminationStatus)) drawing \(path)") }
+        try write(Array(png), to: path)
     }
 
     private func table(_ rows: [CoverageRow]) -> String {

@@ -13,7 +13,8 @@ enum PolicyExit {
         disk, a moved tree; nothing under it is planned, removed or settled), 2 configuration \
         error (bad policy, unknown context or category: nothing was done), 3 nothing to do (the plan is empty), 4 done with faults (some files \
         were skipped for safety or could not be removed; they are listed), 5 refused: another \
-        policy run holds the catalog's lock (nothing was done), 64 bad command line.
+        policy run holds the catalog, or a scan of the context is running (nothing was done), \
+        64 bad command line.
         """
     static let nothingToDo: Int32 = 3
     static let faults: Int32 = 4
@@ -55,10 +56,8 @@ struct PolicyRunner {
         }
         let store = try open(readOnly: false)
         let planner = PolicyPlanner(catalog: store, definitionRoots: definitionRoots)
-        let lock: PolicyLock
-        do { lock = try PolicyLock(catalogPath: store.path) } catch {
-            Terminal.error(error.description)
-            throw ExitCode(PolicyExit.locked)
+        let lock = try guarded {
+            try PolicyLock(catalog: store, context: policy.context, holder: policy.name == "delete" ? "delete" : "policy run \(policy.name)")
         }
         let executor = PolicyExecutor(catalog: store)
         // Killed runs of any context are settled, each under its own current roots.

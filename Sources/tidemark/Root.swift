@@ -120,7 +120,11 @@ struct RootForget: ParsableCommand {
                 return
             }
             let lock: PolicyLock
-            do { lock = try PolicyLock(catalogPath: store.path) } catch { throw Failure.runtime("\(error)") }
+            do { lock = try PolicyLock(catalog: store, context: root.context, holder: "root forget") } catch {
+                guard case PolicyError.locked = error else { throw Failure.runtime("\(error)") }
+                Terminal.error("\(error)")
+                throw ExitCode(PolicyExit.locked)
+            }
             let done: (event: Int64, contents: RootContents)
             do { done = try store.forget(root, lock: lock, now: currentInstant) } catch { throw Failure.runtime("\(error)") }
             print("Forgot root \(root.path.displayPath) of \(root.context) (\(what)): \(Format.count(done.contents.files)) catalogued files "

@@ -18,6 +18,10 @@ struct Scan: ParsableCommand {
             (a moved tree) is unavailable: exit 1, nothing scanned or marked missing. An unreadable \
             root exits 1. See `tidemark root list`.
 
+            Exit status: 0 done (per-file problems are counted and listed), 1 could not run, \
+            2 configuration error, 5 refused: another scan of the context, or a policy run on \
+            it, is running (nothing was scanned), 64 bad command line.
+
             Examples:
               tidemark scan perdigao/ustar
               tidemark scan --context perdigao/ustar --scan /data/isfs/projects/Perdigao --db ~/ustar.db
@@ -35,7 +39,7 @@ struct Scan: ParsableCommand {
     @OptionGroup var catalog: CatalogOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "Worker threads (default: the number of cores).")
+    @Option(help: "Worker threads, 1 to 256 (default: the number of cores, at most 8).")
     var threads: Int?
 
     @Flag(help: "Follow symbolic links (off: they are counted and skipped).")
@@ -57,7 +61,9 @@ struct Scan: ParsableCommand {
         if contextArgument == nil && contextOption == nil {
             throw ValidationError("name the context to scan, e.g. `tidemark scan perdigao/ustar`")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...WalkOptions.maxThreads).contains(threads) {
+            throw ValidationError("--threads must be between 1 and \(WalkOptions.maxThreads)")
+        }
     }
 
     func run() throws {
@@ -82,6 +88,10 @@ struct Scan: ParsableCommand {
             let report: ScanReport
             do { report = try scanner.run(progress: progress) } catch {
                 ticker?.stop()
+                if case ScanError.busy = error {
+                    Terminal.error("\(error)")
+                    throw ExitCode(PolicyExit.locked)
+                }
                 // Overlapping roots: a mistake in the definition (2) or on the command line (64).
                 if case .rootsOverlap(let c)? = error as? ScanError {
                     throw c.fromDefinition ? Failure.configuration("\(error)") : Failure.usage("\(error)")

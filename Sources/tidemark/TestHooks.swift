@@ -1,25 +1,41 @@
 import Foundation
 import TidemarkCore
 
-/// Hooks for the binary's own crash tests, off unless their environment variable is set.
+/// Hooks for the binary's own crash and concurrency tests, off unless their environment
+/// variable is set.
 enum TestHooks {
     /// `TIDEMARK_TEST_ABORT_READING=NAME`: the FITS reader aborts the process on a file so
     /// named, as a crashing C library would, to prove a scan survives such a file.
+    /// `TIDEMARK_TEST_PAUSE_READING=NAME` with `TIDEMARK_TEST_PAUSE_FLAG=PATH`: on a file so
+    /// named the reader creates PATH and waits until the test removes it, so a test can act
+    /// while a scan is in the middle of its work.
     static func resolver(_ base: CoverageResolver) -> CoverageResolver {
-        guard let name = ProcessInfo.processInfo.environment["TIDEMARK_TEST_ABORT_READING"], !name.isEmpty,
-              let fits = base.readers[.fits] else { return base }
+        let env = ProcessInfo.processInfo.environment
+        guard let fits = base.readers[.fits] else { return base }
         var r = base
-        r.readers[.fits] = AbortingReader(base: fits, name: Array(name.utf8))
+        if let name = env["TIDEMARK_TEST_ABORT_READING"], !name.isEmpty {
+            r.readers[.fits] = HookedReader(base: fits, name: Array(name.utf8)) { abort() }
+        } else if let name = env["TIDEMARK_TEST_PAUSE_READING"], !name.isEmpty, let flag = env["TIDEMARK_TEST_PAUSE_FLAG"] {
+            r.readers[.fits] = HookedReader(base: fits, name: Array(name.utf8)) { pause(flag: flag) }
+        }
         return r
     }
 
-    private struct AbortingReader: CoverageReader {
+    /// Creates `flag` and waits until it is gone (a minute at most: a test never hangs).
+    private static func pause(flag: String) {
+        _ = FileManager.default.createFile(atPath: flag, contents: nil)
+        let deadline = Date().addingTimeInterval(60)
+        while FileManager.default.fileExists(atPath: flag) && Date() < deadline { usleep(10_000) }
+    }
+
+    private struct HookedReader: CoverageReader {
         let base: any CoverageReader
         let name: PathBytes
+        let hook: @Sendable () -> Void
         var source: TimeSource { base.source }
         func recognizes(magic: [UInt8], path: PathBytes) -> Bool { base.recognizes(magic: magic, path: path) }
         func read(_ input: CoverageInput) throws -> CoverageReading {
-            if input.path.split(separator: UInt8(ascii: "/")).last.map(Array.init) == name { abort() }
+            if input.path.split(separator: UInt8(ascii: "/")).last.map(Array.init) == name { hook() }
             return try base.read(input)
         }
     }

@@ -193,7 +193,7 @@ import TestSupport
     @Test func settlingComparesTheJournalsCtime() throws {
         try f.scan()
         let plan = try f.plan(ageOffAll)
-        let lock = try PolicyLock(catalogPath: f.catalog.path)
+        let lock = try PolicyLock(catalog: f.catalog, context: "test/isfs", holder: "test")
         // A run killed after committing its intents, before removing anything.
         let run = try f.catalog.beginRun(policy: "p", contextId: plan.contextId, planned: 1, now: f.now, lock)
         _ = try f.catalog.writeIntents(run: run, [JournalEntry(action: plan.actions[0])], at: f.now)

@@ -76,7 +76,7 @@ final class PolicyFixture: @unchecked Sendable {
     var executor: PolicyExecutor { PolicyExecutor(catalog: catalog, clock: clock) }
 
     func execute(_ plan: Plan, options: ExecutionOptions = ExecutionOptions()) throws -> ExecutionReport {
-        let lock = try PolicyLock(catalogPath: catalog.path)
+        let lock = try PolicyLock(catalog: catalog, context: "test/isfs", holder: "policy run")
         return try executor.execute(plan, lock: lock, options: options)
     }
 

@@ -183,17 +183,22 @@ import TestSupport
     // 5. One run at a time.
 
     @Test func aSecondRunIsRefusedWhileTheFirstHoldsTheLock() throws {
-        let first = try PolicyLock(catalogPath: f.catalog.path)
-        #expect(throws: PolicyError.self) { _ = try PolicyLock(catalogPath: f.catalog.path) }
-        do { _ = try PolicyLock(catalogPath: f.catalog.path) } catch {
-            #expect(error.description.contains("another policy run holds") && error.description.contains("pid \(getpid())"))
+        let first = try PolicyLock(catalog: f.catalog, context: "test/isfs", holder: "policy run first")
+        #expect(throws: PolicyError.self) { _ = try PolicyLock(catalog: f.catalog, context: "test/isfs", holder: "policy run second") }
+        do { _ = try PolicyLock(catalog: f.catalog, context: "test/isfs", holder: "policy run second") } catch {
+            #expect(error.description.contains("another policy run holds") && error.description.contains("(policy run first, pid \(getpid())"), "\(error)")
         }
+        // Through another name of the same file, and for another context: one run per catalog.
+        let dir = (f.catalog.path as NSString).deletingLastPathComponent
+        #expect(symlink(f.catalog.path, dir + "/link.sqlite") == 0)
+        let other = try SQLiteCatalog(path: dir + "/link.sqlite", create: false)
+        #expect(throws: PolicyError.self) { _ = try PolicyLock(catalog: other, context: "other/context", holder: "policy run second") }
         _ = first
     }
 
     @Test func theLockIsFreedWhenTheRunEnds() throws {
-        do { _ = try PolicyLock(catalogPath: f.catalog.path) }
-        _ = try PolicyLock(catalogPath: f.catalog.path)
+        do { _ = try PolicyLock(catalog: f.catalog, context: "test/isfs", holder: "policy run") }
+        _ = try PolicyLock(catalog: f.catalog, context: "test/isfs", holder: "policy run")
     }
 
     // 7. Tombstones with the run.

@@ -136,7 +136,7 @@ import TestSupport
         try scan([f.tree.root])
         let plan = try f.plan(ageOffAll)
         // What a run killed right after writing its intents leaves behind.
-        let lock = try PolicyLock(catalogPath: f.catalog.path)
+        let lock = try PolicyLock(catalog: f.catalog, context: "test/isfs", holder: "test")
         let run = try f.catalog.beginRun(policy: "p", contextId: plan.contextId, planned: plan.actions.count, now: f.now, lock)
         _ = try f.catalog.writeIntents(run: run, plan.actions.map { JournalEntry(action: $0) }, at: f.now)
         let aside = f.tree.root + ".unmounted"
@@ -210,11 +210,14 @@ import TestSupport
     @Test func intentsUnderAStaleRootStayOpenAndSaySo() throws {
         try scan(f.tree.root)
         let plan = try f.plan(ageOffAll)
-        let lock = try PolicyLock(catalogPath: f.catalog.path)
-        let run = try f.catalog.beginRun(policy: "p", contextId: plan.contextId, planned: plan.actions.count, now: f.now, lock)
-        _ = try f.catalog.writeIntents(run: run, plan.actions.map { JournalEntry(action: $0) }, at: f.now)
+        do {  // a run killed after its intents: its lock dies with it
+            let lock = try PolicyLock(catalog: f.catalog, context: "test/isfs", holder: "test")
+            let run = try f.catalog.beginRun(policy: "p", contextId: plan.contextId, planned: plan.actions.count, now: f.now, lock)
+            _ = try f.catalog.writeIntents(run: run, plan.actions.map { JournalEntry(action: $0) }, at: f.now)
+        }
         for a in plan.actions.prefix(2) { #expect(unlink(a.path.displayPath) == 0) }  // removed before the kill
         try scan(other.root)
+        let lock = try PolicyLock(catalog: f.catalog, context: "test/isfs", holder: "test")
         let settled = try f.executor.settle(lock: lock)
         #expect(settled.removed == 0 && settled.unresolved == 33)
         let u = try #require(settled.unresolvedRoots.first)
@@ -242,7 +245,7 @@ import TestSupport
         _ = try f.execute(Plan(policy: plan.policy, context: plan.context, contextId: plan.contextId, now: plan.now,
                                actions: Array(plan.actions.prefix(5)), rules: plan.rules, openJournalEntries: 0))
         try scan(other.root)
-        let lock = try PolicyLock(catalogPath: f.catalog.path)
+        let lock = try PolicyLock(catalog: f.catalog, context: "test/isfs", holder: "test")
         let current = try f.catalog.root(named: other.rootBytes, context: nil, definitionRoots: [:])
         #expect(throws: RootError.self) { try f.catalog.forget(current, lock: lock, now: f.now) }
         let stale = try f.catalog.root(named: f.tree.rootBytes, context: "test/isfs", definitionRoots: [:])
@@ -267,7 +270,7 @@ import TestSupport
         let aside = f.tree.root + ".gone"
         #expect(rename(f.tree.root, aside) == 0)
         defer { _ = rename(aside, f.tree.root) }
-        let lock = try PolicyLock(catalogPath: f.catalog.path)
+        let lock = try PolicyLock(catalog: f.catalog, context: "test/isfs", holder: "test")
         let root = try f.catalog.root(named: f.tree.rootBytes, context: nil, definitionRoots: [:])
         #expect(root.isCurrent && root.unavailable != nil)
         _ = try f.catalog.forget(root, lock: lock, now: f.now)

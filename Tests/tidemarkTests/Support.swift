@@ -29,6 +29,24 @@ let isRoot = getuid() == 0
 /// so permission checks apply as they do for a real archive user.
 @discardableResult
 func tidemark(_ args: [String], environment: [String: String] = [:], asNobody: Bool = false, cwd: String? = nil) throws -> Run {
+    let p = tidemarkProcess(args, environment: environment, asNobody: asNobody, cwd: cwd)
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    // Read both pipes concurrently so a large output never blocks the child.
+    nonisolated(unsafe) var errData = Data()
+    let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
+    reader.start()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    while !reader.isFinished { Thread.sleep(forTimeInterval: 0.001) }
+    return Run(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A `tidemark` process with the test environment, not yet started.
+func tidemarkProcess(_ args: [String], environment: [String: String] = [:], asNobody: Bool = false, cwd: String? = nil) -> Process {
     let p = Process()
     if asNobody && isRoot {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
@@ -43,19 +61,7 @@ func tidemark(_ args: [String], environment: [String: String] = [:], asNobody: B
     for (k, v) in environment { env[k] = v }
     p.environment = env
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    // Read both pipes concurrently so a large output never blocks the child.
-    nonisolated(unsafe) var errData = Data()
-    let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    reader.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    while !reader.isFinished { Thread.sleep(forTimeInterval: 0.001) }
-    return Run(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    return p
 }
 
 /// A small ISFS project tree like the shipped perdigao/ustar definition expects.

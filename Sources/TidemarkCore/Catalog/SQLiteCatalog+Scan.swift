@@ -136,9 +136,11 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
                 if let dataset { touchedDatasets.insert(dataset) }
             }
         }
+        // Rows change only if they are still as the scan read them: a file a policy run
+        // removed meanwhile is not made live again by what the scan saw before (see `stillThere`).
         // A file going or coming back changes its stream's coverage runs.
         if !c.revived.isEmpty {
-            let stmt = try db.cachedStatement(sql: "UPDATE files SET state = 0, gone_at = NULL, gone_scan = NULL WHERE id = ? RETURNING stream_id, dataset_id")
+            let stmt = try db.cachedStatement(sql: "UPDATE files SET state = 0, gone_at = NULL, gone_scan = NULL WHERE id = ? AND state = 1 RETURNING stream_id, dataset_id")
             for id in c.revived { touch(try Row.fetchAll(stmt, arguments: [id])) }
         }
         if !c.missing.isEmpty {
@@ -146,16 +148,32 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
             for id in c.missing { touch(try Row.fetchAll(stmt, arguments: [gone, session.scanId, id])) }
         }
         if !c.updates.isEmpty {
-            let stmt = FastStatement(try db.cachedStatement(sql: """
+            let update = """
                 UPDATE files SET size = ?2, mtime = ?3, inode = ?4, device = ?5, stream_id = ?6, dataset_id = ?7,
                        start = ?8, "end" = ?9, source = ?10, state = 0, gone_at = NULL, gone_scan = NULL, error = ?11, notes = ?13,
                        ctime = ?14
                 WHERE id = ?1
-                """))
-            for (id, f) in c.updates {
-                stmt.bind(1, id)
+                """
+            let stmt = FastStatement(try db.cachedStatement(sql: update + " AND state = ?15 AND size = ?16 AND mtime = ?17 AND inode = ?18 AND device = ?19"))
+            var moved: [(was: CatalogedFile, file: ScannedFile)] = []
+            for (was, f) in c.updates {
+                stmt.bind(1, was.id)
                 try bindFile(f, ids[f.meaning], stmt, db)
+                stmt.bind(15, Int64(was.state.rawValue))
+                stmt.bind(16, was.stat.size)
+                stmt.bind(17, was.stat.mtimeNanoseconds)
+                stmt.bind(18, Int64(bitPattern: was.stat.inode))
+                stmt.bind(19, Int64(bitPattern: was.stat.device))
                 try stmt.execute()
+                if db.changesCount == 0 { moved.append((was, f)) }
+            }
+            if !moved.isEmpty {
+                let stmt = FastStatement(try db.cachedStatement(sql: update))
+                for (was, f) in moved where try stillThere(f, in: c, db) {
+                    stmt.bind(1, was.id)
+                    try bindFile(f, ids[f.meaning], stmt, db)
+                    try stmt.execute()
+                }
             }
         }
         if !c.inserts.isEmpty {
@@ -172,6 +190,17 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
             }
             visitedDirs.insert(dirId)
         }
+    }
+
+    /// True when the file the scan saw is on disk now, as it saw it: a row that changed
+    /// since the scan read it (a policy run removed the file) is then rightly made live,
+    /// for the file is there anew.
+    private func stillThere(_ f: ScannedFile, in c: DirectoryChanges, _ db: Database) throws -> Bool {
+        guard let root = try Data.fetchOne(db, sql: "SELECT path FROM roots WHERE id = ?", arguments: [session.rootIds[c.root]]) else { return false }
+        let path = PathBytes(root).appendingComponent(c.relative).appendingComponent(f.name)
+        var st = stat()
+        guard path.withCString({ stat($0, &st) }) == 0 else { return false }
+        return FileStat(st) == f.stat
     }
 
     /// Binds parameters 2…11, 13 and 14, shared by the insert and the update.

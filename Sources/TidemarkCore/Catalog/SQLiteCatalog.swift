@@ -18,6 +18,8 @@ public final class SQLiteCatalog: Sendable {
             let dir = (path as NSString).deletingLastPathComponent
             if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         }
+        try Self.refuseHardLinks(path)
+        try Self.refuseOddCompanions(path)
         var config = Configuration()
         config.busyMode = .timeout(30)
         // The scan's writer creates every parent row before its children; checking each
@@ -41,6 +43,34 @@ public final class SQLiteCatalog: Sendable {
             throw e
         } catch {
             throw CatalogError(path: path, error)
+        }
+    }
+
+    /// Refuses a catalog file with more than one name. SQLite finds a database's
+    /// write-ahead log by its name, so runs through two hard links would each see a
+    /// different catalog and could corrupt it; a symbolic link is resolved, and safe.
+    private static func refuseHardLinks(_ path: String) throws(CatalogError) {
+        var st = stat()
+        guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_nlink > 1 else { return }
+        throw CatalogError(path: path, message: """
+            the catalog file has \(st.st_nlink) names (hard links). SQLite keeps its write-ahead log beside the name it \
+            is opened by, so two names of one catalog would show different contents and could corrupt it. Keep one \
+            name (remove the others; a symbolic link is a safe second name)
+            """)
+    }
+
+    /// Names a link, FIFO or device planted where SQLite keeps its files beside the catalog
+    /// (SQLite itself refuses them, or unlinks a FIFO, saying only "disk I/O error").
+    private static func refuseOddCompanions(_ path: String) throws(CatalogError) {
+        var real = path
+        if let resolved = realpath(path, nil) {
+            real = String(cString: resolved)
+            free(resolved)
+        }
+        for suffix in ["-wal", "-shm", "-journal"] {
+            do { try OwnedFile.refuseOddKind((real + suffix).pathBytes) } catch {
+                throw CatalogError(path: path, message: "SQLite cannot keep its \(suffix.dropFirst()) file beside the catalog: \(error)")
+            }
         }
     }
 

@@ -40,7 +40,8 @@ public struct DirectoryChanges: Sendable {
     public var dirId: Int64?
     public var meanings: [Meaning] = []
     public var inserts: [ScannedFile] = []
-    public var updates: [(id: Int64, file: ScannedFile)] = []
+    /// Changed files with the row as the scan read it: written only if the row is still so.
+    public var updates: [(was: CatalogedFile, file: ScannedFile)] = []
     public var revived: [Int64] = []
     public var missing: [Int64] = []
 

@@ -241,6 +241,16 @@ enum Schema {
                 ALTER TABLE journal ADD COLUMN ctime INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        m.registerMigration("v8: scan owner") { db in
+            // Who holds each of the catalog's locks — a scan of a context, a policy run — for
+            // the message a refused run prints. The locks themselves are kernel locks on the
+            // database file (CatalogLock); a killed holder's row stays until the next holder's.
+            try db.execute(sql: """
+                CREATE TABLE lock_owners (
+                    lock TEXT PRIMARY KEY, holder TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL, since INTEGER NOT NULL
+                ) WITHOUT ROWID
+                """)
+        }
         return m
     }
 }

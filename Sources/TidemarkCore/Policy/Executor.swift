@@ -50,6 +50,10 @@ public struct PolicyExecutor: Sendable {
 
     /// Executes `plan`. Needs the catalog's policy lock; settle the journal first.
     public func execute(_ plan: Plan, lock: PolicyLock, options: ExecutionOptions = ExecutionOptions()) throws(PolicyError) -> ExecutionReport {
+        // The lock keeps scans off one context only: it must be the plan's.
+        guard lock.context == plan.context else {
+            throw .configuration(DefinitionError(file: "<plan>", message: "the plan is for \(plan.context) but the lock held is for \(lock.context)"))
+        }
         do {
             return try run(plan, lock, options)
         } catch let e as PolicyError { throw e } catch let e as CatalogError { throw .catalog(e) } catch {

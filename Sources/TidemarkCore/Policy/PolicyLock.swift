@@ -3,55 +3,40 @@ import Foundation
 import Glibc
 #endif
 
-/// One policy run at a time per catalog: an exclusive `flock` on `<catalog>.lock`, held
-/// for the whole run and released by the kernel even when the process is killed.
+/// One policy run at a time per catalog, and none while its context is being scanned: the
+/// catalog's policy-run lock and the context's lock (see `CatalogLock`: by the database
+/// file's identity, not a name), held for the whole run and released by the kernel even
+/// when the process is killed.
 ///
 /// Executing and settling the journal take a lock as an argument, so neither can run
 /// without one.
-public final class PolicyLock: @unchecked Sendable {
-    public let path: String
-    private let fd: Int32
+public final class PolicyLock: @unchecked Sendable {  // immutable once made
+    /// The context the run may change.
+    public let context: String
+    private let runs: CatalogLock
+    private let contextLock: CatalogLock
 
-    /// Takes the lock or throws `.locked` at once (it never waits).
-    public init(catalogPath: String) throws(PolicyError) {
-        path = catalogPath + ".lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .lockUnavailable(SystemError("open", errno: errno, path: path.pathBytes)) }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let e = errno
-            let holder = Self.holder(fd)
-            close(fd)
-            if e == EWOULDBLOCK { throw .locked(lockFile: path, holder: holder) }
-            throw .lockUnavailable(SystemError("flock", errno: e, path: path.pathBytes))
+    /// Takes both locks or throws `.locked` at once (it never waits). `holder` names the run
+    /// in others' messages: `policy run NAME`, `delete`.
+    public init(catalog: SQLiteCatalog, context: String, holder: String) throws(PolicyError) {
+        self.context = context
+        do {
+            runs = try CatalogLock(catalog: catalog, region: .policyRuns, holder: holder)
+            contextLock = try CatalogLock(catalog: catalog, region: .context(context), holder: holder)
+        } catch {
+            switch error {
+            case .held(let conflict): throw .locked(conflict)
+            case .unavailable(let e): throw .lockUnavailable(e)
+            }
         }
-        self.fd = fd
-        // Who holds it, for the message a second run prints.
-        var host = [UInt8](repeating: 0, count: 256)
-        _ = host.withUnsafeMutableBufferPointer { p in p.withMemoryRebound(to: CChar.self) { gethostname($0.baseAddress!, 255) } }
-        let name = String(decoding: host.prefix { $0 != 0 }, as: UTF8.self)
-        let note = Array("pid \(getpid()) on \(name) since \(Instant(secondsSince1970: Date().timeIntervalSince1970).iso8601)\n".utf8)
-        _ = ftruncate(fd, 0)
-        _ = note.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-    }
-
-    deinit {
-        _ = ftruncate(fd, 0)
-        flock(fd, LOCK_UN)
-        close(fd)
-    }
-
-    private static func holder(_ fd: Int32) -> String? {
-        var buf = [UInt8](repeating: 0, count: 256)
-        let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        guard n > 0 else { return nil }
-        return String(decoding: buf[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 
 /// A policy run that cannot start or cannot go on; per-file problems are not these.
 public enum PolicyError: Error, Sendable, CustomStringConvertible {
-    /// Another run holds the catalog's lock.
-    case locked(lockFile: String, holder: String?)
+    /// Another policy run holds the catalog, or a scan the context.
+    case locked(LockConflict)
+    /// The locks cannot be taken (a catalog the user cannot write).
     case lockUnavailable(SystemError)
     /// The policy does not fit the catalog (unknown context or category), located in its file.
     case configuration(DefinitionError)
@@ -61,9 +46,16 @@ public enum PolicyError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .locked(let file, let holder):
-            "another policy run holds \(file)\(holder.map { " (\($0))" } ?? ""); only one runs at a time per catalog. Nothing was changed; try again when it has finished"
-        case .lockUnavailable(let e): "cannot take the policy lock: \(e)"
+        case .locked(let c):
+            switch c.region {
+            case .policyRuns:
+                "another policy run holds the catalog \(c.catalog)\(c.holder.map { " (\($0.holder), \($0.owner))" } ?? ""); "
+                    + "only one runs at a time per catalog. Nothing was changed; try again when it has finished"
+            case .context(let name):
+                "\(c.holder.map { $0.holder == "scan" ? "a scan of \(name) is running (\($0.owner))" : "\($0.holder) (\($0.owner)) holds \(name)" } ?? "a scan of \(name) is running"); "
+                    + "a policy run on \(name) waits until it ends. Nothing was changed; try again when it has finished"
+            }
+        case .lockUnavailable(let e): CatalogLockError.describe(e)
         case .configuration(let e): e.description
         case .catalog(let e): e.description
         case .root(let e): "cannot use root \(e.path.displayPath): \(e.reason)"

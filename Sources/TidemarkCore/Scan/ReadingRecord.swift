@@ -26,39 +26,52 @@ final class ReadingRecord: @unchecked Sendable {  // each slot is written by one
     /// Files being read when the last scan died.
     let leftBehind: Set<InFlight>
 
+    /// At most this many slots: a record never grows past 1 MB, whatever a caller asks.
+    static let maxSlots = WalkOptions.maxThreads
+
     /// Opens (creating) `path` with one slot per worker, and collects what a dead scan left.
-    init?(path: String, workers: Int) {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return nil }
-        var st = stat()
+    /// The file must be Tidemark's own: a regular file of the running user, not a link.
+    init(path: String, workers: Int) throws(OwnedFileError) {
+        let fd = try OwnedFile.open(path.pathBytes)
+        // A record of any size (one left by an older Tidemark, or damaged) is read only as
+        // far as the slots a record can have.
         var found = Set<InFlight>()
-        if fstat(fd, &st) == 0, st.st_size > 0 {
-            let count = Int(st.st_size)
-            var old = [UInt8](repeating: 0, count: count)
-            let n = old.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, 0) }
-            var offset = 0
-            while n > 0 && offset + Self.headerSize <= n {
-                let (length, size, mtime) = old.withUnsafeBytes { b in
-                    (Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: offset, as: UInt32.self))),
-                     Int64(littleEndian: b.loadUnaligned(fromByteOffset: offset + 4, as: Int64.self)),
-                     Int64(littleEndian: b.loadUnaligned(fromByteOffset: offset + 12, as: Int64.self)))
-                }
-                let start = offset + Self.headerSize
-                if length > 0 && start + length <= n {
-                    found.insert(InFlight(path: Array(old[start..<(start + length)]), size: size, mtimeNanoseconds: mtime))
-                }
-                offset += Self.slotSize
+        var old = [UInt8](repeating: 0, count: Self.maxSlots * Self.slotSize)
+        let n = old.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        var offset = 0
+        while n > 0 && offset + Self.headerSize <= n {
+            let (length, size, mtime) = old.withUnsafeBytes { b in
+                (Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: offset, as: UInt32.self))),
+                 Int64(littleEndian: b.loadUnaligned(fromByteOffset: offset + 4, as: Int64.self)),
+                 Int64(littleEndian: b.loadUnaligned(fromByteOffset: offset + 12, as: Int64.self)))
             }
+            let start = offset + Self.headerSize
+            if length > 0 && length <= Self.slotSize - Self.headerSize && start + length <= n {
+                found.insert(InFlight(path: Array(old[start..<(start + length)]), size: size, mtimeNanoseconds: mtime))
+            }
+            offset += Self.slotSize
         }
-        let size = max(1, workers) * Self.slotSize
-        guard ftruncate(fd, 0) == 0, ftruncate(fd, off_t(size)) == 0,
-              let map = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), map != MAP_FAILED else {
+        let slots = min(max(1, workers), Self.maxSlots)
+        let size = slots * Self.slotSize
+        // Blocks are allocated now: a full disk is an error here, not a SIGBUS on a mapped page later.
+        guard ftruncate(fd, 0) == 0 else {
+            let e = errno
             close(fd)
-            return nil
+            throw .system(SystemError("ftruncate", errno: e, path: path.pathBytes))
+        }
+        let allocated = posix_fallocate(fd, 0, off_t(size))
+        guard allocated == 0 else {
+            close(fd)
+            throw .system(SystemError("posix_fallocate", errno: allocated, path: path.pathBytes))
+        }
+        guard let map = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), map != MAP_FAILED else {
+            let e = errno
+            close(fd)
+            throw .system(SystemError("mmap", errno: e, path: path.pathBytes))
         }
         self.fd = fd
         self.base = map
-        self.slots = max(1, workers)
+        self.slots = slots
         self.leftBehind = found
     }
 

@@ -12,6 +12,12 @@ public enum ScanError: Error, Sendable, CustomStringConvertible {
     /// scanned or marked missing under it.
     case knownRootUnavailable(RootState)
     case catalog(CatalogError)
+    /// Another scan of the context, or a policy run on it, is running.
+    case busy(LockConflict)
+    /// The context's lock cannot be taken (a catalog the user cannot write).
+    case lockUnavailable(SystemError)
+    /// The crash guard's record beside the catalog is not Tidemark's own file.
+    case readingRecord(OwnedFileError)
 
     public var description: String {
         switch self {
@@ -23,7 +29,16 @@ public enum ScanError: Error, Sendable, CustomStringConvertible {
             "root \(r.path.displayPath) of context \(r.context) is unavailable: \(r.unavailable ?? "not the directory catalogued"). "
                 + "Nothing was scanned and no file was marked missing. \(r.remedy)"
         case .catalog(let e): e.description
+        case .busy(let c): Self.busy(c)
+        case .lockUnavailable(let e): CatalogLockError.describe(e)
+        case .readingRecord(let e): "cannot use the crash guard's record beside the catalog: \(e)"
         }
+    }
+
+    private static func busy(_ c: LockConflict) -> String {
+        guard case .context(let name) = c.region else { return "the catalog \(c.catalog) is busy; nothing was scanned" }
+        let who = c.holder.map { $0.holder == "scan" ? "another scan of \(name) is running (\($0.owner))" : "\($0.holder) (\($0.owner)) is running on \(name)" }
+        return (who ?? "another run holds \(name)") + "; nothing was scanned. Try again when it has finished"
     }
 }
 
@@ -74,6 +89,13 @@ public struct Scanner: Sendable {
         guard !roots.isEmpty else { throw .noRoots(context: definition.name) }
         let (probed, notes) = try admittedRoots()
         let roots = probed.map(\.probe.path)
+        let lock = try ScanLock(catalog: catalog, context: definition.name)
+        defer { withExtendedLifetime(lock) {} }
+        // One record per context: scans of other contexts may run beside this one.
+        let record: ReadingRecord
+        do { record = try ReadingRecord(path: catalog.path + ".reading-" + ContextDefinition.fnv1a(definition.name), workers: options.walk.threads) } catch {
+            throw .readingRecord(error)
+        }
         let session: ScanSession
         do { session = try catalog.beginScan(context: definition, roots: probed, explicit: explicitRoots, started: now) } catch { throw .catalog(error) }
 
@@ -85,10 +107,8 @@ public struct Scanner: Sendable {
             }
         }
         let walker = Walker(roots: roots, options: walkOptions)
-        // One record per context: scans of other contexts may run beside this one.
-        let record = ReadingRecord(path: catalog.path + ".reading-" + ContextDefinition.fnv1a(definition.name), workers: walkOptions.threads)
         let suspects: [PathBytes: (strikes: Int, size: Int64, mtime: Int64)]
-        do { suspects = try catalog.strikeSuspects(record?.leftBehind ?? []) } catch { throw .catalog(error) }
+        do { suspects = try catalog.strikeSuspects(record.leftBehind) } catch { throw .catalog(error) }
         let queue = BoundedQueue<DirectoryChanges>(capacity: options.queueCapacity)
         let shared = Mutex(Shared())
         let writer = ScanWriter(catalog: catalog, session: session)
@@ -289,7 +309,7 @@ public struct Scanner: Sendable {
             let file = ScannedFile(name: name, stat: stat, meaning: meaning,
                                    coverage: resolved.coverage, source: resolved.source, error: resolved.error,
                                    notes: resolved.notes.isEmpty ? nil : resolved.notes.joined(separator: "; "))
-            if let old { changes.updates.append((old.id, file)); report.changed += 1 } else { changes.inserts.append(file); report.new += 1 }
+            if let old { changes.updates.append((old, file)); report.changed += 1 } else { changes.inserts.append(file); report.new += 1 }
             report.files += 1
             report.bytes += stat.size
         }

@@ -88,6 +88,8 @@ public struct WalkError: Error, Sendable, CustomStringConvertible {
 public struct WalkOptions: Sendable {
     /// Worker threads; each reads, stats and processes whole directories.
     public var threads: Int = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+    /// The most worker threads a walk starts, whatever `threads` says.
+    public static let maxThreads = 256
     /// Follow symbolic links to directories and files (off: symlinks are counted and skipped).
     public var followSymlinks = false
     /// Directories (root index, relative path) not to enter, e.g. ignored `.snapshot/**`.
@@ -132,7 +134,7 @@ public final class Walker: @unchecked Sendable {
                     failed: @escaping @Sendable (WalkError) -> Void) {
         stack = roots.indices.reversed().map { ($0, []) }
         let group = DispatchGroup()
-        for worker in 0..<max(1, options.threads) {
+        for worker in 0..<min(max(1, options.threads), WalkOptions.maxThreads) {
             group.enter()
             let thread = Thread { [self] in
                 self.work(worker, visit: visit, failed: failed)
