@@ -47,6 +47,42 @@ import Testing
         #expect(e.description.contains(message), "\(e)")
     }
 
+    /// Keys set in inline tables, through dotted keys or under dotted table headers are
+    /// located as exactly as keys under `[[rule]]`.
+    @Test(arguments: [
+        ("roots = [\"/data\"]\nrule = [\n  { match = \"a/*%Y%m%d.nc\", category = \"a\" },\n  { match = \"b/*%Y%m%d.nc\", catgory = \"b\" },\n]",
+         4, "rule[2].catgory", "unknown key"),
+        ("roots = [\"/data\"]\nrule = [{ match = \"a/*\", category = \"a\", time = { from = \"name\" } }]",
+         2, "rule[1].time", "expected a string or an array"),
+        ("roots = [\"/data\"]\n\n[[rule]]\nmatch = \"a/*%Y%m%d.nc\"\ncategory = \"a\"\ntime.first = \"name\"",
+         6, "rule[1].time", "expected a string or an array"),
+        ("roots.main = \"/data\"", 1, "roots", "expected a string or an array"),
+        ("roots = [\"/data\"]\n[[rule]]\nmatch = \"a/*\"\ncategory = \"a\"\n\n[rule.extra]\nx = 1", 6, "rule[1].extra", "unknown key"),
+        ("roots = [\"/data\"]\n# a comment [[rule]]\ndescription = \"\"\"\n[[rule]]\n\"\"\"\n[[rule]]\nmatch = \"a/*\"\ncategroy = \"a\"",
+         8, "rule[1].categroy", "unknown key"),
+    ] as [(String, Int, String, String)])
+    func keysInInlineAndDottedTablesHaveTheirLine(text: String, line: Int, key: String, words: String) throws {
+        let e = try #require(error(text))
+        #expect(e.line == line, "\(e)")
+        #expect(e.key == key, "\(e)")
+        #expect(e.message.contains(words), "\(e)")
+    }
+
+    @Test func aTableWrittenForAnArrayOfTablesSaysSoWithItsLine() throws {
+        let e = try #require(error("roots = [\"/data\"]\n\n[rule]\nmatch = \"a/*\"\ncategory = \"a\""))
+        #expect(e.line == 3 && e.key == "rule", "\(e)")
+        #expect(e.message.contains("[[rule]]"), "\(e)")
+    }
+
+    @Test(arguments: ["../data/*.dat", "raw/../../etc/*", "raw/..", "./raw/*.dat", "/data/raw/*.dat"])
+    func patternsThatLeaveTheRootAreRefused(pattern: String) throws {
+        let e = try #require(error("roots = [\"/data\"]\n[[rule]]\ncategory = \"a\"\nmatch = \"\(pattern)\""))
+        #expect(e.line == 4 && e.key == "rule[1].match", "\(e)")
+        #expect(e.message.contains(pattern), "\(e)")
+        let ignored = try #require(error("roots = [\"/data\"]\nignore = [\"\(pattern)\"]"))
+        #expect(ignored.line == 2 && ignored.key == "ignore", "\(ignored)")
+    }
+
     @Test func shippedDefinitionsParse() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let library = DefinitionLibrary(directories: [root.path + "/catalogs"])
