@@ -44,7 +44,7 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
     }
 
     static func diskFull(_ path: String) -> String {
-        "the disk holding \(directory(of: path)) is full: free space and run again; the catalog is intact (its last transaction was rolled back)"
+        "the disk holding \(directory(of: path)) is full: free space and run again; the catalog is intact (nothing half-written was kept)"
     }
 
     /// Less than a megabyte left where the catalog lives: too little for SQLite to work.

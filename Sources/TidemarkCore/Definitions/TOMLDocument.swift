@@ -13,6 +13,9 @@ struct TOMLDocument {
         self.file = file
         self.text = text
         self.keyLines = TOMLKeyLines(text)
+        if let (line, message) = keyLines.abort {
+            throw DefinitionError(file: file, line: line, message: "TOML syntax error: \(message)")
+        }
         do {
             self.root = try TOMLTable(string: text)
         } catch let e as TOMLParseError {

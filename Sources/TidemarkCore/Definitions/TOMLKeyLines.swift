@@ -10,11 +10,16 @@ struct TOMLKeyLines {
     enum Step: Hashable { case key(String), index(Int) }
 
     private var lines: [[Step]: Int] = [:]
+    /// Text on which TOMLKit's parser aborts (an assertion in toml++), refused before it sees
+    /// it: a header with no name first (`[[[rule]]`, `[ .a]`, a lone `[`), an array element
+    /// starting with `}`. The first such line, and what to write instead.
+    private(set) var abort: (line: Int, message: String)?
 
     init(_ text: String) {
         var reader = Reader(bytes: Array(text.utf8))
         reader.document()
         lines = reader.lines
+        abort = reader.abort
     }
 
     /// The 1-based line where the key path (or the table) is first set.
@@ -27,6 +32,11 @@ struct TOMLKeyLines {
         var lines: [[Step]: Int] = [:]
         /// Arrays of tables seen so far, with their element counts.
         var arrays: [[Step]: Int] = [:]
+        var abort: (line: Int, message: String)?
+
+        mutating func refuse(_ at: Int, _ message: String) {
+            if abort == nil { abort = (at, message) }
+        }
 
         init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -82,6 +92,10 @@ struct TOMLKeyLines {
             advance()
             let isArray = peek == UInt8(ascii: "[")
             if isArray { advance() }
+            skipBlanks()
+            if !(peek.map { Self.isBare($0) || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") } ?? false) {
+                refuse(at, "a table header starts with the table's name: write [name] or [[name]]")
+            }
             let keys = keyParts()
             var path: [Step] = []
             for (n, k) in keys.enumerated() {
@@ -165,6 +179,7 @@ struct TOMLKeyLines {
                     guard let d = peek else { return }
                     if d == UInt8(ascii: "]") { advance(); return }
                     if d == UInt8(ascii: ",") { advance(); continue }
+                    if d == UInt8(ascii: "}") { refuse(line, "'}' where an array value or its closing ']' belongs") }
                     let element = path + [.index(index)]
                     note(element, line)
                     let before = i
