@@ -10,8 +10,9 @@ struct CoverageCommand: ParsableCommand {
             Example: tidemark coverage --from 2017-05-01 --to 2017-06-01 --context perdigao/ustar --min-gap 10m --svg gaps.svg
             """)
 
-    @Option(help: "Start of the window.") var from: String
-    @Option(help: "End of the window.") var to: String
+    // `.unconditional`: `--from -30d` is a time, not an option.
+    @Option(parsing: .unconditional, help: "Start of the window.") var from: String
+    @Option(parsing: .unconditional, help: "End of the window.") var to: String
     @Option(help: "stream or category.") var by: String = "stream"
     @Option(help: "Hide gaps shorter than this (e.g. 10m, 1h).") var minGap: String?
     @OptionGroup var filters: FilterOptions

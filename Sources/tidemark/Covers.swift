@@ -7,8 +7,8 @@ struct Covers: ParsableCommand {
         abstract: "Which files cover a time, or a time range?",
         discussion: """
             TIME is an instant (20170501T1200) or a range BEGIN,END with either end open \
-            (20000101, or ,20170601). Ranges are half-open: a file ending exactly at BEGIN does \
-            not cover it. --include-gone adds tombstones: files a scan found missing, and files \
+            (20000101, or ,20170601); relative times count back from now (-2d, -6h,now). Ranges \
+            are half-open: a file ending exactly at BEGIN does not cover it. --include-gone adds tombstones: files a scan found missing, and files \
             Tidemark deleted, with when and by what.
 
             Examples:
@@ -16,12 +16,40 @@ struct Covers: ParsableCommand {
               tidemark covers 20170501,20170502 --context perdigao/ustar --include-gone --json
             """)
 
-    @Argument(help: "TIME or BEGIN,END.") var time: String
+    // Captures every word no option took, so that `-2d` (which looks like an option) is
+    // the time too; validate() refuses anything else.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("TIME or BEGIN,END.", valueName: "time")) var words: [String] = []
     @OptionGroup var filters: FilterOptions
     @Flag(help: "Include missing, deleted and purged files.") var includeGone = false
     @Option(help: "At most this many files.") var limit: Int?
     @OptionGroup var catalog: CatalogOptions
     @OptionGroup var output: OutputOptions
+
+    /// The one TIME or BEGIN,END argument.
+    var time: String { times.first ?? "" }
+
+    /// The words that are times: those after a `--`, and those before it that are no option.
+    private var times: [String] {
+        guard let end = words.firstIndex(of: "--") else { return words }
+        return Array(words[..<end] + words[(end + 1)...])
+    }
+
+    func validate() throws {
+        let beforeEnd = words.prefix { $0 != "--" }
+        if let option = beforeEnd.first(where: { $0.hasPrefix("-") && !Self.looksRelative($0) }) {
+            throw ValidationError("unknown option '\(option)'; see `tidemark covers --help`")
+        }
+        guard times.count == 1 else {
+            throw ValidationError(times.isEmpty ? "name a time or a range, e.g. `tidemark covers 2017-05-01T12:00` or `tidemark covers -2d,now`"
+                                                : "give one TIME or BEGIN,END, not \(times.map { "'\($0)'" }.joined(separator: " "))")
+        }
+    }
+
+    /// A minus and a digit (`-2d`, `-6h,now`): a relative time, since no option starts so.
+    static func looksRelative(_ word: String) -> Bool {
+        let u = Array(word.utf8)
+        return u.count >= 2 && u[0] == UInt8(ascii: "-") && u[1] >= UInt8(ascii: "0") && u[1] <= UInt8(ascii: "9")
+    }
 
     func run() throws {
         try exitReporting {

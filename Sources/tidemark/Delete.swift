@@ -35,9 +35,10 @@ struct Delete: ParsableCommand {
     @Option(help: "The context whose files to delete, e.g. perdigao/ustar.") var context: String
     @Option(name: [.customLong("categories"), .customLong("category")], help: "A category to age off (repeatable).")
     var categories: [String] = []
-    @Option(help: ArgumentHelp("Only files whose coverage lies in BEGIN,END (either end may be open).", valueName: "BEGIN,END"))
+    // `.unconditional`: `--before -30d` is a time, not an option.
+    @Option(parsing: .unconditional, help: ArgumentHelp("Only files whose coverage lies in BEGIN,END (either end may be open).", valueName: "BEGIN,END"))
     var time: String?
-    @Option(help: ArgumentHelp("Only files whose coverage ends by this time.", valueName: "TIME")) var before: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Only files whose coverage ends by this time.", valueName: "TIME")) var before: String?
     @Option(help: ArgumentHelp("Oldest first until this many megabytes (10^6 bytes) are chosen.", valueName: "MB")) var size: Double?
     @Option(help: ArgumentHelp("Oldest first until this much is chosen: 100G, 2T, 500GiB.", valueName: "SIZE")) var free: String?
     @Option(help: ArgumentHelp("Only if the root's file system is used above this, oldest first until below it.", valueName: "PERCENT"))

@@ -19,8 +19,9 @@ struct Find: ParsableCommand {
     @Option(name: [.customLong("category"), .customLong("categories")], help: "Only this category (repeatable).")
     var categories: [String] = []
     @Option(help: "Only this stream.") var stream: String?
-    @Option(help: "Coverage ending after this time.") var from: String?
-    @Option(help: "Coverage starting before this time.") var to: String?
+    // `.unconditional`: `--from -2d` is a time, not an option.
+    @Option(parsing: .unconditional, help: "Coverage ending after this time.") var from: String?
+    @Option(parsing: .unconditional, help: "Coverage starting before this time.") var to: String?
     @Option(help: "live, missing, deleted, purged, or any (repeatable; default live).")
     var state: [String] = []
     @Option(help: "At most this many files.") var limit: Int?

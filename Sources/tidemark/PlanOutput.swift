@@ -19,8 +19,8 @@ struct PlanOutput: Encodable {
         var out: [String] = []
         if let s = settled, !s.isEmpty {
             out.append("Settled the journal of interrupted run\(s.runs.count == 1 ? "" : "s") \(s.runs.map { "#\($0)" }.joined(separator: ", ")): "
-                       + "\(s.removed) file\(s.removed == 1 ? " was" : "s were") removed before it was killed, \(s.notDone) not"
-                       + (s.unresolved > 0 ? ", \(s.unresolved) could not be checked (left open)" : ""))
+                       + "\(Format.count(s.removed)) file\(s.removed == 1 ? " was" : "s were") removed before it stopped, \(Format.count(s.notDone)) not"
+                       + (s.unresolved > 0 ? ", \(Format.count(s.unresolved)) could not be checked (left open)" : ""))
             for u in s.unresolvedRoots { out.append("  " + u.description) }
         }
         out.append("Plan of policy \(plan.policy) for \(plan.context) at \(plan.now.iso8601) (catalog \(catalog)):")
@@ -111,7 +111,7 @@ struct PlanOutput: Encodable {
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(action.path.displayPath, forKey: .path)
-            if !action.path.isPlainText { try c.encode(action.path.map { String(format: "%02x", $0) }.joined(), forKey: .path_bytes) }
+            if !action.path.isPlainText { try c.encode(action.path.hexBytes, forKey: .path_bytes) }
             try c.encode(action.bytes, forKey: .bytes)
             try c.encode(action.reason, forKey: .reason)
             try c.encode(action.rule, forKey: .rule)

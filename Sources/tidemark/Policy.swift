@@ -43,7 +43,7 @@ struct PolicyPlan: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Print what a policy would remove, and why; changes nothing.",
-        discussion: PolicyExit.help)
+        discussion: PolicyExit.planHelp)
 
     @Argument(help: "The policy (policies/<name>.toml).") var name: String
     @OptionGroup var search: PolicySearch

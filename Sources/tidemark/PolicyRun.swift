@@ -5,8 +5,10 @@ import TidemarkCore
 import Glibc
 #endif
 
-/// Exit statuses of `delete` and `policy`, documented in their help.
+/// Exit statuses of `delete` and `policy`, documented in their help: each command lists
+/// only those it can give.
 enum PolicyExit {
+    /// `delete` and `policy run`, which execute with --yes.
     static let help = """
         Exit status: 0 done (or, without --yes, a plan was printed), 1 could not run (catalog \
         unavailable) or a current root is unavailable (not the directory catalogued: an unmounted \
@@ -15,6 +17,12 @@ enum PolicyExit {
         were skipped for safety or could not be removed; they are listed), 5 refused: another \
         policy run holds the catalog, or a scan of the context is running (nothing was done), \
         64 bad command line.
+        """
+    /// `policy plan`, which only plans.
+    static let planHelp = """
+        Exit status: 0 a plan was printed, 1 could not run (catalog or root unavailable), \
+        2 configuration error (bad policy, unknown context or category), 3 nothing to do (the \
+        plan is empty), 64 bad command line.
         """
     static let nothingToDo: Int32 = 3
     static let faults: Int32 = 4
@@ -77,12 +85,13 @@ struct PolicyRunner {
         if let n = ProcessInfo.processInfo.environment["TIDEMARK_TEST_KILL_AFTER_REMOVALS"].flatMap(Int.init) {
             options.afterRemoval = { if $0 == n { kill(getpid(), SIGKILL) } }
         }
-        do {
-            output.report = try guarded { try executor.execute(plan, lock: lock, options: options) }
-        } catch Failure.runtime(let m) {
-            // Intents are committed before each removal: nothing is lost, only left open.
-            throw Failure.runtime(m + "\nThe run stopped part-way; the next `--yes` run settles its journal before doing anything else.")
+        if let n = ProcessInfo.processInfo.environment["TIDEMARK_TEST_FILL_DISK_AFTER_REMOVALS"].flatMap(Int.init) {
+            let path = store.path
+            options.afterRemoval = { if $0 == n { TestHooks.fillDisk(beside: path) } }
         }
+        // Intents are committed before each removal: a run stopped part-way loses nothing,
+        // it leaves them open (PolicyError.interrupted says how far it got).
+        output.report = try guarded { try executor.execute(plan, lock: lock, options: options) }
         try output.print(json: json)
         try output.failIfRootsUnavailable()
         if output.report!.hasFaults { throw ExitCode(PolicyExit.faults) }
@@ -104,6 +113,10 @@ struct PolicyRunner {
             case .locked:
                 Terminal.error(error.description)
                 throw ExitCode(PolicyExit.locked)
+            case .interrupted(let run, let removed, let bytes, let cause):
+                throw Failure.runtime("\(cause)\nRun #\(run) stopped part-way "
+                                      + (removed == 0 ? "before it removed any file" : "after it had removed \(Format.count(removed)) file\(removed == 1 ? "" : "s") (\(Format.bytes(bytes)))")
+                                      + ". Nothing is lost: the next `--yes` run settles its journal first (checks each file on disk and records what was removed).")
             default: throw Failure.runtime(error.description)
             }
         }

@@ -24,7 +24,7 @@ struct Scan: ParsableCommand {
 
             Examples:
               tidemark scan perdigao/ustar
-              tidemark scan --context perdigao/ustar --scan /data/isfs/projects/Perdigao --db ~/ustar.db
+              tidemark scan --context perdigao/ustar --scan /data/isfs/projects/Perdigao --db ~/ustar.db --verbose
             """)
 
     @Argument(help: "The context to scan (catalogs/<context>.toml), e.g. perdigao/ustar.")
@@ -54,6 +54,9 @@ struct Scan: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress line and no summary table; problems still go to stderr.")
     var quiet = false
 
+    @Flag(name: .shortAndLong, help: "A line per new, changed, back and missing file (on stderr with --json), before the summary.")
+    var verbose = false
+
     func validate() throws {
         if contextArgument != nil && contextOption != nil && contextArgument != contextOption {
             throw ValidationError("the context is given twice ('\(contextArgument!)' and --context '\(contextOption!)')")
@@ -64,6 +67,7 @@ struct Scan: ParsableCommand {
         if let threads, !(1...WalkOptions.maxThreads).contains(threads) {
             throw ValidationError("--threads must be between 1 and \(WalkOptions.maxThreads)")
         }
+        if verbose && quiet { throw ValidationError("--verbose and --quiet ask for opposite things: give one") }
     }
 
     func run() throws {
@@ -83,8 +87,9 @@ struct Scan: ParsableCommand {
                                   resolver: TestHooks.resolver(.standard(readNIDASTimeTags: nidasTimeTags)), options: options,
                                   explicitRoots: !scanRoots.isEmpty)
 
-            let progress = ScanProgress()
-            let ticker = (!quiet && Terminal.stderrIsTerminal) ? ProgressTicker(progress) : nil
+            let progress = ScanProgress(onFile: verbose ? FileLines(toStderr: output.json).print : nil)
+            // The file lines are the progress when asked for.
+            let ticker = (!quiet && !verbose && Terminal.stderrIsTerminal) ? ProgressTicker(progress) : nil
             let report: ScanReport
             do { report = try scanner.run(progress: progress) } catch {
                 ticker?.stop()
@@ -151,6 +156,17 @@ private struct ScanJSON: Encodable {
         try c.encode(report.symlinksSkipped, forKey: .symlinks_skipped)
         try c.encode(report.problems, forKey: .problems)
         try c.encode(report.notes, forKey: .notes)
+    }
+}
+
+/// `--verbose`: one line per file event, `new  PATH`, whole lines from many threads.
+private struct FileLines: Sendable {
+    let toStderr: Bool
+
+    func print(_ e: ScanProgress.FileEvent) {
+        let line = Data((e.kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0) + e.path.displayPath + "\n").utf8)
+        // One write(2) per line: lines from different workers never mix.
+        (toStderr ? FileHandle.standardError : FileHandle.standardOutput).write(line)
     }
 }
 

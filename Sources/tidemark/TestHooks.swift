@@ -28,6 +28,20 @@ enum TestHooks {
         while FileManager.default.fileExists(atPath: flag) && Date() < deadline { usleep(10_000) }
     }
 
+    /// `TIDEMARK_TEST_FILL_DISK_AFTER_REMOVALS=N` (in `PolicyRunner`): fills the file system
+    /// holding the catalog with `<catalog>.test-fill`, as another program might, to prove a
+    /// run stopped by a full disk says what it did.
+    static func fillDisk(beside catalog: String) {
+        let fd = open(catalog + ".test-fill", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var size = chunk.count
+        while size > 0 {
+            if chunk.withUnsafeBytes({ write(fd, $0.baseAddress, size) }) < 0 { size /= 2 }
+        }
+    }
+
     private struct HookedReader: CoverageReader {
         let base: any CoverageReader
         let name: PathBytes

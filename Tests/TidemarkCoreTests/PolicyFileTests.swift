@@ -60,7 +60,10 @@ import TestSupport
         ("context = \"c\"\n[[rule]]\nkind = \"cleanup\"\ncategories = [\"a\"]\ncovered_by = [\"a\"]\nolder_than = \"1d\"", 5, "rule[1].covered_by", "cannot cover itself"),
         ("context = \"c\"\n[[rule]]\nkind = \"age-off\"\ncategories = [\"a\"]\nfree = \"10G\"\nuntil_below = \"80%\"", 5, "rule[1].free", "not both"),
         ("context = \"c\"\n[[rule]]\nkind = \"age-off\"\ncategories = [\"a\"]\nbefore = \"yesterday\"", 5, "rule[1].before", "is not a time"),
-        ("[[rule]]\nkind = \"age-off\"\ncategories = [\"a\"]\nolder_than = \"1d\"", nil, nil, "needs the key 'context'"),
+        ("[[rule]]\nkind = \"age-off\"\ncategories = [\"a\"]\nolder_than = \"1d\"", 1, "context", "needs the key 'context'"),
+        ("context = \"c\"\n[[rule]]\ncategories = [\"a\"]\nolder_than = \"1d\"", 2, "rule[1].kind", "needs the key 'kind'"),
+        ("context = \"c\"\nrule = [\n  { kind = \"age-off\", categories = [\"a\"], older_then = \"1d\" },\n]", 3, "rule[1].older_then", "unknown key"),
+        ("context = \"c\"\n[rule]\nkind = \"age-off\"", 2, "rule", "[[rule]]"),
         ("context = \"c\"\n[[rule]\nkind = 1", 2, nil, "TOML syntax error"),
     ] as [(String, Int?, String?, String)])
     func malformedPoliciesAreRejectedWithFileLineAndKey(_ text: String, _ line: Int?, _ key: String?, _ words: String) {

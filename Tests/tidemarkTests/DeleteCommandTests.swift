@@ -71,11 +71,8 @@ import TidemarkCore
     }
 
     @Test func untilUsageFreesTheRootsFileSystemBelowTheMark() throws {
-        let mount = temporaryDirectory("tmpfs-usage")
-        let mounted = isRoot && shell("/bin/mount", ["-t", "tmpfs", "-o", "size=400k", "tmpfs", mount]) == 0
-        defer { if mounted { _ = shell("/bin/umount", [mount]) } }
-        #expect(mounted, "this test mounts a small tmpfs and needs root (CI runs as root)")
-        guard mounted else { return }
+        guard let mount = mountTmpfs("tmpfs-usage", size: "400k") else { return }
+        defer { unmount(mount) }
         // 90 files of one 4 kB page each: 360 kB of 400 kB, 90 % used.
         for i in 0..<90 {
             let path = mount + String(format: "/merge/isfs_201705%02d_%02d0000.dat", 1 + i / 6, (i % 6) * 4)

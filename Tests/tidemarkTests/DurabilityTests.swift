@@ -16,11 +16,8 @@ import TidemarkCore
     @Test func fullDiskFailsClearlyAndLosesNothing() throws {
         let tree = TempTree("full")
         makeIsfsTree(tree, days: 1)
-        let mount = temporaryDirectory("tmpfs")
-        let mounted = isRoot && shell("/bin/mount", ["-t", "tmpfs", "-o", "size=600k", "tmpfs", mount]) == 0
-        defer { if mounted { _ = shell("/bin/umount", [mount]) } }
-        #expect(mounted, "this test mounts a small tmpfs and needs root (CI runs as root)")
-        guard mounted else { return }
+        guard let mount = mountTmpfs("tmpfs", size: "600k") else { return }
+        defer { unmount(mount) }
         let db = mount + "/c.db"
         #expect(try tidemark(["scan", "perdigao/ustar", "--scan", tree.root, "--db", db, "--catalogs", catalogs, "--quiet"]).status == 0)
         let before = try liveCount(db)

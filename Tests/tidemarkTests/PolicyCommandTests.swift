@@ -49,6 +49,23 @@ import TidemarkCore
         #expect(!FileManager.default.fileExists(atPath: s.db + ".lock"))
     }
 
+    @Test func eachCommandsHelpListsOnlyWhatItCanDo() throws {
+        // Help text is wrapped to the terminal: compare it as one line.
+        func oneLine(_ r: Run) -> String { r.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+        let plan = try tidemark(["policy", "plan", "--help"])
+        #expect(plan.status == 0)
+        for absent in ["--yes", "4 done with faults", "5 refused", "lock"] {
+            #expect(!oneLine(plan).contains(absent), "policy plan --help mentions \(absent)")
+        }
+        #expect(oneLine(plan).contains("3 nothing to do") && oneLine(plan).contains("64 bad command line"))
+        for command in [["policy", "run"], ["delete"]] {
+            let help = try tidemark(command + ["--help"])
+            for present in ["--yes", "3 nothing to do", "4 done with faults", "5 refused", "64 bad command line"] {
+                #expect(oneLine(help).contains(present), "\(command) --help lacks \(present)")
+            }
+        }
+    }
+
     @Test func aSecondRunIsRefusedWhileAnotherHoldsTheLock() throws {
         let s = try ScannedIsfs(days: 1)
         let disk = s.filesOnDisk

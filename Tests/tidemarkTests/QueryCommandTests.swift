@@ -69,6 +69,40 @@ import TidemarkCore
         #expect(table.stdout.contains("total") && table.stdout.contains("raw/nidas"))
     }
 
+    @Test func relativeTimesWorkAsTheTimeArgument() throws {
+        let tree = TempTree("relative")
+        // Files of the last two hours, named by the clock.
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd_HH0000"
+        let hour = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 3600).rounded(.down) * 3600)
+        let old = Date(timeIntervalSince1970: 86_400 * 365 * 40)
+        for d in [hour.addingTimeInterval(-3 * 3600), hour.addingTimeInterval(-2 * 3600), hour.addingTimeInterval(-3600), hour, old] {
+            tree.write("raw_data/isfs_\(f.string(from: d)).dat", contents: TempTree.nidasArchive(size: 200))
+        }
+        let db = temporaryDirectory("db") + "/c.db"
+        #expect(try tidemark(["scan", "perdigao/ustar", "--scan", tree.root, "--db", db, "--catalogs", catalogs, "--quiet"]).status == 0)
+        for args in [["-2h"], ["-2d,now"], ["--db", db, "-6h,"], ["-90m", "--json"]] {
+            let r = try tidemark(["covers"] + args + ["--db", db, "--json"])
+            #expect(r.status == 0, "covers \(args): \(r.stderr)")
+            let rows = try #require(try r.json() as? [[String: Any]], "covers \(args)")
+            #expect(!rows.isEmpty && rows.count <= 4, "covers \(args): \(rows.count) files")
+        }
+        let terminated = try tidemark(["covers", "--db", db, "--json", "--", "-2d,"])
+        #expect(terminated.status == 0 && terminated.stdout.contains("isfs_"), "\(terminated.stderr)")
+        // What is not a time or not an option is still refused, as a usage error.
+        for args in [["-2d", "--bogus"], ["-x"], ["20170501", "20170502"], []] {
+            let r = try tidemark(["covers"] + args + ["--db", db])
+            #expect(r.status == 64, "covers \(args): \(r.status) \(r.stderr)")
+        }
+        #expect(try tidemark(["covers", "-2dx", "--db", db]).stderr.contains("not a time"))
+        // Options that take a time take a relative one after a space too.
+        let find = try tidemark(["find", "--from", "-2d", "--to", "now", "--db", db, "--json"])
+        #expect(find.status == 0, "\(find.stderr)")
+        #expect((try find.json() as? [Any])?.isEmpty == false)
+    }
+
     @Test func badWindowsAreUsageErrors() throws {
         #expect(try tidemark(["coverage", "--from", "20170502", "--to", "20170501", "--db", "/tmp/none.db"]).status == 64)
         #expect(try tidemark(["covers", "20170502,20170501", "--db", "/tmp/none.db"]).status == 64)

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import TestSupport
 import TidemarkCore
 
@@ -105,3 +106,15 @@ func sql(_ db: String, _ query: String) throws -> String {
     p.waitUntilExit()
     return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }
+
+/// Mounts a small tmpfs for one test (a real disk that fills) and returns its path; the
+/// test unmounts it with `unmount`. Mounting needs root, as CI runs; elsewhere this records
+/// why the test cannot run and returns nil.
+func mountTmpfs(_ label: String, size: String) -> String? {
+    let dir = temporaryDirectory(label)
+    let mounted = isRoot && shell("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", dir]) == 0
+    #expect(mounted, "this test mounts a small tmpfs and needs root (CI runs as root)")
+    return mounted ? dir : nil
+}
+
+func unmount(_ path: String) { _ = shell("/bin/umount", [path]) }

@@ -273,8 +273,10 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
     /// Files in catalogued directories that the walk did not reach become `missing`,
     /// except below directories it could not read (`unreadable`, relative to each root).
     /// Name coverage is clipped to the next file's start in the same stream, and dataset
-    /// coverage is recomputed as the union of its members.
-    public func finish(report: ScanReport, unreadable: [Int: [PathBytes]], context: ContextDefinition) throws(CatalogError) -> Int {
+    /// coverage is recomputed as the union of its members. `missing` hears of each file so
+    /// marked (root index, path relative to the root).
+    public func finish(report: ScanReport, unreadable: [Int: [PathBytes]], context: ContextDefinition,
+                       missing onMissing: ((Int, PathBytes) -> Void)? = nil) throws(CatalogError) -> Int {
         try catalog.write { db in
             var missing = 0
             // Directories not visited: whole subtrees removed since the last scan.
@@ -286,9 +288,10 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
                     guard !visitedDirs.contains(id) else { continue }
                     let path = PathBytes(row[1] as Data)
                     if failed.contains(where: { Self.isSameOrBelow(path, $0) }) { continue }
-                    let rows = try Row.fetchAll(db, sql: "UPDATE files SET state = 1, gone_at = ?, gone_scan = ? WHERE dir_id = ? AND state = 0 RETURNING stream_id, dataset_id",
+                    let rows = try Row.fetchAll(db, sql: "UPDATE files SET state = 1, gone_at = ?, gone_scan = ? WHERE dir_id = ? AND state = 0 RETURNING stream_id, dataset_id, name",
                                                 arguments: [session.started.microseconds, session.scanId, id])
                     missing += rows.count
+                    for r in rows { onMissing?(rootIndex, path.appendingComponent(PathBytes(r[2] as Data))) }
                     touch(rows)
                 }
             }

@@ -11,6 +11,11 @@ public final class SQLiteCatalog: Sendable {
     /// probe GRDB makes when it opens a pool for writing (dry runs rely on this).
     public init(path: String, create: Bool = true, readOnly: Bool = false) throws(CatalogError) {
         self.path = path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            let dir = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+            throw CatalogError(path: path, message: "is a directory; name the catalog file itself, e.g. --db \(dir)/catalog.sqlite")
+        }
         if !FileManager.default.fileExists(atPath: path) {
             guard create else {
                 throw CatalogError(path: path, message: "no catalog here yet; run `tidemark scan` first, or name one with --db")

@@ -53,6 +53,10 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
         var comps: [Component] = []
         for part in text.split(separator: "/", omittingEmptySubsequences: false) {
             if part.isEmpty { throw PatternError(pattern: text, message: "empty path component ('//' or a trailing '/')") }
+            // A walk below a root never yields these: such a pattern points outside the root, or nowhere.
+            if part == ".." || part == "." {
+                throw PatternError(pattern: text, message: "'\(part)' is not allowed: patterns name paths below the root, e.g. 'raw_data/*.dat'")
+            }
             if part == "**" {
                 if case .anyDepth? = comps.last { continue }
                 comps.append(.anyDepth)

@@ -7,12 +7,15 @@ struct TOMLDocument {
     let file: String
     let text: String
     let root: TOMLTable
-    private let lines: [Substring]
+    let keyLines: TOMLKeyLines
 
     init(file: String, text: String) throws(DefinitionError) {
         self.file = file
         self.text = text
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        self.keyLines = TOMLKeyLines(text)
+        if let (line, message) = keyLines.abort {
+            throw DefinitionError(file: file, line: line, message: "TOML syntax error: \(message)")
+        }
         do {
             self.root = try TOMLTable(string: text)
         } catch let e as TOMLParseError {
@@ -31,8 +34,13 @@ struct TOMLDocument {
 
         var path: String { section.map { "[[\($0.name)]] #\($0.index + 1)" } ?? "top level" }
 
+        /// Where the table is in the text: no steps for the top level.
+        var steps: [TOMLKeyLines.Step] { section.map { [.key($0.name), .index($0.index)] } ?? [] }
+
+        /// An error at `key` (its line), or at the table itself (its header) when `key` is nil.
         func error(_ key: String?, _ message: String) -> DefinitionError {
-            DefinitionError(file: doc.file, line: doc.line(of: key, in: section), key: key.map { section == nil ? $0 : "\(section!.name)[\(section!.index + 1)].\($0)" }, message: message)
+            let line = key.flatMap { doc.keyLines.line(of: steps + [.key($0)]) } ?? doc.keyLines.line(of: steps)
+            return DefinitionError(file: doc.file, line: line, key: key.map { section == nil ? $0 : "\(section!.name)[\(section!.index + 1)].\($0)" }, message: message)
         }
 
         func rejectUnknownKeys(allowed: [String]) throws(DefinitionError) {
@@ -51,7 +59,12 @@ struct TOMLDocument {
         }
 
         func requiredString(_ key: String) throws(DefinitionError) -> String {
-            guard let s = try string(key) else { throw error(nil, "\(path) needs the key '\(key)'") }
+            guard let s = try string(key) else {
+                // Missing: named with the line of its table (line 1 for the top level).
+                var e = error(key, "\(path) needs the key '\(key)'")
+                e.line = e.line ?? 1
+                throw e
+            }
             guard !s.isEmpty else { throw error(key, "must not be empty") }
             return s
         }
@@ -105,6 +118,7 @@ struct TOMLDocument {
         /// The tables of an array of tables (`[[rule]]`).
         func tables(_ key: String) throws(DefinitionError) -> [Table] {
             guard let v = table[key] else { return [] }
+            if v.table != nil { throw error(key, "write [[\(key)]] (each one a table in an array), not [\(key)]") }
             guard let a = v.array else { throw error(key, "expected [[\(key)]] tables, found \(v.type)") }
             var out: [Table] = []
             for (i, item) in a.enumerated() {
@@ -116,50 +130,6 @@ struct TOMLDocument {
     }
 
     var top: Table { Table(doc: self, table: root, section: nil) }
-
-    /// The 1-based line where `key` is set, inside the n-th `[[section]]` when given.
-    func line(of key: String?, in section: (name: String, index: Int)?) -> Int? {
-        var start = 0, end = lines.count
-        if let section {
-            var seen = -1
-            var found: Int?
-            for (i, l) in lines.enumerated() where Self.isHeader(l, arrayNamed: section.name) {
-                seen += 1
-                if seen == section.index { found = i; break }
-            }
-            guard let header = found else { return nil }
-            start = header + 1
-            end = lines[start...].firstIndex(where: { $0.drop(while: \.isWhitespace).hasPrefix("[") }) ?? lines.count
-            guard key != nil else { return header + 1 }
-        } else {
-            end = lines.firstIndex(where: { $0.drop(while: \.isWhitespace).hasPrefix("[") }) ?? lines.count
-        }
-        guard let key else { return nil }
-        for i in start..<end {
-            let l = lines[i].drop(while: \.isWhitespace)
-            for spelling in [key, "\"\(key)\"", "'\(key)'"] where l.hasPrefix(spelling) {
-                if l.dropFirst(spelling.count).drop(while: \.isWhitespace).hasPrefix("=") { return i + 1 }
-            }
-        }
-        return nil
-    }
-
-    private static func isHeader(_ line: Substring, arrayNamed name: String) -> Bool {
-        let t = line.drop(while: \.isWhitespace)
-        guard t.hasPrefix("[[") else { return false }
-        let inner = t.dropFirst(2).prefix(while: { $0 != "]" })
-        return inner.trimmedSpaces() == name
-    }
-}
-
-private extension Substring {
-    func trimmedSpaces() -> Substring {
-        let set = " \t"
-        var s = self
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return s
-    }
 }
 
 /// Levenshtein distance, for "did you mean" hints on misspelt keys.

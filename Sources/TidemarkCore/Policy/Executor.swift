@@ -54,14 +54,21 @@ public struct PolicyExecutor: Sendable {
         guard lock.context == plan.context else {
             throw .configuration(DefinitionError(file: "<plan>", message: "the plan is for \(plan.context) but the lock held is for \(lock.context)"))
         }
+        var progress = Progress()
         do {
-            return try run(plan, lock, options)
-        } catch let e as PolicyError { throw e } catch let e as CatalogError { throw .catalog(e) } catch {
+            return try run(plan, lock, options, &progress)
+        } catch let e as PolicyError { throw e } catch let e as CatalogError {
+            // Once the run is journaled, say what it did before the catalog failed.
+            throw progress.run.map { .interrupted(run: $0, removed: progress.removed, bytes: progress.bytes, cause: e) } ?? .catalog(e)
+        } catch {
             throw .catalog(CatalogError(path: catalog.path, message: "\(error)"))
         }
     }
 
-    private func run(_ plan: Plan, _ lock: PolicyLock, _ options: ExecutionOptions) throws -> ExecutionReport {
+    /// How far a run got.
+    private struct Progress { var run: Int64?, removed = 0, bytes: Int64 = 0 }
+
+    private func run(_ plan: Plan, _ lock: PolicyLock, _ options: ExecutionOptions, _ progress: inout Progress) throws -> ExecutionReport {
         guard let context = try catalog.policyContext(plan.context), context.id == plan.contextId else {
             throw PolicyError.configuration(DefinitionError(file: "<plan>", message: "the catalog no longer holds context \(plan.context)"))
         }
@@ -70,6 +77,7 @@ public struct PolicyExecutor: Sendable {
         let rootIds = roots.ids
         func root(_ id: Int64) -> Result<RootDirectory, SystemError> { roots.directory(id) }
         let runId = try catalog.beginRun(policy: plan.policy, contextId: plan.contextId, planned: plan.actions.count, now: clock(), lock)
+        progress.run = runId
         var results: [ActionResult] = []
         results.reserveCapacity(plan.actions.count)
         var removed = 0
@@ -175,6 +183,7 @@ public struct PolicyExecutor: Sendable {
                     results.append(ActionResult(action: e.action, result: result, detail: detail))
                     if result == .done {
                         removed += 1
+                        (progress.removed, progress.bytes) = (removed, progress.bytes + e.action.bytes)
                         options.afterRemoval?(removed)
                     }
                 }

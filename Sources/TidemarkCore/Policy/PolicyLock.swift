@@ -41,6 +41,9 @@ public enum PolicyError: Error, Sendable, CustomStringConvertible {
     /// The policy does not fit the catalog (unknown context or category), located in its file.
     case configuration(DefinitionError)
     case catalog(CatalogError)
+    /// The catalog failed part-way through an execution: `removed` files (`bytes`) were
+    /// removed, their intents journaled but not their results, until the next run settles them.
+    case interrupted(run: Int64, removed: Int, bytes: Int64, cause: CatalogError)
     /// A root of the context cannot be opened or measured.
     case root(SystemError)
 
@@ -58,6 +61,10 @@ public enum PolicyError: Error, Sendable, CustomStringConvertible {
         case .lockUnavailable(let e): CatalogLockError.describe(e)
         case .configuration(let e): e.description
         case .catalog(let e): e.description
+        case .interrupted(let run, let removed, let bytes, let cause):
+            "\(cause.description)\nRun #\(run) stopped part-way"
+                + (removed == 0 ? " before removing any file" : " after it had removed \(removed) file\(removed == 1 ? "" : "s") (\(bytes) bytes)")
+                + ", which the catalog does not show as removed yet: the next `--yes` run settles its journal (checks each file on disk and records it) before anything else"
         case .root(let e): "cannot use root \(e.path.displayPath): \(e.reason)"
         }
     }

@@ -34,7 +34,7 @@ public struct CatalogEntry: Sendable, Encodable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(path.displayPath, forKey: .path)
-        if !path.isPlainText { try c.encode(path.map { String(format: "%02x", $0) }.joined(), forKey: .path_bytes) }
+        if !path.isPlainText { try c.encode(path.hexBytes, forKey: .path_bytes) }
         try c.encode(context, forKey: .context)
         try c.encode(category, forKey: .category)
         try c.encode(stream, forKey: .stream)

@@ -27,16 +27,19 @@ public struct ScanReport: Sendable, Codable {
         public var path: PathBytes
         public var message: String
 
-        enum CodingKeys: String, CodingKey { case path, message }
+        enum CodingKeys: String, CodingKey { case path, path_bytes, message }
         public init(path: PathBytes, message: String) { self.path = path; self.message = message }
+        /// `path_bytes` (hex) only when `path` cannot show the bytes exactly, as `find --json` does.
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(path.displayPath, forKey: .path)
+            if !path.isPlainText { try c.encode(path.hexBytes, forKey: .path_bytes) }
             try c.encode(message, forKey: .message)
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            path = try c.decode(String.self, forKey: .path).pathBytes
+            path = try c.decodeIfPresent(String.self, forKey: .path_bytes).flatMap { PathBytes(hexBytes: $0) }
+                ?? c.decode(String.self, forKey: .path).pathBytes
             message = try c.decode(String.self, forKey: .message)
         }
     }

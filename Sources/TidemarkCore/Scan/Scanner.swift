@@ -146,7 +146,7 @@ public struct Scanner: Sendable {
         walker.run(
             visit: { listing, worker in
                 let result = self.process(listing, worker: worker, record: record, suspects: suspects, session: session,
-                                          classifier: classifier, reclassify: reclassify)
+                                          classifier: classifier, reclassify: reclassify, progress: progress)
                 switch result {
                 case .success(let (changes, report)):
                     progress?.add(files: report.files, bytes: report.bytes, new: report.new, changed: report.changed, errors: report.errors)
@@ -190,7 +190,9 @@ public struct Scanner: Sendable {
         }
         do {
             try catalog.clearSuspects(report.readSuspects)
-            report.missing += try writer.finish(report: report, unreadable: unreadable, context: definition)
+            let listen = progress?.reportsFiles == true
+            report.missing += try writer.finish(report: report, unreadable: unreadable, context: definition,
+                                                missing: listen ? { progress?.file(.missing, roots[$0].appendingComponent($1)) } : nil)
             report.seconds = (ContinuousClock.now - clock).seconds
             try writer.record(report: report, status: "complete")
         } catch {
@@ -259,7 +261,7 @@ public struct Scanner: Sendable {
     private func process(_ listing: DirectoryListing, worker: Int, record: ReadingRecord?,
                          suspects: [PathBytes: (strikes: Int, size: Int64, mtime: Int64)],
                          session: ScanSession, classifier: Classifier,
-                         reclassify: Bool) -> Result<(DirectoryChanges, ScanReport), CatalogError> {
+                         reclassify: Bool, progress: ScanProgress?) -> Result<(DirectoryChanges, ScanReport), CatalogError> {
         let known: (dirId: Int64?, files: [CatalogedFile])
         do { known = try catalog.catalogedFiles(root: session.rootIds[listing.root], relative: listing.relative) } catch {
             return .failure(error)
@@ -275,7 +277,13 @@ public struct Scanner: Sendable {
         for (name, stat) in listing.files {
             let old = byName.removeValue(forKey: NameKey(name))
             if let old, old.isUnchanged(stat), !reclassify, old.state == .live || old.state == .missing {
-                if old.state == .missing { changes.revived.append(old.id); report.revived += 1 } else { report.unchanged += 1 }
+                if old.state == .missing {
+                    changes.revived.append(old.id)
+                    report.revived += 1
+                    if progress?.reportsFiles == true { progress?.file(.back, listing.path.appendingComponent(name)) }
+                } else {
+                    report.unchanged += 1
+                }
                 report.files += 1
                 report.bytes += stat.size
                 continue
@@ -310,12 +318,16 @@ public struct Scanner: Sendable {
                                    coverage: resolved.coverage, source: resolved.source, error: resolved.error,
                                    notes: resolved.notes.isEmpty ? nil : resolved.notes.joined(separator: "; "))
             if let old { changes.updates.append((old, file)); report.changed += 1 } else { changes.inserts.append(file); report.new += 1 }
+            progress?.file(old == nil ? .new : .changed, path)
             report.files += 1
             report.bytes += stat.size
         }
         // Names the catalog holds that the directory no longer lists.
         if listing.complete {
-            for f in byName.values where f.state == .live { changes.missing.append(f.id) }
+            for f in byName.values where f.state == .live {
+                changes.missing.append(f.id)
+                if progress?.reportsFiles == true { progress?.file(.missing, listing.path.appendingComponent(f.name)) }
+            }
             report.missing += changes.missing.count
         }
         return .success((changes, report))

@@ -70,15 +70,19 @@ public struct DirectoryListing: Sendable {
 
 /// A problem met while walking; the walk goes on without that entry.
 public struct WalkError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case unreadable, loop, fileVanished, stat }
+    public enum Kind: Sendable { case unreadable, loop, fileVanished, stat, danglingLink }
     public var root: Int
     public var relative: PathBytes
     public var kind: Kind
     public var error: SystemError
+    /// What a dangling link points at.
+    public var target: PathBytes?
 
     public var description: String {
         switch kind {
         case .loop: "\(error.path.displayPath): symbolic link loop, or a second path to a directory already walked; skipped"
+        case .danglingLink:
+            "\(error.path.displayPath): dangling symbolic link: its target \(target.map { "'\($0.displayPath)' " } ?? "")does not exist; skipped"
         default: error.description
         }
     }
@@ -180,16 +184,12 @@ public final class Walker: @unchecked Sendable {
     private func read(root: Int, relative: PathBytes) -> (DirectoryListing?, [PathBytes], [WalkError], Int, OpaquePointer?) {
         let path = relative.isEmpty ? roots[root] : roots[root].appendingComponent(relative)
         var errors: [WalkError] = []
-        func fail(_ kind: WalkError.Kind, _ call: String, _ err: Int32, _ p: PathBytes, _ rel: PathBytes) {
-            errors.append(WalkError(root: root, relative: rel, kind: kind, error: SystemError(call, errno: err, path: p)))
+        func fail(_ kind: WalkError.Kind, _ call: String, _ err: Int32, _ p: PathBytes, _ rel: PathBytes, target: PathBytes? = nil) {
+            errors.append(WalkError(root: root, relative: rel, kind: kind, error: SystemError(call, errno: err, path: p), target: target))
         }
-        // The root may itself be a symbolic link (a mount alias); nothing below it is followed.
-        let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | ((relative.isEmpty || options.followSymlinks) ? 0 : O_NOFOLLOW)
-        let fd = (path + [0]).withUnsafeBufferPointer { p in
-            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { open($0, flags) }
-        }
+        let fd = openDirectory(root: root, relative: relative, path: path)
         guard fd >= 0 else {
-            fail(.unreadable, "open", errno, path, relative)
+            fail(.unreadable, "open", -fd, path, relative)
             return (nil, [], errors, 0, nil)
         }
         if options.followSymlinks {
@@ -240,6 +240,11 @@ public final class Walker: @unchecked Sendable {
                 }
                 if rc != 0 {
                     let e = errno
+                    // A followed link whose target is missing: the link itself is still there.
+                    if e == ENOENT && follow == 0, let target = Self.linkTarget(dfd, name) {
+                        fail(.danglingLink, "stat", e, path.appendingComponent(name), relative, target: target)
+                        continue
+                    }
                     if e == ENOENT { continue }  // vanished between readdir and stat: it is simply not there
                     fail(.stat, "fstatat", e, path.appendingComponent(name), relative)
                     continue
@@ -265,5 +270,47 @@ public final class Walker: @unchecked Sendable {
         }
         return (DirectoryListing(root: root, relative: relative, path: path, files: files, complete: complete, descriptor: dfd),
                 subdirs, errors, skipped, dir)
+    }
+
+    /// Opens a directory of the walk: a descriptor, or `-errno`.
+    ///
+    /// The root may itself be a symbolic link (a mount alias); nothing below it is followed
+    /// unless asked. A path too long for one `open` (over PATH_MAX) is opened one component
+    /// at a time below the root, with the same rule.
+    private func openDirectory(root: Int, relative: PathBytes, path: PathBytes) -> Int32 {
+        let below = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (options.followSymlinks ? 0 : O_NOFOLLOW)
+        if path.count < Int(PATH_MAX) {
+            let fd = Self.openAt(AT_FDCWD, path, relative.isEmpty ? O_RDONLY | O_DIRECTORY | O_CLOEXEC : below)
+            return fd >= 0 ? fd : -errno
+        }
+        var fd = Self.openAt(AT_FDCWD, roots[root], O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        for component in relative.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            guard fd >= 0 else { break }
+            let next = Self.openAt(fd, Array(component), below)
+            let e = errno
+            close(fd)
+            fd = next
+            errno = e
+        }
+        return fd >= 0 ? fd : -errno
+    }
+
+    private static func openAt(_ dir: Int32, _ path: PathBytes, _ flags: Int32) -> Int32 {
+        (path + [0]).withUnsafeBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { openat(dir, $0, flags) }
+        }
+    }
+
+    /// The target of a symbolic link, or nil when `name` is no link.
+    private static func linkTarget(_ dir: Int32, _ name: PathBytes) -> PathBytes? {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
+        let n = (name + [0]).withUnsafeBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { cname in
+                buffer.withUnsafeMutableBufferPointer { b in
+                    b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { readlinkat(dir, cname, $0, b.count) }
+                }
+            }
+        }
+        return n >= 0 ? Array(buffer[..<n]) : nil
     }
 }

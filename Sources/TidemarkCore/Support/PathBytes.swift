@@ -43,6 +43,22 @@ extension Array where Element == UInt8 {
         return !s.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
     }
 
+    /// The bytes as hex (`path_bytes` in JSON): exact where `displayPath` is not.
+    public var hexBytes: String { map(Self.hex).joined() }
+
+    /// The bytes `hexBytes` gave, or nil for text that is not pairs of hex digits.
+    public init?(hexBytes text: String) {
+        let u = Array(text.utf8)
+        guard u.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(u.count / 2)
+        for i in stride(from: 0, to: u.count, by: 2) {
+            guard let b = UInt8(String(decoding: u[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
+            out.append(b)
+        }
+        self = out
+    }
+
     private static func hex(_ b: UInt8) -> String {
         let digits = [Character]("0123456789abcdef")
         return String(digits[Int(b >> 4)]) + String(digits[Int(b & 15)])
