@@ -81,6 +81,16 @@ import Testing
         }
     }
 
+    @Test(arguments: ["9223372036854775807", "\"99999999999d\"", "-1"])
+    func aDefinitionsLengthOutOfRangeNamesItsKey(_ length: String) {
+        do {
+            _ = try ContextDefinition(file: "d.toml", text: "[[rule]]\nmatch = \"x_%Y%m%d.dat\"\ncategory = \"c\"\nlength = \(length)\n", defaultName: "d")
+            Issue.record("accepted length = \(length)")
+        } catch {
+            #expect(error.key == "rule[1].length" && error.line == 4, "\(error)")
+        }
+    }
+
     @Test func aWindowThatEndsBeforeItBeginsIsRefused() throws {
         let a = Instant(year: 2017, month: 5, day: 2)!, b = Instant(year: 2017, month: 5, day: 1)!
         #expect(throws: TimeArgument.Invalid.self) { try TimeArgument.window(from: a, to: b) }

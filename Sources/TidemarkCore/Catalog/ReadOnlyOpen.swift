@@ -13,7 +13,7 @@ extension SQLiteCatalog {
             // The first read is where a missing `-shm` shows.
             try pool.read { db in _ = try db.tableExists("grdb_migrations") }
             return pool
-        } catch let error as DatabaseError {
+        } catch let error as DatabaseError where [.SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_IOERR].contains(error.resultCode.primaryResultCode) {
             guard !walHoldsChanges(path) else {
                 throw CatalogError(path: path, message: """
                     cannot be read here: its latest changes are in \(path)-wal, which SQLite reads only through \

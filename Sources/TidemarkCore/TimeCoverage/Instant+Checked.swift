@@ -1,6 +1,6 @@
-/// Arithmetic on header-supplied numbers that may be absurd: these return nil instead of
-/// trapping on overflow, so a corrupt header gives an error or a note, never a crash; and
-/// durations in words for those notes.
+/// Bounds and arithmetic for numbers from headers and people that may be absurd: these
+/// return nil instead of trapping on overflow, so a corrupt header or a mistyped time gives
+/// an error or a note, never a crash; and durations in words for those notes.
 extension Instant {
     /// The instants Tidemark takes from people: within 10,000 years of 1970, so that any
     /// of them moved by any duration it takes stays far inside Int64.
