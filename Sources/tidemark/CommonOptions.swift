@@ -114,6 +114,15 @@ struct FilterOptions: ParsableArguments {
     @Option(help: "Only this stream.") var stream: String?
 }
 
+/// `--limit N` of `find` and `covers`.
+struct LimitOption: ParsableArguments {
+    @Option(help: "At most this many files.") var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+    }
+}
+
 /// Parses a time argument or fails as a usage error naming the option.
 func parseTime(_ text: String, option: String, now: Instant) throws -> Instant {
     do { return try TimeArgument.parse(text, now: now) } catch { throw ValidationError("\(option): \(error)") }

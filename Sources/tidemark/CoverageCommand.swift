@@ -25,7 +25,7 @@ struct CoverageCommand: ParsableCommand {
 
     func validate() throws {
         guard CoverageQuery.Grouping(rawValue: by) != nil else { throw ValidationError("--by takes stream or category") }
-        if let minGap, Duration.parseMicroseconds(minGap) == nil { throw ValidationError("--min-gap: '\(minGap)' is not a duration (10m, 1h)") }
+        if let minGap { do { _ = try Duration.parse(minGap) } catch { throw ValidationError("--min-gap: \(error)") } }
         if output.json && csv { throw ValidationError("choose one of --json and --csv") }
     }
 
@@ -33,6 +33,7 @@ struct CoverageCommand: ParsableCommand {
         try exitReporting {
             let now = currentInstant
             var q = CoverageQuery(from: try parseTime(from, option: "--from", now: now), to: try parseTime(to, option: "--to", now: now))
+            do { _ = try TimeArgument.window(from: q.from, to: q.to) } catch { throw ValidationError("--from/--to: \(error)") }
             guard q.to > q.from else { throw ValidationError("--to must be after --from") }
             q.by = CoverageQuery.Grouping(rawValue: by)!
             q.minGap = minGap.flatMap(Duration.parseMicroseconds) ?? 0
@@ -49,9 +50,10 @@ struct CoverageCommand: ParsableCommand {
                 if let svg { try write(Array(picture.utf8), to: svg) }
                 if let png { try renderPNG(picture, to: png) }
             }
-            if output.json { try Terminal.printJSON(rows); return }
-            if csv { print(csvText(rows)); return }
-            print(table(rows))
+            let pictures = [svg, png].compactMap { $0 }
+            let done = pictures.isEmpty ? nil : "The timeline was written to \(pictures.joined(separator: " and ")); nothing else was changed."
+            if output.json { try Output.json(rows, done: done); return }
+            try Output.print(csv ? csvText(rows) : table(rows), done: done)
         }
     }
 

@@ -21,7 +21,7 @@ struct Covers: ParsableCommand {
     @Argument(parsing: .allUnrecognized, help: ArgumentHelp("TIME or BEGIN,END.", valueName: "time")) var words: [String] = []
     @OptionGroup var filters: FilterOptions
     @Flag(help: "Include missing, deleted and purged files.") var includeGone = false
-    @Option(help: "At most this many files.") var limit: Int?
+    @OptionGroup var limit: LimitOption
     @OptionGroup var catalog: CatalogOptions
     @OptionGroup var output: OutputOptions
 
@@ -53,20 +53,22 @@ struct Covers: ParsableCommand {
 
     func run() throws {
         try exitReporting {
-            let range: (begin: Instant?, end: Instant?)
-            do { range = try TimeArgument.parseRange(time, now: currentInstant) } catch { throw ValidationError("\(error)") }
-            if let b = range.begin, let e = range.end, e < b { throw ValidationError("the range ends before it begins") }
-            var q = CoversQuery(window: TimeWindow(begin: range.begin, end: range.end))
+            let window: TimeWindow
+            do {
+                let range = try TimeArgument.parseRange(time, now: currentInstant)
+                window = try TimeArgument.window(from: range.begin, to: range.end)
+            } catch { throw ValidationError("\(error)") }
+            var q = CoversQuery(window: window)
             q.context = filters.context
             q.categories = filters.categories
             q.stream = filters.stream
             q.includeGone = includeGone
-            q.limit = limit
+            q.limit = limit.limit
             let store = try catalog.openCatalog(create: false)
             let entries: [CatalogEntry]
             do { entries = try store.covers(q) } catch { throw Failure.runtime("\(error)") }
-            if output.json { try Terminal.printJSON(entries); return }
-            print(FileTable.render(entries))
+            if output.json { try Output.json(entries); return }
+            try Output.print(FileTable.render(entries))
         }
     }
 }

@@ -72,15 +72,19 @@ struct Delete: ParsableCommand {
                 }
             } catch let e as TimeArgument.Invalid { throw ValidationError(e.description) }
             if let size {
-                guard size > 0 else { throw ValidationError("--size must be more than 0 MB") }
-                rule.target = .bytes(Int64((size * 1_000_000).rounded()))
+                guard size > 0, let b = Quantity.bytes(megabytes: size) else {
+                    throw ValidationError("--size \(size) is not a size in megabytes; give a number above 0 and below 9e12 (9 EB)")
+                }
+                rule.target = .bytes(b)
             }
             if let free {
                 guard let b = Quantity.bytes(free), b > 0 else { throw ValidationError("--free '\(free)' is not a size; write e.g. 100G, 2T or 500GiB") }
                 rule.target = .bytes(b)
             }
             if let untilUsage {
-                guard let p = Quantity.percent(untilUsage), p > 0 else { throw ValidationError("--until-usage '\(untilUsage)' is not a percentage; write e.g. 80%") }
+                let p: Double
+                do { p = try Quantity.percentage(untilUsage) } catch { throw ValidationError("--until-usage: \(error)") }
+                guard p > 0 else { throw ValidationError("--until-usage must be above 0%") }
                 rule.target = .watermark(high: p, low: p)
             }
             let policy = Policy(name: "delete", context: context, rules: [.ageOff(rule)], file: "<command line>")

@@ -24,7 +24,7 @@ struct Find: ParsableCommand {
     @Option(parsing: .unconditional, help: "Coverage starting before this time.") var to: String?
     @Option(help: "live, missing, deleted, purged, or any (repeatable; default live).")
     var state: [String] = []
-    @Option(help: "At most this many files.") var limit: Int?
+    @OptionGroup var limit: LimitOption
 
     func run() throws {
         try exitReporting {
@@ -32,23 +32,25 @@ struct Find: ParsableCommand {
             q.context = context
             q.categories = categories
             q.stream = stream
-            let now = Instant(secondsSince1970: Date().timeIntervalSince1970)
+            let now = currentInstant
+            let window: TimeWindow
             do {
-                q.from = try from.map { try TimeArgument.parse($0, now: now) }
-                q.to = try to.map { try TimeArgument.parse($0, now: now) }
-            } catch { throw ValidationError("\(error)") }
+                window = try TimeArgument.window(from: try from.map { try parseTime($0, option: "--from", now: now) },
+                                                 to: try to.map { try parseTime($0, option: "--to", now: now) })
+            } catch let e as TimeArgument.Invalid { throw ValidationError("--from/--to: \(e)") }
+            (q.from, q.to) = (window.begin, window.end)
             if !state.isEmpty {
                 q.states = try state.contains("any") ? [] : state.map { s in
                     guard let st = FileState(name: s) else { throw ValidationError("unknown state '\(s)'; use live, missing, deleted, purged or any") }
                     return st
                 }
             }
-            q.limit = limit
+            q.limit = limit.limit
             let store = try catalog.openCatalog(create: false)
             let entries: [CatalogEntry]
             do { entries = try store.find(q) } catch { throw Failure.runtime("\(error)") }
-            if output.json { try Terminal.printJSON(entries); return }
-            print(FileTable.render(entries))
+            if output.json { try Output.json(entries); return }
+            try Output.print(FileTable.render(entries))
         }
     }
 }

@@ -43,7 +43,7 @@ struct Inspect: ParsableCommand {
                 }
             }
             if entries.contains(where: { $0.coverage == nil }) { failed = true }
-            if output.json { try Terminal.printJSON(entries) } else { print(FileTable.render(entries)) }
+            if output.json { try Output.json(entries) } else { try Output.print(FileTable.render(entries)) }
         }
         if failed { throw ExitCode(1) }
     }

@@ -12,7 +12,18 @@ struct PlanOutput: Encodable {
     init(plan: Plan, catalog: String) { self.plan = plan; self.catalog = catalog }
 
     func print(json: Bool) throws {
-        if json { try Terminal.printJSON(self) } else { Swift.print(text) }
+        if json { try Output.json(self, done: done) } else { try Output.print(text, done: done) }
+    }
+
+    /// What was done and committed before printing, for the message when printing fails.
+    var done: String? {
+        if let r = report {
+            return "The run itself finished: run #\(r.runId) removed \(r.count(.done)) files and is recorded in the journal of the catalog \(catalog)."
+        }
+        if let s = settled, !s.isEmpty {
+            return "The journal of the interrupted run was settled in the catalog \(catalog); nothing else was changed."
+        }
+        return nil
     }
 
     var text: String {

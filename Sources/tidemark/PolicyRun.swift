@@ -35,6 +35,10 @@ struct ExecuteFlags: ParsableArguments {
     var yes = false
 
     @Option(help: .hidden) var batchSize = 1000
+
+    func validate() throws {
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    }
 }
 
 /// Plans, and with `--yes` executes under the lock and the journal; prints either.

@@ -27,7 +27,7 @@ struct ReportCommand: ParsableCommand {
             let store = try catalog.openCatalog(create: false)
             let rows: [ReportRow]
             do { rows = try store.report(q) } catch { throw Failure.runtime("\(error)") }
-            if output.json { try Terminal.printJSON(rows); return }
+            if output.json { try Output.json(rows); return }
             let keys: [String] = switch q.by {
             case .context: ["context"]
             case .category: ["context", "category"]
@@ -44,7 +44,7 @@ struct ReportCommand: ParsableCommand {
                         + [Format.count(total.files), Format.bytes(total.bytes), Format.time(total.oldest), Format.time(total.newest),
                            Format.count(total.missing), Format.count(total.deleted)])
             let n = keys.count
-            print(Format.table(keys.map { $0.uppercased() } + ["FILES", "SIZE", "OLDEST", "NEWEST", "MISSING", "DELETED"], body,
+            try Output.print(Format.table(keys.map { $0.uppercased() } + ["FILES", "SIZE", "OLDEST", "NEWEST", "MISSING", "DELETED"], body,
                                rightAligned: [n, n + 1, n + 4, n + 5]))
         }
     }

@@ -38,7 +38,7 @@ struct RootList: ParsableCommand {
                 return (states, try states.map { try store.contents(of: $0) })
             }
             if output.json {
-                try Terminal.printJSON(zip(states, rows).map(RootJSON.init))
+                try Output.json(zip(states, rows).map(RootJSON.init))
                 return
             }
             let table = zip(states, rows).map { s, c -> [String] in
@@ -46,10 +46,10 @@ struct RootList: ParsableCommand {
                  s.unavailable == nil ? "yes" : "NO", Format.time(s.lastScanned), Format.count(c.live), Format.bytes(c.liveBytes),
                  s.why + (s.unavailable.map { "; unavailable: \($0)" } ?? "")]
             }
-            print(Format.table(["CONTEXT", "ROOT", "DEVICE/INODE", "STATE", "AVAILABLE", "LAST SCANNED", "LIVE FILES", "BYTES", "WHY"],
+            try Output.print(Format.table(["CONTEXT", "ROOT", "DEVICE/INODE", "STATE", "AVAILABLE", "LAST SCANNED", "LIVE FILES", "BYTES", "WHY"],
                                table, rightAligned: [6, 7]))
             if let stale = states.first(where: { !$0.isCurrent }) {
-                print("A stale root is never deleted from; `tidemark root forget \(stale.path.displayPath) --context \(stale.context) --yes` drops one from the catalog.")
+                try Output.print("A stale root is never deleted from; `tidemark root forget \(stale.path.displayPath) --context \(stale.context) --yes` drops one from the catalog.")
             }
         }
     }
@@ -113,10 +113,10 @@ struct RootForget: ParsableCommand {
             let what = root.isCurrent ? "unavailable: \(root.unavailable ?? "")" : root.why
             guard yes else {
                 let c = try runtime { try store.contents(of: root) }
-                print("Root \(root.path.displayPath) of \(root.context) (\(what)) holds \(Format.count(c.files)) catalogued files "
+                try Output.print("Root \(root.path.displayPath) of \(root.context) (\(what)) holds \(Format.count(c.files)) catalogued files "
                       + "(\(Format.count(c.live)) live, \(Format.bytes(c.liveBytes))) in \(Format.count(c.directories)) directories, "
                       + "with \(Format.count(c.journalEntries)) journal entries (\(c.openIntents) open).")
-                print("Nothing was changed. Run again with --yes to drop them from the catalog (files on disk are not touched).")
+                try Output.print("Nothing was changed. Run again with --yes to drop them from the catalog (files on disk are not touched).")
                 return
             }
             let lock: PolicyLock
@@ -127,9 +127,10 @@ struct RootForget: ParsableCommand {
             }
             let done: (event: Int64, contents: RootContents)
             do { done = try store.forget(root, lock: lock, now: currentInstant) } catch { throw Failure.runtime("\(error)") }
-            print("Forgot root \(root.path.displayPath) of \(root.context) (\(what)): \(Format.count(done.contents.files)) catalogued files "
+            try Output.print("Forgot root \(root.path.displayPath) of \(root.context) (\(what)): \(Format.count(done.contents.files)) catalogued files "
                   + "and \(Format.count(done.contents.directories)) directories dropped, \(Format.count(done.contents.journalEntries)) journal "
-                  + "entries kept with their paths (root event #\(done.event)). Files on disk were not touched.")
+                  + "entries kept with their paths (root event #\(done.event)). Files on disk were not touched.",
+                             done: "The root was forgotten in the catalog \(store.path); files on disk were not touched.")
         }
     }
 }

@@ -106,8 +106,9 @@ struct Scan: ParsableCommand {
             ticker?.stop()
             if !output.json { for n in report.notes { Terminal.note(n) } }
 
+            let done = "The scan itself finished: the catalog \(store.path) is up to date for \(report.context)."
             if output.json {
-                try Terminal.printJSON(ScanJSON(report, catalog: store.path))
+                try Output.json(ScanJSON(report, catalog: store.path), done: done)
                 return
             }
             for p in report.problems.prefix(quiet ? 0 : 20) { Terminal.note("\(p.path.displayPath): \(p.message)") }
@@ -115,14 +116,18 @@ struct Scan: ParsableCommand {
                 Terminal.note("… and \(report.problems.count - 20) more problems (see `scan --json`)")
             }
             guard !quiet else { return }
-            print("Scanned \(report.context) (\(report.roots.joined(separator: ", "))) in \(Format.seconds(report.seconds))")
-            print("  \(Format.count(report.files)) files, \(Format.bytes(report.bytes)): \(Format.count(report.new)) new, "
-                  + "\(Format.count(report.changed)) changed, \(Format.count(report.unchanged)) unchanged, "
-                  + "\(Format.count(report.missing)) missing, \(Format.count(report.revived)) back, \(Format.count(report.errors)) errors"
-                  + (report.symlinksSkipped > 0 ? ", \(report.symlinksSkipped) symlinks skipped" : ""))
-            print("")
-            print("The catalog \(store.path) holds for \(report.context):")
-            print(SummaryTable.render(try store.summary(context: report.context)))
+            let summary: [CategorySummary]
+            do { summary = try store.summary(context: report.context) } catch { throw Failure.runtime("\(error)") }
+            try Output.print("""
+                Scanned \(report.context) (\(report.roots.joined(separator: ", "))) in \(Format.seconds(report.seconds))
+                  \(Format.count(report.files)) files, \(Format.bytes(report.bytes)): \(Format.count(report.new)) new, \
+                \(Format.count(report.changed)) changed, \(Format.count(report.unchanged)) unchanged, \
+                \(Format.count(report.missing)) missing, \(Format.count(report.revived)) back, \(Format.count(report.errors)) errors\
+                \(report.symlinksSkipped > 0 ? ", \(report.symlinksSkipped) symlinks skipped" : "")
+
+                The catalog \(store.path) holds for \(report.context):
+                \(SummaryTable.render(summary))
+                """, done: done)
         }
     }
 }
@@ -164,9 +169,10 @@ private struct FileLines: Sendable {
     let toStderr: Bool
 
     func print(_ e: ScanProgress.FileEvent) {
-        let line = Data((e.kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0) + e.path.displayPath + "\n").utf8)
-        // One write(2) per line: lines from different workers never mix.
-        (toStderr ? FileHandle.standardError : FileHandle.standardOutput).write(line)
+        let line = Array((e.kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0) + e.path.displayPath + "\n").utf8)
+        // One write(2) per line: lines from different workers never mix. A lost line cannot
+        // stop the scan; the summary written after it reports a failed output.
+        _ = Output.writeAll(toStderr ? STDERR_FILENO : STDOUT_FILENO, line)
     }
 }
 

@@ -3,30 +3,19 @@ import Foundation
 import Glibc
 #endif
 
-/// Output conventions: results on stdout, messages and progress on stderr.
+/// Output conventions: results on stdout (through `Output`), messages and progress on stderr.
 enum Terminal {
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
 
-    static func error(_ message: String) {
-        FileHandle.standardError.write(Data("tidemark: error: \(message)\n".utf8))
-    }
+    static func error(_ message: String) { toStderr("tidemark: error: \(message)\n") }
 
-    static func note(_ message: String) {
-        FileHandle.standardError.write(Data("tidemark: \(message)\n".utf8))
-    }
+    static func note(_ message: String) { toStderr("tidemark: \(message)\n") }
 
-    static func progress(_ line: String) {
-        FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
-    }
+    static func progress(_ line: String) { toStderr("\r\u{1B}[2K\(line)") }
 
-    static func clearProgress() {
-        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
-    }
+    static func clearProgress() { toStderr("\r\u{1B}[2K") }
 
-    static func printJSON<T: Encodable>(_ value: T) throws {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        FileHandle.standardOutput.write(try e.encode(value))
-        FileHandle.standardOutput.write(Data("\n".utf8))
-    }
+    /// A message that cannot be written (stderr on a full disk) is dropped: the exit status
+    /// still tells.
+    private static func toStderr(_ text: String) { _ = Output.writeAll(STDERR_FILENO, Array(text.utf8)) }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TidemarkCore
+import TestSupport
 
 @Suite struct ContextDefinitionTests {
     func error(_ text: String) -> DefinitionError? {

@@ -1,22 +1,15 @@
 import Foundation
 import Testing
 @testable import TidemarkCore
+import TestSupport
 
 /// Property-style fuzzing in the normal suite, bounded in time: mutated and truncated
 /// copies of the sample files go to each reader, which must give a coverage, nil, or a
 /// `HeaderReadError` — never crash, hang, or throw anything else. Longer runs with
 /// coverage guidance: `Fuzz/run.sh`.
 @Suite struct HeaderFuzzTests {
-    /// A fixed sequence by default, so CI is repeatable (a C library crash it found would
-    /// stop every run, not one run in a hundred); `TIDEMARK_FUZZ_SEED=N` replays N and
-    /// `TIDEMARK_FUZZ_SEED=random` explores.
-    static let seed: UInt64 = {
-        switch ProcessInfo.processInfo.environment["TIDEMARK_FUZZ_SEED"] {
-        case "random": return UInt64.random(in: 0...UInt64.max)
-        case let s?: return UInt64(s) ?? 0x7469_6465_6d61_726b
-        case nil: return 0x7469_6465_6d61_726b
-        }
-    }()
+    /// `TIDEMARK_FUZZ_SEED` (see `FuzzSeed`).
+    static let seed = FuzzSeed.value
 
     /// Bytes likely to matter in these formats: digits, quote, '=', blank, 0, 0xff, 'CDF', 'T'.
     static let interesting: [UInt8] = Array("0123456789'= -.:/TEDZ".utf8) + [0, 1, 2, 5, 0x0a, 0x0b, 0x0c, 0x7f, 0x80, 0xff]
@@ -55,8 +48,7 @@ import Testing
     }
 
     func fuzz(_ name: String, seeds: [[UInt8]], hot: Int, seconds: Double, _ read: (PathBytes) throws -> CoverageReading) throws {
-        // A stable hash of the name: String.hashValue differs from process to process.
-        var rng = SplitMix(seed: Self.seed ^ name.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 })
+        var rng = FuzzSeed.generator(name)
         let scratch = try ScratchFolder()
         let start = Date()
         var runs = 0

@@ -28,7 +28,7 @@ import TidemarkCore
             } else if source == "mtime" {
                 #expect(notes.contains("no time") || notes.contains("no values"), "\(path): mtime without a reason: \(notes)")
             } else {
-                #expect(["fits", "netcdf", "nidas"].contains(source), "\(path): \(source ?? "nil")")
+                #expect(["fits", "netcdf", "nidas-samples"].contains(source), "\(path): \(source ?? "nil")")
                 #expect(row["start"] is String && row["end"] is String)
             }
         }

@@ -27,12 +27,19 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
 let isRoot = getuid() == 0
 
 /// Runs `tidemark` with arguments; `asNobody` drops to an unprivileged user (as root only),
-/// so permission checks apply as they do for a real archive user.
+/// so permission checks apply as they do for a real archive user. `stdoutTo` sends the
+/// output to a file (such as /dev/full) instead of `Run.stdout`.
 @discardableResult
-func tidemark(_ args: [String], environment: [String: String] = [:], asNobody: Bool = false, cwd: String? = nil) throws -> Run {
+func tidemark(_ args: [String], environment: [String: String] = [:], asNobody: Bool = false, cwd: String? = nil,
+              stdoutTo: String? = nil) throws -> Run {
     let p = tidemarkProcess(args, environment: environment, asNobody: asNobody, cwd: cwd)
     let out = Pipe(), err = Pipe()
-    p.standardOutput = out
+    if let stdoutTo {
+        guard let h = FileHandle(forWritingAtPath: stdoutTo) else { throw CocoaError(.fileNoSuchFile) }
+        p.standardOutput = h
+    } else {
+        p.standardOutput = out
+    }
     p.standardError = err
     p.standardInput = FileHandle.nullDevice
     try p.run()
@@ -40,6 +47,7 @@ func tidemark(_ args: [String], environment: [String: String] = [:], asNobody: B
     nonisolated(unsafe) var errData = Data()
     let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
     reader.start()
+    if stdoutTo != nil { try out.fileHandleForWriting.close() }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     while !reader.isFinished { Thread.sleep(forTimeInterval: 0.001) }

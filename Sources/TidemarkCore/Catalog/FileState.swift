@@ -27,16 +27,18 @@ public enum FileState: Int, Sendable, CaseIterable, Codable {
 }
 
 extension TimeSource {
-    /// The small integer stored in the catalog.
+    /// The small integer stored in the catalog (file_view names each one).
     public var code: Int {
         switch self {
         case .name: 1
         case .fits: 2
         case .netcdf: 3
-        case .nidas, .nidasSamples: 4
+        case .nidas: 4
         case .mtime: 5
         case .dataset: 6
         case .header: 7
+        // Before v9 it was stored as 4 and read back as nidas; those rows stay so.
+        case .nidasSamples: 8
         }
     }
 

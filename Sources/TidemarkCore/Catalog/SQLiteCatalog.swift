@@ -38,9 +38,11 @@ public final class SQLiteCatalog: Sendable {
             if readOnly { try db.execute(sql: "PRAGMA mmap_size = 2147418112") }
         }
         do {
-            pool = try DatabasePool(path: path, configuration: config)
+            pool = readOnly ? try Self.readOnlyPool(path: path, configuration: config) : try DatabasePool(path: path, configuration: config)
+            try pool.read { db in try Schema.refuseNewer(db, path: path) }
             if !readOnly {
                 try Schema.migrator.migrate(pool)
+                try pool.write(Schema.stampVersion)
             } else if try !pool.read(Schema.migrator.hasCompletedMigrations) {
                 throw CatalogError(path: path, message: "this catalog was written by an older Tidemark; run `tidemark scan` once to bring it up to date")
             }

@@ -251,6 +251,25 @@ enum Schema {
                 ) WITHOUT ROWID
                 """)
         }
+        m.registerMigration("v9: file_view names every source") { db in
+            // nidas-samples has its own code (8; rows written before keep 4, nidas), and the
+            // view names every code a file or dataset can hold instead of showing '?'.
+            try db.execute(sql: """
+                DROP VIEW file_view;
+                CREATE VIEW file_view AS
+                SELECT f.id, c.name AS context, CAST(r.path AS TEXT) || CASE WHEN d.path = X'' THEN '' ELSE '/' || CAST(d.path AS TEXT) END
+                         || '/' || CAST(f.name AS TEXT) AS path,
+                       s.category, s.name AS stream, f.size,
+                       strftime('%Y-%m-%dT%H:%M:%fZ', f.start / 1e6, 'unixepoch') AS start,
+                       strftime('%Y-%m-%dT%H:%M:%fZ', f."end" / 1e6, 'unixepoch') AS "end",
+                       CASE f.source WHEN 1 THEN 'name' WHEN 2 THEN 'fits' WHEN 3 THEN 'netcdf' WHEN 4 THEN 'nidas' WHEN 5 THEN 'mtime'
+                                     WHEN 6 THEN 'dataset' WHEN 7 THEN 'header' WHEN 8 THEN 'nidas-samples' ELSE '?' END AS source,
+                       CASE f.state WHEN 0 THEN 'live' WHEN 1 THEN 'missing' WHEN 2 THEN 'deleted' ELSE 'purged' END AS state,
+                       f.error
+                FROM files f JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
+                JOIN contexts c ON c.id = r.context_id JOIN streams s ON s.id = f.stream_id;
+                """)
+        }
         return m
     }
 }

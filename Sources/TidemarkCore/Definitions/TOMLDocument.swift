@@ -16,6 +16,11 @@ struct TOMLDocument {
         if let (line, message) = keyLines.abort {
             throw DefinitionError(file: file, line: line, message: "TOML syntax error: \(message)")
         }
+        if let bad = TOMLGuard.danger(in: text) {
+            let found = bad.found.map { $0 == "\n" ? "the end of the line" : "'\($0.escaped(asASCII: true))'" } ?? "the end of the file"
+            throw DefinitionError(file: file, line: bad.line, message: "TOML syntax error: a table header names its table right after its brackets, "
+                                  + "as in [[rule]]; found \(found)")
+        }
         do {
             self.root = try TOMLTable(string: text)
         } catch let e as TOMLParseError {
@@ -106,12 +111,13 @@ struct TOMLDocument {
             guard let v = table[key] else { return nil }
             if let i = v.int {
                 guard i > 0 else { throw error(key, "must be positive") }
-                return Int64(i) * 1_000_000
+                guard let us = Duration.microseconds(seconds: i) else { throw error(key, Duration.Invalid(text: String(i), tooLong: true).description) }
+                return us
             }
             guard let s = v.string else { throw error(key, "expected seconds or a duration such as \"4h\", found \(v.type)") }
-            guard let us = Duration.parseMicroseconds(s), us > 0 else {
-                throw error(key, "'\(s)' is not a duration; write seconds (14400) or a number with s, m, h, d or w (\"4h\")")
-            }
+            let us: Int64
+            do { us = try Duration.parse(s) } catch { throw self.error(key, error.description) }
+            guard us > 0 else { throw error(key, "must be positive") }
             return us
         }
 

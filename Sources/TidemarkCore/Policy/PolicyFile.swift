@@ -124,12 +124,10 @@ extension Policy {
 
     private static func percent(_ t: TOMLDocument.Table, _ key: String) throws(DefinitionError) -> Double? {
         guard t.has(key) else { return nil }
-        if let d = try? t.double(key) {
-            guard d >= 0, d <= 100 else { throw t.error(key, "must be between 0% and 100%") }
-            return d / 100
-        }
-        guard let s = try? t.string(key) else { throw t.error(key, "expected a percentage such as \"90%\"") }
-        guard let p = Quantity.percent(s) else { throw t.error(key, "'\(s)' is not a percentage between 0% and 100%; write e.g. \"90%\"") }
-        return p
+        do {
+            if let d = try? t.double(key) { return try Quantity.percentage(number: d) }
+            if let s = try? t.string(key) { return try Quantity.percentage(s) }
+        } catch { throw t.error(key, error.description) }
+        throw t.error(key, "expected a percentage such as \"90%\"")
     }
 }

@@ -6,8 +6,18 @@ import Foundation
 public enum TimeArgument {
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public var text: String
+        /// What is wrong, when more is known than "not a time".
+        public var reason: String?
+
+        public init(text: String, reason: String? = nil) { self.text = text; self.reason = reason }
+
         public var description: String {
-            "'\(text)' is not a time; write e.g. 2017-05-01T12:00:00Z, 20170501, 20170501T1200, mjd:57874.5, now or -2d"
+            if let reason { return "'\(text)' \(reason)" }
+            return "'\(text)' is not a time; write e.g. 2017-05-01T12:00:00Z, 20170501, 20170501T1200, mjd:57874.5, now or -2d"
+        }
+
+        static func outOfRange(_ text: String) -> Invalid {
+            Invalid(text: text, reason: "is out of range: Tidemark takes times within 10000 years of 1970")
         }
     }
 
@@ -16,13 +26,31 @@ public enum TimeArgument {
         let lower = text.lowercased()
         if lower == "now" { return now }
         if lower.hasPrefix("mjd:"), let mjd = Double(lower.dropFirst(4)) {
-            return Instant(microseconds: Int64(((mjd - 40587) * 86_400 * 1_000_000).rounded()))
+            guard let t = FITSTimeKeywords.mjdLabel(mjd), Instant.supported.contains(t) else { throw .outOfRange(raw) }
+            return t
         }
-        if text.hasPrefix("-") || text.hasPrefix("+"), let us = Duration.parseMicroseconds(String(text.dropFirst())) {
-            return Instant(microseconds: now.microseconds + (text.hasPrefix("-") ? -us : us))
+        if text.hasPrefix("-") || text.hasPrefix("+") {
+            let us: Int64
+            do { us = try Duration.parse(String(text.dropFirst())) } catch {
+                // `-2d` that is too long is out of range; anything else may still be a date.
+                if error.tooLong { throw .outOfRange(raw) }
+                throw Invalid(text: raw)
+            }
+            let t = Instant(microseconds: now.microseconds + (text.hasPrefix("-") ? -us : us))
+            guard Instant.supported.contains(t) else { throw .outOfRange(raw) }
+            return t
         }
         guard let t = parseCalendar(Array(text.utf8)) else { throw Invalid(text: raw) }
         return t
+    }
+
+    /// The window `[from, to)` of two time options, refused when it ends before it begins
+    /// (`find`, `covers` and `coverage` share this check).
+    public static func window(from: Instant?, to: Instant?) throws(Invalid) -> TimeWindow {
+        if let from, let to, to < from {
+            throw Invalid(text: "\(from.iso8601),\(to.iso8601)", reason: "ends before it begins")
+        }
+        return TimeWindow(begin: from, end: to)
     }
 
     /// Parses `BEGIN,END` with either end open (`20000101,` or `,20170601`), as
@@ -89,8 +117,8 @@ public enum TimeArgument {
                 i += 1
                 guard let oh = digits(2) else { return nil }
                 _ = skip(":")
-                let om = digits(2) ?? 0
-                offset = sign * (oh * 3600 + om * 60)
+                guard let seconds = ClockFields.offsetSeconds(hours: oh, minutes: digits(2) ?? 0) else { return nil }
+                offset = sign * seconds
             } else {
                 return nil
             }

@@ -125,7 +125,8 @@ public enum FITSDateParser {
         mutating func timeOfDay() -> Int64? {
             let start = index
             guard let h = digits(max: 2) else { return nil }
-            var hour = h.value, minute = 0, second = 0
+            let hour = h.value
+            var minute = 0, second = 0
             if h.count == 2, let c = peek, Self.isDigit(c) {
                 // Basic form hhmm[ss].
                 guard let m = digits(max: 2), m.count == 2 else { index = start; return nil }
@@ -149,8 +150,9 @@ public enum FITSDateParser {
                     n += 1; index += 1
                 }
             }
-            guard hour <= 24, minute <= 59, second <= 60 else { index = start; return nil }
-            if hour == 24 { guard minute == 0, second == 0, micro == 0 else { index = start; return nil }; hour = 24 }
+            // 24:00:00 is the end of a day; otherwise the shared clock rules (leap second at 23:59 only).
+            let valid = hour == 24 ? minute == 0 && second == 0 && micro == 0 : ClockFields.isValid(hour: hour, minute: minute, second: second)
+            guard valid else { index = start; return nil }
             return Int64(hour * 3600 + minute * 60 + second) * 1_000_000 + micro
         }
 
@@ -194,14 +196,14 @@ public enum FITSDateParser {
         /// `hh`, `hhmm`, `h:mm` or `hh:mm` as seconds.
         mutating func offset() -> Int? {
             guard let h = digits(max: 4) else { return nil }
-            if h.count == 4 { return (h.value / 100) * 3600 + (h.value % 100) * 60 }
-            guard h.count <= 2, h.value <= 23 else { return nil }
-            var total = h.value * 3600
+            if h.count == 4 { return ClockFields.offsetSeconds(hours: h.value / 100, minutes: h.value % 100) }
+            guard h.count <= 2 else { return nil }
+            var minutes = 0
             if accept(":") != nil {
-                guard let m = digits(max: 2), m.value <= 59 else { return nil }
-                total += m.value * 60
+                guard let m = digits(max: 2) else { return nil }
+                minutes = m.value
             }
-            return total
+            return ClockFields.offsetSeconds(hours: h.value, minutes: minutes)
         }
     }
 }

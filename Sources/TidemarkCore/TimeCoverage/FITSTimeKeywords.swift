@@ -39,8 +39,8 @@ struct FITSCard: Sendable {
 /// - start: DATE-BEG > DATE-OBS (+ TIME-OBS/UT/UTSTART when it holds only a date) >
 ///   MJD-BEG > MJD-OBS > TSTART from MJDREFI+MJDREFF > MJDREF > JDREF > DATEREF in
 ///   TIMEUNIT; then the non-standard DATE_OBS and MJD_OBS (RHESSI, Chandra);
-/// - end: DATE-END > MJD-END > TSTOP > DATE_END > start + TELAPSE/XPOSURE/EXPTIME/EXPOSURE
-///   > start.
+/// - end: DATE-END (+ TIME-END when it holds only a date) > MJD-END > TSTOP > DATE_END
+///   (+ TIME_END) > start + TELAPSE/XPOSURE/EXPTIME/EXPOSURE > start.
 ///
 /// DATE (when the file was written) is never used. TIMESYS TT/TAI/TDB/GPS/TCG/TCB is
 /// converted to UTC; an unknown TIMESYS is noted and read as UTC. TSTART/TSTOP count
@@ -51,8 +51,8 @@ struct FITSTimeKeywords {
         "DATE-BEG", "DATE-OBS", "TIME-OBS", "UT", "UTSTART", "MJD-BEG", "MJD-OBS",
         "TSTART", "TSTOP", "MJDREFI", "MJDREFF", "MJDREF", "JDREFI", "JDREFF", "JDREF", "DATEREF",
         "TIMEUNIT", "TIMESYS", "TIMEZERO", "TIMEREF",
-        "DATE-END", "MJD-END", "TELAPSE", "XPOSURE", "EXPTIME", "EXPOSURE",
-        "DATE_OBS", "DATE_BEG", "TIME_OBS", "DATE_END", "MJD_OBS",
+        "DATE-END", "TIME-END", "MJD-END", "TELAPSE", "XPOSURE", "EXPTIME", "EXPOSURE",
+        "DATE_OBS", "DATE_BEG", "TIME_OBS", "DATE_END", "TIME_END", "MJD_OBS",
     ]
     static let keywordSet = FITSKeywordSet(names)
 
@@ -231,16 +231,19 @@ struct FITSTimeKeywords {
             }
             end = instant
         }
-        func endDate(_ key: String) -> Instant? {
+        /// A date-only end takes its time of day from `timeKeys`, as the start does; without
+        /// one it means the end of that day.
+        func endDate(_ key: String, timeKeys: [String]) -> Instant? {
             guard var label = date(key) else { return nil }
-            // A date-only end means the end of that day.
-            if label.timeOfDay == nil { label.timeOfDay = 86_400_000_000 }
+            if label.timeOfDay == nil {
+                label.timeOfDay = timeKeys.lazy.compactMap { self.string($0).flatMap(FITSDateParser.parseTimeOfDay) }.first ?? 86_400_000_000
+            }
             return utc(label, key)
         }
-        offer("DATE-END", endDate("DATE-END"))
+        offer("DATE-END", endDate("DATE-END", timeKeys: ["TIME-END"]))
         offer("MJD-END", mjd("MJD-END"))
         if trustTSTOP { offer("TSTOP", elapsed("TSTOP", scale: scale, unit: unit, &notes)) }
-        offer("DATE_END", endDate("DATE_END"))
+        offer("DATE_END", endDate("DATE_END", timeKeys: ["TIME_END", "TIME-END"]))
         if dayOnly {
             offer("the whole day", Instant(microseconds: start.microseconds &+ 86_400_000_000))
         }

@@ -1,7 +1,11 @@
-/// Arithmetic on header-supplied numbers that may be absurd: these return nil instead of
-/// trapping on overflow, so a corrupt header gives an error or a note, never a crash; and
-/// durations in words for those notes.
+/// Bounds and arithmetic for numbers from headers and people that may be absurd: these
+/// return nil instead of trapping on overflow, so a corrupt header or a mistyped time gives
+/// an error or a note, never a crash; and durations in words for those notes.
 extension Instant {
+    /// The instants Tidemark takes from people: within 10,000 years of 1970, so that any
+    /// of them moved by any duration it takes stays far inside Int64.
+    public static let supported = Instant(microseconds: -Duration.longest)...Instant(microseconds: Duration.longest)
+
     /// Seconds as whole microseconds (rounded); nil unless finite and within ±100,000 years.
     static func checkedMicroseconds(seconds: Double) -> Int64? {
         guard seconds.isFinite, abs(seconds) < 3.2e12 else { return nil }

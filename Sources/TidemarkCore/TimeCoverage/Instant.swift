@@ -16,7 +16,7 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Builds an instant from UTC calendar fields (proleptic Gregorian); nil when a field is out of range.
     public init?(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, microsecond: Int = 0) {
         guard (1...12).contains(month), day >= 1, day <= Instant.daysIn(month: month, year: year),
-              (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second),
+              ClockFields.isValid(hour: hour, minute: minute, second: second),
               (0..<1_000_000).contains(microsecond) else { return nil }
         let days = Instant.daysFromCivil(year: year, month: month, day: day)
         let secs = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)

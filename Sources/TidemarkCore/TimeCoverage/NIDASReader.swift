@@ -7,7 +7,8 @@
 /// the true coverage of short or cut-off files. That reads (and for .bz2 decompresses)
 /// the whole file.
 public struct NIDASReader: CoverageReader {
-    public var source: TimeSource { .nidas }
+    /// nidas-samples when the coverage comes from the time tags, so the catalog says so.
+    public var source: TimeSource { readTimeTags ? .nidasSamples : .nidas }
     /// Walk the samples for their time tags (reads the whole file).
     public var readTimeTags: Bool
     /// A header longer than this is taken as no NIDAS header at all.
