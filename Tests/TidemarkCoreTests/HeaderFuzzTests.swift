@@ -55,6 +55,10 @@ import Testing
     }
 
     func fuzz(_ name: String, seeds: [[UInt8]], hot: Int, seconds: Double, _ read: (PathBytes) throws -> CoverageReading) throws {
+        guard !seeds.isEmpty else {
+            Issue.record("no inputs to fuzz \(name) from: the sample files in \(SampleFiles.root.path) are missing or hold none of its kind")
+            return
+        }
         // A stable hash of the name: String.hashValue differs from process to process.
         var rng = SplitMix(seed: Self.seed ^ name.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 })
         let scratch = try ScratchFolder()
@@ -103,6 +107,14 @@ import Testing
                 #expect(throws: HeaderReadError.self) { try NetCDFReader().read(path: path) }
             }
         }
+    }
+
+    /// With no inputs (the samples missing) the fuzzer fails with a message, not a trap
+    /// that would take the whole test process down.
+    @Test func withoutSamplesItFailsClearly() throws {
+        try withKnownIssue {
+            try fuzz("nothing", seeds: [], hot: 1, seconds: 0) { _ in CoverageReading(coverage: nil) }
+        } matching: { $0.comments.contains { $0.rawValue.contains("no inputs to fuzz") } }
     }
 
     @Test func nidasNeverCrashes() throws {
