@@ -7,6 +7,10 @@ struct Run {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// A signal ended the process (`status` is then the signal's number).
+    var signaled = false
+    /// The process outlived its `timeout` and was killed.
+    var timedOut = false
 
     func json() throws -> Any { try JSONSerialization.jsonObject(with: Data(stdout.utf8), options: [.fragmentsAllowed]) }
 }
@@ -26,9 +30,11 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
 let isRoot = getuid() == 0
 
 /// Runs `tidemark` with arguments; `asNobody` drops to an unprivileged user (as root only),
-/// so permission checks apply as they do for a real archive user.
+/// so permission checks apply as they do for a real archive user; after `timeout` seconds
+/// the process is killed, so a hang is reported rather than waited for.
 @discardableResult
-func tidemark(_ args: [String], environment: [String: String] = [:], asNobody: Bool = false, cwd: String? = nil) throws -> Run {
+func tidemark(_ args: [String], environment: [String: String] = [:], asNobody: Bool = false, cwd: String? = nil,
+              timeout: Double? = nil) throws -> Run {
     let p = Process()
     if asNobody && isRoot {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
@@ -48,14 +54,19 @@ func tidemark(_ args: [String], environment: [String: String] = [:], asNobody: B
     p.standardError = err
     p.standardInput = FileHandle.nullDevice
     try p.run()
+    nonisolated(unsafe) var timedOut = false
+    let watchdog = DispatchWorkItem { timedOut = true; kill(p.processIdentifier, SIGKILL) }
+    if let timeout { DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog) }
     // Read both pipes concurrently so a large output never blocks the child.
     nonisolated(unsafe) var errData = Data()
     let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
     reader.start()
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
+    watchdog.cancel()
     while !reader.isFinished { Thread.sleep(forTimeInterval: 0.001) }
-    return Run(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    return Run(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
+               signaled: p.terminationReason == .uncaughtSignal, timedOut: timedOut)
 }
 
 /// A small ISFS project tree like the shipped perdigao/ustar definition expects.
