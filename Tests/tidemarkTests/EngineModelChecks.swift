@@ -127,11 +127,14 @@ enum ModelInvariants {
             var reached = f.start
             for p in products where p.start <= reached && p.end > reached { reached = p.end }
             if reached < f.end {
-                let near = world.files.values.filter { $0.category == rule.coveredBy && $0.start < f.end && $0.end > f.start && (!rule.sameStream || $0.stream == f.stream) }
+                // The products of that time that are gone or changed: what the purge relied on.
+                let lost = world.files.values.filter { $0.category == rule.coveredBy && $0.start < f.end && $0.end > f.start
+                    && (!rule.sameStream || $0.stream == f.stream) && (!$0.onDisk || $0.dirty) }.sorted { $0.start < $1.start }
                 out.append(Violation(invariant: "a file used as cover is still there when what it covered is purged",
                                      detail: "\(world.describe(f)) was purged, but \(iso(reached)) to \(iso(f.end)) of it is covered by no \(rule.coveredBy) file "
-                                         + "on disk and unchanged; its products: " + (near.isEmpty ? "none" : near.sorted { $0.start < $1.start }.prefix(4).map(world.describe).joined(separator: ", "))
-                                         + (near.count > 4 ? " … (\(near.count))" : "")))
+                                         + "on disk and unchanged; its products gone or changed: "
+                                         + (lost.isEmpty ? "none (never there)" : lost.prefix(3).map(world.describe).joined(separator: ", "))
+                                         + (lost.count > 3 ? " … (\(lost.count))" : "")))
             }
         }
         return out
@@ -185,7 +188,7 @@ enum ModelInvariants {
             let present = lstat(r.path, &st) == 0
             switch r.state {
             case 0:
-                if present && r.matches(st) { physical["\(st.st_dev):\(st.st_ino)", default: []].append(r.path) }
+                if present && r.matches(st) { physical["\(st.st_dev):\(st.st_ino)", default: []].append("\(r.path) (root \(r.root))") }
                 guard settled, world.freshRoots.contains(r.root) else { break }
                 if !present {
                     out.append(Violation(invariant: "the catalog agrees with the disk", detail: "\(r.path) is live in the catalog but not on disk: \(world.describe(f))"))
