@@ -179,6 +179,8 @@ final class EngineModelRun {
         for _ in 0..<nights where failure == nil { try night() }
     }
 
+    /// One night as cron runs it: data arrives, perhaps a mistake, the scan, the plan (perhaps
+    /// a mistake between plan and run), the run (perhaps killed).
     func night() throws {
         let settling = killWindow != nil
         if !settling && world.data == .inPlace && chance(0.7) {
@@ -191,25 +193,16 @@ final class EngineModelRun {
         try cronScan()
         guard failure == nil else { return }
 
+        // The run that settles a killed one repeats its policy, as cron would.
         let policy = settling ? lastPolicy! : ModelPolicy.random(world)
         lastPolicy = policy
         policyCount += 1
         let name = "night\(policyCount)"
         try policy.toml(context: ModelWorld.context).write(toFile: world.policies + "/\(name).toml", atomically: true, encoding: .utf8)
-        var args = policy.arguments(world, name: name)
-        if !policy.viaDelete { args[1] = "plan" }
-
-        // The plan: changes nothing, takes datasets whole.
-        let bytes = catalogBytes()
-        let plan = try tidemarkStep("plan: \(policy.text)", args, allowed: abnormal ? [0, 1, 2, 3] : [0, 3])
-        var v = plan.violations + nothingRemoved(plan, "a plan changes nothing")
-        if catalogBytes() != bytes { v.append(Violation(invariant: "a plan changes nothing", detail: "the catalog file \(world.db) changed")) }
-        let planned = plannedKeys(plan.run)
-        v += try checkCatalog()
-        fail(plan.step, v + ModelInvariants.planWhole(planned, rows: Array(rows.values), world: world))
+        let args = policy.arguments(world, name: name)
+        let plan = try plan(policy, args)
         guard failure == nil else { return }
 
-        // Between plan and run.
         var changedTonight = false
         if settling {
             if world.data == .inPlace && chance(0.35) && may("unmount") {
@@ -220,26 +213,41 @@ final class EngineModelRun {
             changedTonight = try nightMistake(plan: plan.run)
         }
         guard failure == nil else { return }
+        try execute(policy, args, planned: plannedKeys(plan.run), settling: settling, changedTonight: changedTonight)
+    }
 
-        // The run, perhaps killed part-way.
+    /// The plan (`policy plan`, or `delete` without `--yes`): changes nothing, takes datasets whole.
+    func plan(_ policy: ModelPolicy, _ args: [String]) throws -> Outcome {
+        var args = args
+        if !policy.viaDelete { args[1] = "plan" }
+        let bytes = catalogBytes()
+        let plan = try tidemarkStep("plan: \(policy.text)", args, allowed: abnormal ? [0, 1, 2, 3] : [0, 3])
+        var v = plan.violations + nothingRemoved(plan, "a plan changes nothing")
+        if catalogBytes() != bytes { v.append(Violation(invariant: "a plan changes nothing", detail: "the catalog file \(world.db) changed")) }
+        v += try checkCatalog()
+        fail(plan.step, v + ModelInvariants.planWhole(plannedKeys(plan.run), rows: Array(rows.values), world: world))
+        return plan
+    }
+
+    /// The run with `--yes`, perhaps killed part-way, and the invariants of what it removed.
+    func execute(_ policy: ModelPolicy, _ args: [String], planned: Set<String>, settling: Bool, changedTonight: Bool) throws {
         var environment: [String: String] = [:]
-        var runArgs = args
-        if !policy.viaDelete { runArgs[1] = "run" }
-        runArgs.append("--yes")
+        var args = args + ["--yes"]
+        if !policy.viaDelete { args[1] = "run" }
         var text = "run: \(policy.text) --yes"
         if !settling && !planned.isEmpty && chance(0.3) && may("kill") {
             let n = Int.random(in: 1...planned.count, using: &world.rng)
             let batch = Int.random(in: 1...6, using: &world.rng)
             environment["TIDEMARK_TEST_KILL_AFTER_REMOVALS"] = "\(n)"
-            runArgs += ["--batch-size", "\(batch)"]
+            args += ["--batch-size", "\(batch)"]
             text += " --batch-size \(batch), SIGKILL after \(n) removals"
         }
         let killing = !environment.isEmpty
-        let o = try tidemarkStep(text, runArgs, allowed: abnormal ? [0, 1, 2, 3, 4] : [0, 3, 4], environment: environment, killing: killing)
+        let o = try tidemarkStep(text, args, allowed: abnormal ? [0, 1, 2, 3, 4] : [0, 3, 4], environment: environment, killing: killing)
         let killed = o.run.signaled && o.run.status == SIGKILL && killing
         // A killed run printed nothing: its plan is tonight's plan (and what its journal intended).
         let executed = killed ? planned.union(try world.latestIntents().compactMap(world.file).map(\.key)) : plannedKeys(o.run)
-        v = o.violations + ModelInvariants.removals(o.removed, before: o.before, planned: executed, policy: policy, world: world)
+        var v = o.violations + ModelInvariants.removals(o.removed, before: o.before, planned: executed, policy: policy, world: world)
         if [1, 2, 5].contains(o.run.status) && !o.run.signaled && !o.removed.isEmpty {
             v.append(Violation(invariant: "refused with an exit code, nothing removed", detail: "exit \(o.run.status), yet \(o.removed.count) files were removed"))
         }
@@ -251,8 +259,12 @@ final class EngineModelRun {
         // Datasets: whole per run, or across a killed run and the run that settles it.
         if let w = killWindow {
             let removed = w.removed + o.removed
-            if world.data == .inPlace && !killed { v += ModelInvariants.datasetsWhole(removed, before: w.before, world: world); killWindow = nil }
-            else { killWindow!.removed = removed }
+            if world.data == .inPlace && !killed {
+                v += ModelInvariants.datasetsWhole(removed, before: w.before, world: world)
+                killWindow = nil
+            } else {
+                killWindow!.removed = removed
+            }
         } else if killed {
             killWindow = (o.before, o.removed)
         } else {
@@ -359,7 +371,7 @@ final class EngineModelRun {
             }
         case 1 where !sets.isEmpty && may("dataset"):
             let set = sets.randomElement(using: &world.rng)!
-            let member = world.onDisk.filter { "\($0.tree.rawValue):\($0.dataset ?? "")" == set }.randomElement(using: &world.rng)!
+            guard let member = world.onDisk.filter({ "\($0.tree.rawValue):\($0.dataset ?? "")" == set }).randomElement(using: &world.rng) else { return false }
             let how = ModelWorld.Change.allCases.randomElement(using: &world.rng)!
             mistake("one file of dataset \(set), \(member.rel), \(how.text) between plan and run")
             world.change(member.key, how, step: steps.count, why: "part of a planned dataset")
