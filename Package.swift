@@ -50,7 +50,7 @@ let package = Package(
         ),
         .target(name: "TestSupport", dependencies: ["TidemarkCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TidemarkCoreTests", dependencies: ["TidemarkCore", "TestSupport"]),
-        // Runs the built `tidemark` binary, as users and cron do.
-        .testTarget(name: "tidemarkTests", dependencies: ["TidemarkCore", "TestSupport", "tidemark"]),
+        // Runs the built `tidemark` binary, as users and cron do (and checks the benchmarks' child runner).
+        .testTarget(name: "tidemarkTests", dependencies: ["TidemarkCore", "TestSupport", "tidemark", "tidemark-bench"]),
     ]
 )

@@ -132,7 +132,7 @@ enum HeaderTree {
                     """
                 try cdl.write(toFile: work + "/\(k).cdl", atomically: true, encoding: .utf8)
                 let m = try Measure.run(["/usr/bin/ncgen", "-k", "nc4", "-o", target, work + "/\(k).cdl"])
-                guard m.status == 0 else { throw BenchError("ncgen failed (install netcdf-bin)") }
+                guard m.status == 0 else { throw BenchError("ncgen \(m.outcome) (install netcdf-bin)") }
             } else {
                 let source = root + "/data/nc4/d00/radar_\(String(format: "%05d", k % distinct)).nc"
                 try FileManager.default.copyItem(atPath: source, toPath: target)

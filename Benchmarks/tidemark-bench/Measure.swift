@@ -4,11 +4,42 @@ import Foundation
 struct Measured {
     var seconds: Double
     var maxRSSBytes: Int
+    /// The exit status; 128 + the signal's number when a signal ended the child (as shells
+    /// report it), so a crashed child never reads as success.
     var status: Int32
+    /// The signal that ended the child, if one did.
+    var signal: Int32? = nil
     var stdout: Data
     /// User plus system CPU time: over `seconds`, how many cores were busy.
     var cpuSeconds: Double = 0
     var coresBusy: Double { seconds > 0 ? cpuSeconds / seconds : 0 }
+
+    /// "exited with 3" or "killed by signal 11 (SIGSEGV, Segmentation fault)", for messages.
+    var outcome: String {
+        guard let signal else { return "exited with \(status)" }
+        return "killed by signal \(signal) (\(ExitSignal.describe(signal)))"
+    }
+}
+
+/// A child's end as `wait4` reports it.
+enum ExitSignal {
+    /// The exit status and, when a signal ended the child, the signal; a signal gives status
+    /// 128 + its number, as shells report it.
+    static func decode(waitStatus: Int32) -> (status: Int32, signal: Int32?) {
+        let low = waitStatus & 0x7f
+        // WIFEXITED: low bits 0; WIFSTOPPED: 0x7f (not with wait4 without WUNTRACED).
+        if low == 0 { return ((waitStatus >> 8) & 0xff, nil) }
+        return (128 + low, low)
+    }
+
+    /// "SIGSEGV, Segmentation fault".
+    static func describe(_ signal: Int32) -> String {
+        let names: [Int32: String] = [SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL", SIGTRAP: "SIGTRAP",
+                                      SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV",
+                                      SIGPIPE: "SIGPIPE", SIGALRM: "SIGALRM", SIGTERM: "SIGTERM", SIGXCPU: "SIGXCPU", SIGXFSZ: "SIGXFSZ"]
+        let text = strsignal(signal).map { String(cString: $0) } ?? "unknown signal"
+        return names[signal].map { "\($0), \(text)" } ?? text
+    }
 }
 
 enum Measure {
@@ -32,7 +63,8 @@ enum Measure {
         let out = outputFile == "/dev/null" ? Data() : (FileManager.default.contents(atPath: outputFile) ?? Data())
         let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-        return Measured(seconds: seconds, maxRSSBytes: Int(usage.ru_maxrss) * 1024, status: (status >> 8) & 0xff, stdout: out,
+        let end = ExitSignal.decode(waitStatus: status)
+        return Measured(seconds: seconds, maxRSSBytes: Int(usage.ru_maxrss) * 1024, status: end.status, signal: end.signal, stdout: out,
                         cpuSeconds: cpu)
     }
 
@@ -42,7 +74,7 @@ enum Measure {
         for _ in 0..<times {
             try before()
             let m = try run(argv)
-            guard m.status == 0 else { throw BenchError("\(argv.joined(separator: " ")) exited with \(m.status)") }
+            guard m.status == 0 else { throw BenchError("\(argv.joined(separator: " ")) \(m.outcome)") }
             runs.append(m)
         }
         return runs.sorted { $0.seconds < $1.seconds }[runs.count / 2]

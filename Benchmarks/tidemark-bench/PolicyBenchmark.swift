@@ -32,7 +32,7 @@ struct PolicyBenchmark: ParsableCommand {
         }
         FileHandle.standardError.write(Data("bringing the catalog \(db) up to date …\n".utf8))
         let scan = try Measure.run([bin, "scan", "bench/archive", "--catalogs", root + "/catalogs", "--db", db, "--quiet"])
-        guard scan.status == 0 else { throw BenchError("the scan of \(root) failed") }
+        guard scan.status == 0 else { throw BenchError("the scan of \(root) failed: tidemark \(scan.outcome)") }
 
         // 1. Planning: the oldest raw/dsm files (16 bytes each) until `select` of them are chosen.
         let catalog = try SQLiteCatalog(path: db, readOnly: true)
@@ -52,7 +52,7 @@ struct PolicyBenchmark: ParsableCommand {
         let chosen = plan!.actions
         let dryRun = try Measure.run([bin, "delete", "--context", "bench/archive", "--db", db, "--categories", "raw/dsm",
                                       "--size", String(Double(bytes) / 1e6), "--json"])
-        guard dryRun.status == 0 else { throw BenchError("tidemark delete (dry run) exited with \(dryRun.status)") }
+        guard dryRun.status == 0 else { throw BenchError("tidemark delete (dry run) \(dryRun.outcome)") }
 
         // 2. Copies of exactly those files, plus a newest file per stream that stays.
         let base = root + "/data/"
@@ -100,7 +100,8 @@ struct PolicyBenchmark: ParsableCommand {
               tidemark delete --yes (plan, journal, checks, JSON)  \(Format.col(delete.seconds)) s   \(Format.ratio(delete.seconds / find.seconds))   (\(Format.count(done)) removed, \(Format.count(leftByTidemark)) left)   goal ≤ 2×
               peak memory of tidemark delete --yes: \(Format.mb(delete.maxRSSBytes))
             """)
-        if delete.status != 0 { throw BenchError("tidemark delete --yes exited with \(delete.status)") }
+        if delete.status != 0 { throw BenchError("tidemark delete --yes \(delete.outcome)") }
+        if find.status != 0 { throw BenchError("find -delete \(find.outcome)") }
         if done != chosen.count { throw BenchError("tidemark removed \(done) files, the plan had \(chosen.count)") }
     }
 

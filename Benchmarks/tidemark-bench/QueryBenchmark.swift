@@ -40,7 +40,7 @@ struct QueryBenchmark: ParsableCommand {
         }
         let command = try Stats.time(commandRuns) {
             let m = try Measure.run([bin, "covers", randomInstant().iso8601, "--db", path, "--json"])
-            if m.status != 0 { throw BenchError("tidemark covers exited \(m.status)") }
+            if m.status != 0 { throw BenchError("tidemark covers \(m.outcome)") }
         }
         let yearStart = Instant(microseconds: span.start + (span.end - span.start) / 3)
         let yearEnd = Instant(microseconds: yearStart.microseconds + 365 * 86_400_000_000)

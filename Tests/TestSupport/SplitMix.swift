@@ -1,7 +1,7 @@
 import Foundation
 
 /// A small seedable generator (SplitMix64), so a failing run can be replayed.
-public struct SplitMix: RandomNumberGenerator {
+public struct SplitMix: RandomNumberGenerator, Sendable {
     public var state: UInt64
     public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {

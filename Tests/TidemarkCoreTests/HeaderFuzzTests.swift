@@ -48,6 +48,10 @@ import TestSupport
     }
 
     func fuzz(_ name: String, seeds: [[UInt8]], hot: Int, seconds: Double, _ read: (PathBytes) throws -> CoverageReading) throws {
+        guard !seeds.isEmpty else {
+            Issue.record("no inputs to fuzz \(name) from: the sample files in \(SampleFiles.root.path) are missing or hold none of its kind")
+            return
+        }
         var rng = FuzzSeed.generator(name)
         let scratch = try ScratchFolder()
         let start = Date()
@@ -95,6 +99,14 @@ import TestSupport
                 #expect(throws: HeaderReadError.self) { try NetCDFReader().read(path: path) }
             }
         }
+    }
+
+    /// With no inputs (the samples missing) the fuzzer fails with a message, not a trap
+    /// that would take the whole test process down.
+    @Test func withoutSamplesItFailsClearly() throws {
+        try withKnownIssue {
+            try fuzz("nothing", seeds: [], hot: 1, seconds: 0) { _ in CoverageReading(coverage: nil) }
+        } matching: { $0.comments.contains { $0.rawValue.contains("no inputs to fuzz") } }
     }
 
     @Test func nidasNeverCrashes() throws {

@@ -8,6 +8,10 @@ struct Run {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// A signal ended the process (`status` is then the signal's number).
+    var signaled = false
+    /// The process outlived its `timeout` and was killed.
+    var timedOut = false
 
     func json() throws -> Any { try JSONSerialization.jsonObject(with: Data(stdout.utf8), options: [.fragmentsAllowed]) }
 }
@@ -28,10 +32,11 @@ let isRoot = getuid() == 0
 
 /// Runs `tidemark` with arguments; `asNobody` drops to an unprivileged user (as root only),
 /// so permission checks apply as they do for a real archive user. `stdoutTo` sends the
-/// output to a file (such as /dev/full) instead of `Run.stdout`.
+/// output to a file (such as /dev/full) instead of `Run.stdout`; after `timeout` seconds
+/// the process is killed, so a hang is reported rather than waited for.
 @discardableResult
 func tidemark(_ args: [String], environment: [String: String] = [:], asNobody: Bool = false, cwd: String? = nil,
-              stdoutTo: String? = nil) throws -> Run {
+              stdoutTo: String? = nil, timeout: Double? = nil) throws -> Run {
     let p = tidemarkProcess(args, environment: environment, asNobody: asNobody, cwd: cwd)
     let out = Pipe(), err = Pipe()
     if let stdoutTo {
@@ -43,6 +48,9 @@ func tidemark(_ args: [String], environment: [String: String] = [:], asNobody: B
     p.standardError = err
     p.standardInput = FileHandle.nullDevice
     try p.run()
+    nonisolated(unsafe) var timedOut = false
+    let watchdog = DispatchWorkItem { timedOut = true; kill(p.processIdentifier, SIGKILL) }
+    if let timeout { DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog) }
     // Read both pipes concurrently so a large output never blocks the child.
     nonisolated(unsafe) var errData = Data()
     let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
@@ -50,8 +58,10 @@ func tidemark(_ args: [String], environment: [String: String] = [:], asNobody: B
     if stdoutTo != nil { try out.fileHandleForWriting.close() }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
+    watchdog.cancel()
     while !reader.isFinished { Thread.sleep(forTimeInterval: 0.001) }
-    return Run(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    return Run(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
+               signaled: p.terminationReason == .uncaughtSignal, timedOut: timedOut)
 }
 
 /// A `tidemark` process with the test environment, not yet started.

@@ -129,7 +129,8 @@ extension PolicyExecutor {
     /// or cannot be opened as the directory catalogued.
     private static func settleable(_ state: RootState) -> Result<RootDirectory, Unsettleable> {
         func fail(_ reason: String) -> Result<RootDirectory, Unsettleable> { .failure(Unsettleable(reason: reason)) }
-        guard state.isCurrent else { return fail("the root is \(state.why)") }
+        // A stale root is never deleted from, but settling only looks: what a killed run
+        // removed there is recorded, so the catalog keeps agreeing with the disk.
         if let why = state.unavailable { return fail("the root is unavailable: \(why)") }
         do {
             let d = try RootDirectory(path: state.path)
