@@ -102,10 +102,11 @@ public struct PolicyExecutor: Sendable {
             let files = try catalog.resolve(actions.map(\.fileId), roots: rootIds)
             // The newest of each stream, read again now: never removed whatever the plan says.
             let futureAfter = PolicyQueries.futureAfter(clock(), tolerance: plan.futureTolerance)
-            var newest = Set<Int64>()
+            // Per `keep_newest`, as each rule planned: one rule's larger keep protects nothing of another's.
+            var newest: [Int: Set<Int64>] = [:]
             for (keep, actions) in Dictionary(grouping: actions, by: \.keepNewest) {
-                newest.formUnion(try catalog.newest(streams: Set(actions.compactMap { files[$0.fileId]?.streamId }), keep: keep,
-                                                    startBy: futureAfter, scope: roots.scope))
+                newest[keep] = try catalog.newest(streams: Set(actions.compactMap { files[$0.fileId]?.streamId }), keep: keep,
+                                                  startBy: futureAfter, scope: roots.scope)
             }
             let coverIds = Set(actions.flatMap(\.coveredBy)).subtracting(coverChecked)
             if !coverIds.isEmpty {
@@ -126,7 +127,7 @@ public struct PolicyExecutor: Sendable {
                 guard let f = files[a.fileId] else { return "not a catalogued file under a root of \(plan.context)" }
                 if f.state != .live { return "no longer live in the catalog (\(f.state.name))" }
                 if f.stat != a.expected { return "catalogued anew since the plan was made (a scan saw it change)" }
-                if newest.contains(a.fileId) {
+                if newest[a.keepNewest]?.contains(a.fileId) == true {
                     return "among the \(a.keepNewest == 1 ? "newest file" : "\(a.keepNewest) newest files") of stream \(a.stream): never removed"
                 }
                 if let user = coverFor[a.fileId] { return "this plan relies on it as cover for \(user.path.displayPath): not removed by it" }
