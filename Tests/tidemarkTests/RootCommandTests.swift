@@ -202,6 +202,24 @@ import TidemarkCore
         #expect(onDisk(root) == Self.afterSingleRootDelete(files))
     }
 
+    /// One scan through a symbolic link does not rename the root: an empty directory later
+    /// left at its real path (an unmounted disk) is still caught there.
+    @Test func aScanThroughALinkKeepsTheRealPathSoAnEmptyMountPointIsCaught() throws {
+        let disk = TempTree("linked-disk")
+        makeIsfsTree(disk)
+        let link = temporaryDirectory("alias") + "/data"
+        #expect(symlink(disk.root, link) == 0)
+        #expect(try scan([disk.root], ["--quiet"]).status == 0)
+        #expect(try scan([link], ["--quiet"]).status == 0)
+        #expect(try roots().map { $0["path"] as? String } == [disk.root])
+        let aside = disk.root + ".unmounted"
+        #expect(rename(disk.root, aside) == 0 && mkdir(disk.root, 0o755) == 0)
+        defer { _ = rmdir(disk.root); _ = rename(aside, disk.root) }
+        let r = try scan([disk.root])
+        #expect(r.status == 1 && r.stderr.contains("unavailable"), "\(r.stdout)\(r.stderr)")
+        #expect(try count("SELECT count(*) FROM files WHERE state <> 0") == 0)
+    }
+
     @Test func aMovedRootIsUnavailableUntilScannedAtItsNewPlace() throws {
         let parent = temporaryDirectory("moved")
         let tree = TempTree("moving")

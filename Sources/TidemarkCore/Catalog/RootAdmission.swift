@@ -91,8 +91,13 @@ extension SQLiteCatalog {
                              + "(nothing under it is deleted), but queries list its files until "
                              + "`tidemark root forget \(e.path.displayPath) --context \(e.context) --yes` drops it")
             }
+            // A known root reached by another name is renamed only when its old path no longer
+            // leads to it (the tree moved): a scan through a symbolic link keeps the real path,
+            // so an empty mount point there is still caught.
             admitted.append(AdmittedRoot(probe: n, existingId: existing?.id,
-                                         rename: existing.map { $0.path != n.path && !mine.contains { $0.path == n.path } } ?? false))
+                                         rename: existing.map { e in
+                                             e.path != n.path && !mine.contains { $0.path == n.path } && (try? RootIdentity.of(e.path)) != n.identity
+                                         } ?? false))
         }
         return (admitted, notes)
     }
