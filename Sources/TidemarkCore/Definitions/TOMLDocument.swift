@@ -16,11 +16,6 @@ struct TOMLDocument {
         if let (line, message) = keyLines.abort {
             throw DefinitionError(file: file, line: line, message: "TOML syntax error: \(message)")
         }
-        if let bad = TOMLGuard.danger(in: text) {
-            let found = bad.found.map { $0 == "\n" ? "the end of the line" : "'\($0.escaped(asASCII: true))'" } ?? "the end of the file"
-            throw DefinitionError(file: file, line: bad.line, message: "TOML syntax error: a table header names its table right after its brackets, "
-                                  + "as in [[rule]]; found \(found)")
-        }
         do {
             self.root = try TOMLTable(string: text)
         } catch let e as TOMLParseError {

@@ -4,15 +4,19 @@
 /// inline tables (`rule = [{ match = … }]`), through dotted keys (`time.first = …`) or under
 /// dotted headers (`[rule.extra]`). This reads the text as TOML does — headers, arrays of
 /// tables, dotted and quoted keys, inline tables and arrays, strings of every kind,
-/// comments — and notes where each key path (and each table) first appears.
+/// comments — and notes where each key path (and each table) first appears. The same
+/// reading finds the text on which TOMLKit's parser aborts (see `abort`).
 struct TOMLKeyLines {
     /// One step of a key path: a key, or the index of an array element (`[[rule]]` #n).
     enum Step: Hashable { case key(String), index(Int) }
 
     private var lines: [[Step]: Int] = [:]
-    /// Text on which TOMLKit's parser aborts (an assertion in toml++), refused before it sees
-    /// it: a header with no name first (`[[[rule]]`, `[ .a]`, a lone `[`), an array element
-    /// starting with `}`. The first such line, and what to write instead.
+    /// Text on which TOMLKit's parser (toml++ 3) aborts, refused before it sees it: a header
+    /// with no name first (`[,[rule]]`, `[[[rule]]`, `[ .a]`, a lone `[`) reaches `parse_key`
+    /// against its precondition, and an array element starting with `}` trips another
+    /// assertion — a crash in debug builds, undefined behaviour in release ones (found by
+    /// hand and by Tests/tidemarkTests/InputFuzzTests.swift). The first such line, and what
+    /// to write instead.
     private(set) var abort: (line: Int, message: String)?
 
     init(_ text: String) {
@@ -92,9 +96,10 @@ struct TOMLKeyLines {
             advance()
             let isArray = peek == UInt8(ascii: "[")
             if isArray { advance() }
-            skipBlanks()
+            // Only spaces and tabs, as toml++ skips them here: `[` then `\r` aborts it too.
+            while let c = peek, c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") { advance() }
             if !(peek.map { Self.isBare($0) || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") } ?? false) {
-                refuse(at, "a table header starts with the table's name: write [name] or [[name]]")
+                refuse(at, "a table header starts with the table's name: write [name] or [[name]]; found \(found)")
             }
             let keys = keyParts()
             var path: [Step] = []
@@ -133,6 +138,15 @@ struct TOMLKeyLines {
             }
         }
 
+        /// The character at `i`, as a message shows it.
+        var found: String {
+            guard i < bytes.count else { return "the end of the file" }
+            if bytes[i] == UInt8(ascii: "\n") { return "the end of the line" }
+            let c = String(decoding: bytes[i..<min(bytes.count, i + 4)], as: UTF8.self).unicodeScalars.first!
+            return "'\(c.escaped(asASCII: true))'"
+        }
+
+        /// What toml++ takes as a bare key character: A–Z, a–z, 0–9, `_` and `-`.
         static func isBare(_ c: UInt8) -> Bool {
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
                 || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
@@ -164,7 +178,8 @@ struct TOMLKeyLines {
                 while true {
                     skipSpace()
                     guard let d = peek else { return }
-                    if d == UInt8(ascii: "}") { advance(); return }
+                    // A stray `]` ends it too, so that a header on the next line is still read as one.
+                    if d == UInt8(ascii: "}") || d == UInt8(ascii: "]") { advance(); return }
                     if d == UInt8(ascii: ",") { advance(); continue }
                     let before = i
                     keyValue(in: path)
