@@ -59,6 +59,9 @@ struct PolicyBenchmark: ParsableCommand {
         let relative = chosen.map { String(decoding: $0.path, as: UTF8.self).dropFirst(base.count) }
         let directories = Set(relative.map { ($0 as NSString).deletingLastPathComponent })
         let work = dir + "/policy-copies"
+        // The kept file of each stream is dated yesterday: the newest real file (a future-dated
+        // name is never counted as the newest), after every file of the tree.
+        let keep = Self.yesterday()
         try? FileManager.default.removeItem(atPath: work)
         FileHandle.standardError.write(Data("writing two copies of \(chosen.count) files in \(work) (not measured) …\n".utf8))
         for copy in ["tidemark", "find"] {
@@ -69,7 +72,7 @@ struct PolicyBenchmark: ParsableCommand {
                 // One newest file per DSM stream of the directory: kept by tidemark, spared by find's -name test.
                 let dsms = Set(relative.filter { ($0 as NSString).deletingLastPathComponent == d }
                     .map { String(($0 as NSString).lastPathComponent.prefix { $0 != "_" }) })
-                for dsm in dsms { tree.write("\(d)/\(dsm)_20991231_000000.dat", []) }
+                for dsm in dsms { tree.write("\(d)/\(dsm)_\(keep)_000000.dat", []) }
             }
         }
         let definitions = work + "/catalogs"
@@ -82,7 +85,7 @@ struct PolicyBenchmark: ParsableCommand {
         sync()
 
         // 3. Execution, each on its own copy.
-        let find = try Measure.run(["/usr/bin/find", work + "/find/data", "-type", "f", "!", "-name", "*_2099*", "-delete"])
+        let find = try Measure.run(["/usr/bin/find", work + "/find/data", "-type", "f", "!", "-name", "*_\(keep)_*", "-delete"])
         let delete = try Measure.run([bin, "delete", "--context", "bench/archive", "--db", copyDb, "--categories", "raw/dsm",
                                       "--before", "2099-01-01", "--yes", "--json"], outputFile: work + "/delete.json")
         let report = (try? JSONSerialization.jsonObject(with: delete.stdout)) as? [String: Any] ?? [:]
@@ -96,13 +99,22 @@ struct PolicyBenchmark: ParsableCommand {
               PolicyPlanner.plan (in process, median of \(planTimes.count))   \(Format.col(planSeconds)) s   goal ≤ 1 s
               tidemark delete … --json (dry run, whole process)   \(Format.col(dryRun.seconds)) s   peak \(Format.mb(dryRun.maxRSSBytes))
             execute, on copies of the same \(Format.count(chosen.count)) files:
-              find -type f ! -name '*_2099*' -delete              \(Format.col(find.seconds)) s   1.00×   (\(Format.count(leftByFind)) files left)
+              find -type f ! -name '*_\(keep)_*' -delete          \(Format.col(find.seconds)) s   1.00×   (\(Format.count(leftByFind)) files left)
               tidemark delete --yes (plan, journal, checks, JSON)  \(Format.col(delete.seconds)) s   \(Format.ratio(delete.seconds / find.seconds))   (\(Format.count(done)) removed, \(Format.count(leftByTidemark)) left)   goal ≤ 2×
               peak memory of tidemark delete --yes: \(Format.mb(delete.maxRSSBytes))
             """)
         if delete.status != 0 { throw BenchError("tidemark delete --yes \(delete.outcome)") }
         if find.status != 0 { throw BenchError("find -delete \(find.outcome)") }
         if done != chosen.count { throw BenchError("tidemark removed \(done) files, the plan had \(chosen.count)") }
+    }
+
+    /// Yesterday's UTC date as `yyyyMMdd`.
+    static func yesterday() -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd"
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.locale = Locale(identifier: "en_US_POSIX")
+        return f.string(from: Date().addingTimeInterval(-86_400))
     }
 
     static func count(_ path: String) -> Int {
