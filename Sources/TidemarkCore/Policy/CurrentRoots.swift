@@ -29,7 +29,7 @@ public struct ContextRoots: Sendable {
     var scope: RootScope { skipped.isEmpty ? .all : RootScope(ids: Set(usable.map(\.id))) }
 }
 
-extension SQLiteCatalog {
+extension CatalogListing {
     /// The roots of `context` deletion may act under now; `definitionRoots` are those its
     /// definition names now (nil: no definition found).
     public func contextRoots(_ context: String, definitionRoots: [PathBytes]?) throws(CatalogError) -> ContextRoots {
@@ -57,7 +57,7 @@ final class OpenRoots {
     let scope: RootScope
     private let directories: [Int64: RootDirectory]
 
-    init(_ catalog: SQLiteCatalog, context: String, definitionRoots: [PathBytes]?) throws(CatalogError) {
+    init(_ catalog: any CatalogListing, context: String, definitionRoots: [PathBytes]?) throws(CatalogError) {
         let roots = try catalog.contextRoots(context, definitionRoots: definitionRoots)
         var open: [Int64: RootDirectory] = [:]
         for r in roots.usable {
