@@ -2,23 +2,6 @@
 import Glibc
 #endif
 
-/// Which roots' files a plan or an execution may touch, as a condition on `files` rows:
-/// every root of the context, or only some (the others stale or unavailable).
-struct RootScope: Sendable {
-    /// nil: every root of the context.
-    var ids: Set<Int64>?
-
-    static let all = RootScope(ids: nil)
-
-    /// To append to a `WHERE` clause over `files` (empty when every root is in scope, so
-    /// the common case costs nothing).
-    var sql: String {
-        guard let ids else { return "" }
-        let list = ids.isEmpty ? "NULL" : ids.sorted().map(String.init).joined(separator: ",")
-        return " AND (SELECT root_id FROM dirs WHERE dirs.id = files.dir_id) IN (\(list))"
-    }
-}
-
 /// The roots of a context that deletion may act under now, and those it leaves alone.
 public struct ContextRoots: Sendable {
     /// Current and available.

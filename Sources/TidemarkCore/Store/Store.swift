@@ -26,4 +26,4 @@
 ///   batches, so a per-row call stays cheap.
 /// - The server (async) calls stores from a thread pool (`NIOThreadPool`), one place that
 ///   bridges, rather than every store call being async for its sake.
-// public typealias CatalogStore = QueryStore & PlanningStore & JournalStore & RunLocking
+public typealias CatalogStore = QueryStore & PlanningStore & JournalStore & RunLocking

@@ -1,11 +1,11 @@
 import Foundation
 import GRDB
 
-/// The journal's rows: a run, each action's intent (committed before the action) and its
-/// result (committed after). An intent without a result is what a killed run leaves.
-extension SQLiteCatalog {
+/// The SQLite adapter of `JournalStore`: a run, each action's intent (committed before the
+/// action) and its result (committed after), settling and root forget.
+extension SQLiteCatalog: JournalStore {
     /// Starts a run record.
-    func beginRun(policy: String, contextId: Int64, planned: Int, now: Instant, _ lock: PolicyLock) throws(CatalogError) -> Int64 {
+    public func beginRun(policy: String, contextId: Int64, planned: Int, now: Instant, _ lock: PolicyLock) throws(CatalogError) -> Int64 {
         try write { db in
             try db.execute(sql: "INSERT INTO policy_runs (context_id, policy, started, status, pid, planned) VALUES (?, ?, ?, 'running', ?, ?)",
                            arguments: [contextId, policy, now.microseconds, Int64(getpid()), planned])
@@ -14,7 +14,7 @@ extension SQLiteCatalog {
     }
 
     /// The catalog's view of the files a batch names, read again just before acting.
-    func resolve(_ ids: [Int64], roots: Set<Int64>) throws(CatalogError) -> [Int64: ResolvedFile] {
+    public func resolve(_ ids: [Int64], roots: Set<Int64>) throws(CatalogError) -> [Int64: ResolvedFile] {
         try read { db in
             var out: [Int64: ResolvedFile] = [:]
             let rows = try Row.fetchCursor(db, sql: """
@@ -36,16 +36,16 @@ extension SQLiteCatalog {
     }
 
     /// The newest live files of some streams (starting by `startBy`), for the executor's second check.
-    func newest(streams: Set<Int64>, keep: Int, startBy: Instant, scope: RootScope) throws(CatalogError) -> Set<Int64> {
-        try read { db in try PolicyQueries.newest(db, streams: streams, keep: keep, startBy: startBy, scope: scope) }
+    public func newest(streams: Set<Int64>, keep: Int, startBy: Instant, scope: RootScope) throws(CatalogError) -> Set<Int64> {
+        try read { db in try SQLitePlanningSnapshot.newest(db, streams: streams, keep: keep, startBy: startBy, scope: scope) }
     }
 
     /// The live files of a dataset now, with their paths relative to their root.
-    func liveMembers(dataset: Int64) throws(CatalogError) -> [Int64: PathBytes] {
+    public func liveMembers(dataset: Int64) throws(CatalogError) -> [Int64: PathBytes] {
         try read { db in
             var out: [Int64: PathBytes] = [:]
             for r in try Row.fetchAll(db, sql: """
-                SELECT f.id, d.path, f.name FROM files f JOIN dirs d ON d.id = f.dir_id WHERE f.dataset_id = ? AND f.state = 0
+                SELECT f.id, d.path, f.name FROM files f JOIN dirs d ON d.id = f.dir_id WHERE f.dataset_id = ? AND f.state = \(FileState.live.rawValue)
                 """, arguments: [dataset]) {
                 out[r[0]] = PathBytes(r[1] as Data).appendingComponent(PathBytes(r[2] as Data))
             }
@@ -54,7 +54,7 @@ extension SQLiteCatalog {
     }
 
     /// Commits the intents of a batch (and the results of actions refused before acting).
-    func writeIntents(run: Int64, _ entries: [JournalEntry], at: Instant) throws(CatalogError) -> [Int64] {
+    public func writeIntents(run: Int64, _ entries: [JournalEntry], at: Instant) throws(CatalogError) -> [Int64] {
         try write { db in
             let stmt = try db.cachedStatement(sql: """
                 INSERT INTO journal (run_id, file_id, action, rule, reason, size, mtime, inode, device, intended, result, detail, finished, ctime)
@@ -73,15 +73,14 @@ extension SQLiteCatalog {
     }
 
     /// Commits the results of a batch and turns removed files into tombstones.
-    func writeResults(run: Int64, _ results: [(journalId: Int64, action: PlannedAction, streamId: Int64, result: JournalResult, detail: String?)],
-                      at: Instant) throws(CatalogError) {
+    public func writeResults(run: Int64, _ results: [JournalOutcome], at: Instant) throws(CatalogError) {
         try write { db in
             let journal = try db.cachedStatement(sql: "UPDATE journal SET result = ?, detail = ?, finished = ? WHERE id = ?")
             // A scan that ran meanwhile may have marked the file missing: it is ours all the same.
             let tombstone = try db.cachedStatement(sql: """
-                UPDATE files SET state = ?, gone_at = ?, gone_scan = NULL, gone_run = ? WHERE id = ? AND state IN (0, 1)
+                UPDATE files SET state = ?, gone_at = ?, gone_scan = NULL, gone_run = ? WHERE id = ? AND state IN \(Self.tombstoneable)
                 """)
-            let missing = try db.cachedStatement(sql: "UPDATE files SET state = 1, gone_at = ?, gone_run = NULL WHERE id = ? AND state = 0")
+            let missing = try db.cachedStatement(sql: "UPDATE files SET state = \(FileState.missing.rawValue), gone_at = ?, gone_run = NULL WHERE id = ? AND state = \(FileState.live.rawValue)")
             var touched = Set<Int64>()
             for r in results {
                 try journal.execute(arguments: [r.result.rawValue, r.detail, at.microseconds, r.journalId])
@@ -98,9 +97,13 @@ extension SQLiteCatalog {
     }
 
     /// Closes a run with its counts, taken from the journal.
-    func finishRun(_ run: Int64, now: Instant, status: String? = nil) throws(CatalogError) {
-        try write { db in try Self.recount(db, run: run, now: now, status: status) }
+    public func finishRun(_ run: Int64, now: Instant) throws(CatalogError) {
+        try write { db in try Self.recount(db, run: run, now: now, status: nil) }
     }
+
+    /// States a run's result may turn into a tombstone: a scan that ran meanwhile may have
+    /// marked the file missing, and it is the run's all the same.
+    static let tombstoneable = "(\(FileState.live.rawValue), \(FileState.missing.rawValue))"
 
     static func recount(_ db: Database, run: Int64, now: Instant, status: String?) throws {
         try db.execute(sql: """
@@ -116,38 +119,45 @@ extension SQLiteCatalog {
     }
 }
 
-/// A journal entry to write: an intent (no result yet), or an action refused before acting.
-struct JournalEntry {
-    var action: PlannedAction
-    var result: JournalResult?
-    var detail: String?
-}
 
-/// How a journal entry ended.
-public enum JournalResult: String, Sendable, Codable {
-    /// The file was removed (by this run, or found removed when settling a killed run).
-    case done
-    /// Already gone when the run came to it: not removed by Tidemark; now `missing`.
-    case gone
-    /// Not removed, for safety: changed since the scan, a symlink on the path, the newest of its stream…
-    case skipped
-    /// A system call failed.
-    case failed
-    /// Settling a killed run: it never removed the file, which is still there.
-    case notDone = "not-done"
-}
+extension SQLiteCatalog {
+    public func openIntents() throws(CatalogError) -> (intents: [OpenIntent], running: [Int64]) {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT j.id, j.run_id, j.file_id, j.action, j.size, j.mtime, j.inode, j.device, j.intended, d.root_id, d.path, f.name, j.ctime
+                FROM journal j JOIN files f ON f.id = j.file_id JOIN dirs d ON d.id = f.dir_id
+                WHERE j.result IS NULL ORDER BY j.id
+                """)
+            let intents = rows.map { r in
+                OpenIntent(journalId: r[0], run: r[1], fileId: r[2], kind: PlannedAction.Kind(rawValue: r[3]) ?? .delete,
+                           expected: FileStat(size: r[4], mtimeNanoseconds: r[5], inode: UInt64(bitPattern: r[6]), device: UInt64(bitPattern: r[7]),
+                                              ctimeNanoseconds: r[12]),
+                           intended: r[8], rootId: r[9], directory: PathBytes(r[10] as Data), name: PathBytes(r[11] as Data))
+            }
+            return (intents, try Int64.fetchAll(db, sql: "SELECT id FROM policy_runs WHERE status = 'running' ORDER BY id"))
+        }
+    }
 
-/// A file as the catalog holds it when the executor comes to it.
-struct ResolvedFile {
-    var id: Int64
-    var state: FileState
-    var stat: FileStat
-    var streamId: Int64
-    var rootId: Int64
-    var directory: PathBytes
-    var name: PathBytes
-    var datasetId: Int64?
-
-    /// The path relative to its root, for messages.
-    var relativePath: PathBytes { directory.appendingComponent(name) }
+    public func settle(_ decided: [SettledIntent], runs: [Int64], now: Instant) throws(CatalogError) {
+        try write { db in
+            let journal = try db.cachedStatement(sql: "UPDATE journal SET result = ?, detail = ?, finished = ? WHERE id = ?")
+            let tombstone = try db.cachedStatement(sql: """
+                UPDATE files SET state = ?, gone_at = ?, gone_scan = NULL, gone_run = ? WHERE id = ? AND state IN \(Self.tombstoneable)
+                """)
+            var removed: [Int64] = []
+            for d in decided {
+                let i = d.intent
+                try journal.execute(arguments: [d.result.rawValue, d.detail, now.microseconds, i.journalId])
+                if d.result == .done {
+                    try tombstone.execute(arguments: [i.kind.tombstone.rawValue, i.intended, i.run, i.fileId])
+                    removed.append(i.fileId)
+                }
+            }
+            if !removed.isEmpty {
+                let streams = try Int64.fetchAll(db, sql: "SELECT DISTINCT stream_id FROM files WHERE id IN (\(removed.map(String.init).joined(separator: ",")))")
+                try StreamFinisher(db: db).finish(streams: streams)
+            }
+            for run in runs { try Self.recount(db, run: run, now: now, status: "interrupted") }
+        }
+    }
 }
