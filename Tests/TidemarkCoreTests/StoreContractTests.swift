@@ -62,9 +62,9 @@ import TestSupport
         let report = try f.execute(try f.plan(ageOffAll))
         let store: any QueryStore = f.catalog
         let scans = try store.lastScans(context: "test/isfs", limit: 5)
-        #expect(scans.count == 1 && scans[0].status == "complete" && scans[0].files == 18, "\(scans)")
+        #expect(scans.count == 1 && scans[0].status == .complete && scans[0].files == 18, "\(scans)")
         let runs = try store.policyRuns(context: nil, limit: 5)
-        #expect(runs.count == 1 && runs[0].id == report.runId && runs[0].done == report.count(.done) && runs[0].status == "done", "\(runs)")
+        #expect(runs.count == 1 && runs[0].id == report.runId && runs[0].done == report.count(.done) && runs[0].status == .done, "\(runs)")
         let journal = try store.journal(since: 0, limit: 1000)
         #expect(journal.count == report.results.count && journal.allSatisfy { $0.run == report.runId && $0.result == .done })
         #expect(try store.journal(since: journal.last!.id, limit: 10).isEmpty)

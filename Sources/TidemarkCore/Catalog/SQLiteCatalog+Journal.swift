@@ -7,8 +7,8 @@ extension SQLiteCatalog: JournalStore {
     /// Starts a run record.
     public func beginRun(policy: String, contextId: Int64, planned: Int, now: Instant, _ lock: PolicyLock) throws(CatalogError) -> Int64 {
         try write { db in
-            try db.execute(sql: "INSERT INTO policy_runs (context_id, policy, started, status, pid, planned) VALUES (?, ?, ?, 'running', ?, ?)",
-                           arguments: [contextId, policy, now.microseconds, Int64(getpid()), planned])
+            try db.execute(sql: "INSERT INTO policy_runs (context_id, policy, started, status, pid, planned) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [contextId, policy, now.microseconds, PolicyRunStatus.running.rawValue, Int64(getpid()), planned])
             return db.lastInsertedRowID
         }
     }
@@ -105,17 +105,19 @@ extension SQLiteCatalog: JournalStore {
     /// marked the file missing, and it is the run's all the same.
     static let tombstoneable = "(\(FileState.live.rawValue), \(FileState.missing.rawValue))"
 
-    static func recount(_ db: Database, run: Int64, now: Instant, status: String?) throws {
+    static func recount(_ db: Database, run: Int64, now: Instant, status: PolicyRunStatus?) throws {
+        let (done, skipped, notDone, failed) = (sqlLiteral(JournalResult.done), sqlLiteral(JournalResult.skipped),
+                                                sqlLiteral(JournalResult.notDone), sqlLiteral(JournalResult.failed))
         try db.execute(sql: """
             UPDATE policy_runs SET finished = ?,
-                   done = (SELECT count(*) FROM journal WHERE run_id = ?2 AND result = 'done'),
-                   bytes = (SELECT coalesce(sum(size), 0) FROM journal WHERE run_id = ?2 AND result = 'done'),
-                   skipped = (SELECT count(*) FROM journal WHERE run_id = ?2 AND result IN ('skipped', 'not-done')),
-                   failed = (SELECT count(*) FROM journal WHERE run_id = ?2 AND result = 'failed'),
-                   status = coalesce(?3, CASE WHEN EXISTS (SELECT 1 FROM journal WHERE run_id = ?2 AND result IN ('skipped', 'failed'))
-                                             THEN 'faults' ELSE 'done' END)
+                   done = (SELECT count(*) FROM journal WHERE run_id = ?2 AND result = \(done)),
+                   bytes = (SELECT coalesce(sum(size), 0) FROM journal WHERE run_id = ?2 AND result = \(done)),
+                   skipped = (SELECT count(*) FROM journal WHERE run_id = ?2 AND result IN (\(skipped), \(notDone))),
+                   failed = (SELECT count(*) FROM journal WHERE run_id = ?2 AND result = \(failed)),
+                   status = coalesce(?3, CASE WHEN EXISTS (SELECT 1 FROM journal WHERE run_id = ?2 AND result IN (\(skipped), \(failed)))
+                                             THEN \(sqlLiteral(PolicyRunStatus.faults)) ELSE \(sqlLiteral(PolicyRunStatus.done)) END)
             WHERE id = ?2
-            """, arguments: [now.microseconds, run, status])
+            """, arguments: [now.microseconds, run, status?.rawValue])
     }
 }
 
@@ -134,7 +136,7 @@ extension SQLiteCatalog {
                                               ctimeNanoseconds: r[12]),
                            intended: r[8], rootId: r[9], directory: PathBytes(r[10] as Data), name: PathBytes(r[11] as Data))
             }
-            return (intents, try Int64.fetchAll(db, sql: "SELECT id FROM policy_runs WHERE status = 'running' ORDER BY id"))
+            return (intents, try Int64.fetchAll(db, sql: "SELECT id FROM policy_runs WHERE status = ?", arguments: [PolicyRunStatus.running.rawValue]))
         }
     }
 
@@ -157,7 +159,7 @@ extension SQLiteCatalog {
                 let streams = try Int64.fetchAll(db, sql: "SELECT DISTINCT stream_id FROM files WHERE id IN (\(removed.map(String.init).joined(separator: ",")))")
                 try StreamFinisher(db: db).finish(streams: streams)
             }
-            for run in runs { try Self.recount(db, run: run, now: now, status: "interrupted") }
+            for run in runs { try Self.recount(db, run: run, now: now, status: .interrupted) }
         }
     }
 }

@@ -11,7 +11,7 @@ extension SQLiteCatalog: CatalogListing {
     public func rootRecords(context: String?) throws(CatalogError) -> [RootRecord] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                WITH latest AS (SELECT context_id, max(id) AS id FROM scans WHERE status = 'complete' GROUP BY context_id)
+                WITH latest AS (SELECT context_id, max(id) AS id FROM scans WHERE status = \(sqlLiteral(ScanStatus.complete)) GROUP BY context_id)
                 SELECT r.id, c.name, r.path, r.device, r.inode, r.last_scan, s.finished, l.id, ls.explicit_roots
                 FROM roots r JOIN contexts c ON c.id = r.context_id LEFT JOIN scans s ON s.id = r.last_scan
                 LEFT JOIN latest l ON l.context_id = c.id LEFT JOIN scans ls ON ls.id = l.id
@@ -46,7 +46,7 @@ extension SQLiteCatalog {
                 FROM scans s JOIN contexts c ON c.id = s.context_id WHERE ?1 IS NULL OR c.name = ?1 ORDER BY s.id DESC LIMIT ?2
                 """, arguments: [context, max(0, limit)]).map { r in
                 ScanRecord(id: r[0], context: r[1], started: Instant(microseconds: r[2]), finished: (r[3] as Int64?).map(Instant.init(microseconds:)),
-                           status: r[4], files: r[5], errors: r[6])
+                           status: ScanStatus(rawValue: r[4]) ?? .failed, files: r[5], errors: r[6])
             }
         }
     }
@@ -59,7 +59,7 @@ extension SQLiteCatalog {
                 FROM policy_runs p JOIN contexts c ON c.id = p.context_id WHERE ?1 IS NULL OR c.name = ?1 ORDER BY p.id DESC LIMIT ?2
                 """, arguments: [context, max(0, limit)]).map { r in
                 PolicyRunRecord(id: r[0], context: r[1], policy: r[2], started: Instant(microseconds: r[3]),
-                                finished: (r[4] as Int64?).map(Instant.init(microseconds:)), status: r[5], planned: r[6], done: r[7],
+                                finished: (r[4] as Int64?).map(Instant.init(microseconds:)), status: PolicyRunStatus(rawValue: r[5]) ?? .faults, planned: r[6], done: r[7],
                                 skipped: r[8], failed: r[9], bytes: r[10])
             }
         }

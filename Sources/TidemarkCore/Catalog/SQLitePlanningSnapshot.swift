@@ -122,6 +122,3 @@ struct SQLitePlanningSnapshot: PlanningSnapshot {
         return Set(try Int64.fetchAll(db, sql: "SELECT file_id FROM journal WHERE result IS NULL"))
     }
 }
-
-/// `?,?,…`: `n` placeholders (at least one).
-func marks(_ n: Int) -> String { Array(repeating: "?", count: max(1, n)).joined(separator: ",") }

@@ -18,8 +18,8 @@ final class ScanLock: Sendable {
         do {
             try catalog.write { db in
                 try db.execute(sql: """
-                    UPDATE scans SET status = 'interrupted'
-                    WHERE status = 'running' AND context_id = (SELECT id FROM contexts WHERE name = ?)
+                    UPDATE scans SET status = \(sqlLiteral(ScanStatus.interrupted))
+                    WHERE status = \(sqlLiteral(ScanStatus.running)) AND context_id = (SELECT id FROM contexts WHERE name = ?)
                     """, arguments: [context])
             }
         } catch {

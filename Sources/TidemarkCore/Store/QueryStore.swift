@@ -71,12 +71,11 @@ public struct ScanRecord: Sendable {
     public var context: String
     public var started: Instant
     public var finished: Instant?
-    /// `running`, `complete`, `interrupted`, `failed`.
-    public var status: String
+    public var status: ScanStatus
     public var files: Int?
     public var errors: Int?
 
-    public init(id: Int64, context: String, started: Instant, finished: Instant?, status: String, files: Int?, errors: Int?) {
+    public init(id: Int64, context: String, started: Instant, finished: Instant?, status: ScanStatus, files: Int?, errors: Int?) {
         self.id = id; self.context = context; self.started = started; self.finished = finished; self.status = status
         self.files = files; self.errors = errors
     }
@@ -89,15 +88,14 @@ public struct PolicyRunRecord: Sendable {
     public var policy: String
     public var started: Instant
     public var finished: Instant?
-    /// `running`, `done`, `faults`, `interrupted`.
-    public var status: String
+    public var status: PolicyRunStatus
     public var planned: Int
     public var done: Int
     public var skipped: Int
     public var failed: Int
     public var bytes: Int64
 
-    public init(id: Int64, context: String, policy: String, started: Instant, finished: Instant?, status: String,
+    public init(id: Int64, context: String, policy: String, started: Instant, finished: Instant?, status: PolicyRunStatus,
                 planned: Int, done: Int, skipped: Int, failed: Int, bytes: Int64) {
         self.id = id; self.context = context; self.policy = policy; self.started = started; self.finished = finished
         self.status = status; self.planned = planned; self.done = done; self.skipped = skipped; self.failed = failed; self.bytes = bytes
