@@ -101,7 +101,7 @@ enum SyntheticCatalog {
         let scale = Double(files) / 10_000_000
         let fiveMin = Int(315_360 * scale), fourHour = Int(21_900 * scale), exposures = Int(600_000 * scale)
         try queue.write { db in
-            try db.execute(sql: "INSERT INTO contexts (id, name) VALUES (1, 'bench/query'); INSERT INTO roots VALUES (1, 1, CAST('/data/archive' AS BLOB))")
+            try db.execute(sql: "INSERT INTO contexts (id, name) VALUES (1, 'bench/query'); INSERT INTO roots (id, context_id, path) VALUES (1, 1, CAST('/data/archive' AS BLOB))")
             var stream = 0
             func add(category: String, name: String, count: Int, step: Int64, length: Int64, source: Int) throws {
                 stream += 1

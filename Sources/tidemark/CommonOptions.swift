@@ -22,6 +22,10 @@ struct CatalogOptions: ParsableArguments {
         }
     }
 
+    /// Opens the catalog read-only for a query, as the query store (queries are written
+    /// against the protocol, whatever store is behind it).
+    func openQueryStore() throws -> any QueryStore { try openCatalog(create: false) }
+
     var library: DefinitionLibrary {
         DefinitionLibrary.standard(explicit: catalogs.map(expandTilde), environment: environment,
                                    currentDirectory: FileManager.default.currentDirectoryPath,

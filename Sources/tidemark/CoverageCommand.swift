@@ -40,7 +40,7 @@ struct CoverageCommand: ParsableCommand {
             q.context = filters.context
             q.categories = filters.categories
             q.stream = filters.stream
-            let store = try catalog.openCatalog(create: false)
+            let store = try catalog.openQueryStore()
             let rows: [CoverageRow]
             do { rows = try store.coverage(q) } catch { throw Failure.runtime("\(error)") }
 

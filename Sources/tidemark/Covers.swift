@@ -64,7 +64,7 @@ struct Covers: ParsableCommand {
             q.stream = filters.stream
             q.includeGone = includeGone
             q.limit = limit.limit
-            let store = try catalog.openCatalog(create: false)
+            let store = try catalog.openQueryStore()
             let entries: [CatalogEntry]
             do { entries = try store.covers(q) } catch { throw Failure.runtime("\(error)") }
             if output.json { try Output.json(entries); return }

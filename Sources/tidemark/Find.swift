@@ -46,7 +46,7 @@ struct Find: ParsableCommand {
                 }
             }
             q.limit = limit.limit
-            let store = try catalog.openCatalog(create: false)
+            let store = try catalog.openQueryStore()
             let entries: [CatalogEntry]
             do { entries = try store.find(q) } catch { throw Failure.runtime("\(error)") }
             if output.json { try Output.json(entries); return }

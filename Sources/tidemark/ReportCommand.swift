@@ -24,7 +24,7 @@ struct ReportCommand: ParsableCommand {
             q.context = filters.context
             q.categories = filters.categories
             q.stream = filters.stream
-            let store = try catalog.openCatalog(create: false)
+            let store = try catalog.openQueryStore()
             let rows: [ReportRow]
             do { rows = try store.report(q) } catch { throw Failure.runtime("\(error)") }
             if output.json { try Output.json(rows); return }

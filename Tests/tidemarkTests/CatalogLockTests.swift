@@ -130,3 +130,19 @@ import TidemarkCore
         #expect(size > 0 && size <= 1 << 20)
     }
 }
+
+/// The run lock of the store knows whether its holder is alive, across processes.
+@Suite struct RunLockProbeTests {
+    @Test func aKilledHolderIsReportedDeadAndItsLockFree() throws {
+        let cam = try CameraArchive()
+        let paused = try cam.pausedScan(at: "b.fits", ["--reread"])
+        let store: any RunLocking = try SQLiteCatalog(path: cam.db, create: false)
+        guard case .held(let h?) = try store.probe(.context("cam")) else { Issue.record("the paused scan's lock not seen"); return }
+        #expect(h.holder == "scan" && h.pid == Int64(paused.pid))
+        kill(paused.pid, SIGKILL)
+        _ = paused.finish()
+        guard case .free(let dead?) = try store.probe(.context("cam")) else { Issue.record("the killed scan not reported dead"); return }
+        #expect(dead.pid == Int64(paused.pid))
+        cam.resume()
+    }
+}

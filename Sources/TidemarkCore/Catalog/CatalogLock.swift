@@ -5,21 +5,7 @@ import Synchronization
 import Glibc
 #endif
 
-/// A part of a catalog that one process at a time may change.
-public enum LockRegion: Sendable, Hashable {
-    /// Policy runs (and `delete --yes`): one at a time per catalog.
-    case policyRuns
-    /// One context: its scan, or a policy run on it.
-    case context(String)
-
-    /// The name its holder is recorded under in `lock_owners`.
-    var key: String {
-        switch self {
-        case .policyRuns: "policy runs"
-        case .context(let c): "context " + c
-        }
-    }
-
+extension LockRegion {
     /// The byte of the database file locked for it: far above the bytes SQLite itself locks
     /// (from 1 GiB), one per context (a 52-bit hash of its name).
     var offset: Int64 {
@@ -27,49 +13,6 @@ public enum LockRegion: Sendable, Hashable {
         switch self {
         case .policyRuns: return base
         case .context(let c): return base + 1 + Int64(ContextDefinition.fnv1aValue(c) & ((1 << 52) - 1))
-        }
-    }
-}
-
-/// Who holds a lock, as they recorded it when they took it.
-public struct LockHolder: Sendable {
-    /// `scan`, `policy run NAME`, `delete`.
-    public var holder: String
-    /// The holder's process id, on `host`.
-    public var pid: Int64
-    /// The holder's host name.
-    public var host: String
-    /// When the holder took the lock.
-    public var since: Instant
-
-    /// `pid 123 on host since 2017-05-01T02:30:00Z`.
-    public var owner: String { "pid \(pid) on \(host) since \(since.iso8601)" }
-}
-
-/// A lock found held by another run.
-public struct LockConflict: Error, Sendable {
-    /// The catalog's path, as the refused run named it.
-    public var catalog: String
-    /// What is locked: policy runs, or one context.
-    public var region: LockRegion
-    /// Who holds it; nil when the holder has not recorded itself yet.
-    public var holder: LockHolder?
-}
-
-/// Why a lock could not be taken.
-public enum CatalogLockError: Error, Sendable {
-    /// Another run holds it.
-    case held(LockConflict)
-    /// No one holds it, but it cannot be taken (a read-only catalog).
-    case unavailable(SystemError)
-
-    /// What stopped a lock that no one holds, said so a person knows what to do.
-    public static func describe(_ e: SystemError) -> String {
-        switch e.errno {
-        case EACCES, EPERM, EROFS:
-            "cannot lock the catalog \(e.path.displayPath): it is read-only for this user (file permissions or a read-only file system); "
-                + "use --db to name a writable file"
-        default: "cannot lock the catalog: \(e)"
         }
     }
 }
@@ -83,7 +26,7 @@ public enum CatalogLockError: Error, Sendable {
 /// it dies, so no liveness guess is needed, and it conflicts with other descriptions in the
 /// same process too. Who holds it is recorded in `lock_owners`, only for the message a
 /// refused run prints.
-public final class CatalogLock: @unchecked Sendable {  // immutable once made
+public final class CatalogLock: RunLock, @unchecked Sendable {  // immutable once made
     /// What it locks.
     public let region: LockRegion
     private let catalog: SQLiteCatalog
@@ -100,12 +43,7 @@ public final class CatalogLock: @unchecked Sendable {  // immutable once made
             let e = errno
             Self.spare.withLock { $0[identity, default: []].append(fd) }
             guard e == EAGAIN || e == EACCES else { throw .unavailable(SystemError("fcntl(F_OFD_SETLK)", errno: e, path: catalog.path.pathBytes)) }
-            let owner = try? catalog.read { db in
-                try Row.fetchOne(db, sql: "SELECT holder, pid, host, since FROM lock_owners WHERE lock = ?", arguments: [region.key])
-            }
-            throw .held(LockConflict(catalog: catalog.path, region: region, holder: owner.flatMap { $0 }.map {
-                LockHolder(holder: $0[0], pid: $0[1], host: $0[2], since: Instant(microseconds: $0[3]))
-            }))
+            throw .held(LockConflict(catalog: catalog.path, region: region, holder: Self.recordedHolder(catalog, region)))
         }
         self.catalog = catalog
         self.region = region
@@ -129,6 +67,32 @@ public final class CatalogLock: @unchecked Sendable {  // immutable once made
         _ = fcntl(fd, Self.setLock, &range)
         Self.spare.withLock { $0[identity, default: []].append(fd) }
     }
+
+    /// Who recorded itself as holding `region`; nil when no one did (or it cannot be read).
+    private static func recordedHolder(_ catalog: SQLiteCatalog, _ region: LockRegion) -> LockHolder? {
+        let owner = try? catalog.read { db in
+            try Row.fetchOne(db, sql: "SELECT holder, pid, host, since FROM lock_owners WHERE lock = ?", arguments: [region.key])
+        }
+        return owner.flatMap { $0 }.map { LockHolder(holder: $0[0], pid: $0[1], host: $0[2], since: Instant(microseconds: $0[3])) }
+    }
+
+    /// Who stands at `region` of `catalog` now: the kernel says whether anyone holds it
+    /// (`F_OFD_GETLK`: held means alive, since a dead holder's lock is gone); a holder's
+    /// record left behind a free lock is that of one that died holding it.
+    static func probe(_ catalog: SQLiteCatalog, _ region: LockRegion) throws(CatalogLockError) -> LockProbe {
+        let fd: Int32, identity: Identity
+        do { (fd, identity) = try descriptor(catalog.path) } catch { throw .unavailable(error) }
+        defer { spare.withLock { $0[identity, default: []].append(fd) } }
+        var range = range(F_WRLCK, region)
+        guard fcntl(fd, getLock, &range) == 0 else {
+            throw .unavailable(SystemError("fcntl(F_OFD_GETLK)", errno: errno, path: catalog.path.pathBytes))
+        }
+        let recorded = recordedHolder(catalog, region)
+        return range.l_type == Int16(F_UNLCK) ? .free(deadHolder: recorded) : .held(recorded)
+    }
+
+    /// `F_OFD_GETLK` (Linux 3.15).
+    private static let getLock: Int32 = 36
 
     /// A database file's device and inode.
     private struct Identity: Hashable {
@@ -176,4 +140,14 @@ public final class CatalogLock: @unchecked Sendable {  // immutable once made
         guard gethostname(&host, 255) == 0 else { return "?" }
         return String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }()
+}
+
+extension SQLiteCatalog: RunLocking {
+    public func lock(_ region: LockRegion, holder: String) throws(CatalogLockError) -> any RunLock {
+        try CatalogLock(catalog: self, region: region, holder: holder)
+    }
+
+    public func probe(_ region: LockRegion) throws(CatalogLockError) -> LockProbe {
+        try CatalogLock.probe(self, region)
+    }
 }

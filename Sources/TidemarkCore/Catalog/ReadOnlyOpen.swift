@@ -15,7 +15,7 @@ extension SQLiteCatalog {
             return pool
         } catch let error as DatabaseError where [.SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_IOERR].contains(error.resultCode.primaryResultCode) {
             guard !walHoldsChanges(path) else {
-                throw CatalogError(path: path, message: """
+                throw CatalogError(path: path, kind: .readOnly, message: """
                     cannot be read here: its latest changes are in \(path)-wal, which SQLite reads only through \
                     \(path)-shm, and that file cannot be created (\(error.message ?? "\(error.resultCode)"): another \
                     user's directory or a read-only mount). To fold the changes into the catalog file, run \

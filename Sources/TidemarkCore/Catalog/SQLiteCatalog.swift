@@ -14,11 +14,11 @@ public final class SQLiteCatalog: Sendable {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             let dir = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
-            throw CatalogError(path: path, message: "is a directory; name the catalog file itself, e.g. --db \(dir)/catalog.sqlite")
+            throw CatalogError(path: path, kind: .cannotOpen, message: "is a directory; name the catalog file itself, e.g. --db \(dir)/catalog.sqlite")
         }
         if !FileManager.default.fileExists(atPath: path) {
             guard create else {
-                throw CatalogError(path: path, message: "no catalog here yet; run `tidemark scan` first, or name one with --db")
+                throw CatalogError(path: path, kind: .cannotOpen, message: "no catalog here yet; run `tidemark scan` first, or name one with --db")
             }
             let dir = (path as NSString).deletingLastPathComponent
             if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
@@ -44,7 +44,7 @@ public final class SQLiteCatalog: Sendable {
                 try Schema.migrator.migrate(pool)
                 try pool.write(Schema.stampVersion)
             } else if try !pool.read(Schema.migrator.hasCompletedMigrations) {
-                throw CatalogError(path: path, message: "this catalog was written by an older Tidemark; run `tidemark scan` once to bring it up to date")
+                throw CatalogError(path: path, kind: .olderSchema, message: "this catalog was written by an older Tidemark; run `tidemark scan` once to bring it up to date")
             }
         } catch let e as CatalogError {
             throw e
@@ -59,7 +59,7 @@ public final class SQLiteCatalog: Sendable {
     private static func refuseHardLinks(_ path: String) throws(CatalogError) {
         var st = stat()
         guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_nlink > 1 else { return }
-        throw CatalogError(path: path, message: """
+        throw CatalogError(path: path, kind: .cannotOpen, message: """
             the catalog file has \(st.st_nlink) names (hard links). SQLite keeps its write-ahead log beside the name it \
             is opened by, so two names of one catalog would show different contents and could corrupt it. Keep one \
             name (remove the others; a symbolic link is a safe second name)
@@ -76,7 +76,7 @@ public final class SQLiteCatalog: Sendable {
         }
         for suffix in ["-wal", "-shm", "-journal"] {
             do { try OwnedFile.refuseOddKind((real + suffix).pathBytes) } catch {
-                throw CatalogError(path: path, message: "SQLite cannot keep its \(suffix.dropFirst()) file beside the catalog: \(error)")
+                throw CatalogError(path: path, kind: .cannotOpen, message: "SQLite cannot keep its \(suffix.dropFirst()) file beside the catalog: \(error)")
             }
         }
     }
@@ -98,11 +98,6 @@ public final class SQLiteCatalog: Sendable {
     /// Runs `body` in a write transaction, turning database errors into `CatalogError`.
     func write<T>(_ body: (Database) throws -> T) throws(CatalogError) -> T {
         do { return try pool.write(body) } catch let e as CatalogError { throw e } catch { throw CatalogError(path: path, error) }
-    }
-
-    /// Names of the contexts the catalog holds.
-    public func contextNames() throws(CatalogError) -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT name FROM contexts ORDER BY name") }
     }
 }
 

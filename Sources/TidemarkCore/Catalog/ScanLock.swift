@@ -1,15 +1,15 @@
 import Foundation
 import GRDB
 
-/// A scan's hold on its context (see `CatalogLock`): no second scan of it and no policy run
+/// A scan's hold on its context (the store's `RunLock`): no second scan of it and no policy run
 /// on it until the scan ends. Taking it also settles what killed scans left: while it is
 /// held no other scan of the context can be alive, so one still marked `running` was
 /// killed, and becomes `interrupted`.
 final class ScanLock: Sendable {
-    private let lock: CatalogLock
+    private let lock: any RunLock
 
     init(catalog: SQLiteCatalog, context: String) throws(ScanError) {
-        do { lock = try CatalogLock(catalog: catalog, region: .context(context), holder: "scan") } catch {
+        do { lock = try catalog.lock(.context(context), holder: "scan") } catch {
             switch error {
             case .held(let conflict): throw .busy(conflict)
             case .unavailable(let e): throw .lockUnavailable(e)
@@ -18,8 +18,8 @@ final class ScanLock: Sendable {
         do {
             try catalog.write { db in
                 try db.execute(sql: """
-                    UPDATE scans SET status = 'interrupted'
-                    WHERE status = 'running' AND context_id = (SELECT id FROM contexts WHERE name = ?)
+                    UPDATE scans SET status = \(sqlLiteral(ScanStatus.interrupted))
+                    WHERE status = \(sqlLiteral(ScanStatus.running)) AND context_id = (SELECT id FROM contexts WHERE name = ?)
                     """, arguments: [context])
             }
         } catch {

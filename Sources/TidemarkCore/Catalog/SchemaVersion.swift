@@ -20,7 +20,7 @@ extension Schema {
             why = "its schema version is \(version); this Tidemark knows up to \(userVersion)"
         }
         if let why {
-            throw CatalogError(path: path, message: "written by a newer Tidemark (\(why)); upgrade Tidemark to read or write this catalog")
+            throw CatalogError(path: path, kind: .newerSchema, message: "written by a newer Tidemark (\(why)); upgrade Tidemark to read or write this catalog")
         }
     }
 

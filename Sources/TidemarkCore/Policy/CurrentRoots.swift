@@ -2,23 +2,6 @@
 import Glibc
 #endif
 
-/// Which roots' files a plan or an execution may touch, as a condition on `files` rows:
-/// every root of the context, or only some (the others stale or unavailable).
-struct RootScope: Sendable {
-    /// nil: every root of the context.
-    var ids: Set<Int64>?
-
-    static let all = RootScope(ids: nil)
-
-    /// To append to a `WHERE` clause over `files` (empty when every root is in scope, so
-    /// the common case costs nothing).
-    var sql: String {
-        guard let ids else { return "" }
-        let list = ids.isEmpty ? "NULL" : ids.sorted().map(String.init).joined(separator: ",")
-        return " AND (SELECT root_id FROM dirs WHERE dirs.id = files.dir_id) IN (\(list))"
-    }
-}
-
 /// The roots of a context that deletion may act under now, and those it leaves alone.
 public struct ContextRoots: Sendable {
     /// Current and available.
@@ -29,7 +12,7 @@ public struct ContextRoots: Sendable {
     var scope: RootScope { skipped.isEmpty ? .all : RootScope(ids: Set(usable.map(\.id))) }
 }
 
-extension SQLiteCatalog {
+extension CatalogListing {
     /// The roots of `context` deletion may act under now; `definitionRoots` are those its
     /// definition names now (nil: no definition found).
     public func contextRoots(_ context: String, definitionRoots: [PathBytes]?) throws(CatalogError) -> ContextRoots {
@@ -57,7 +40,7 @@ final class OpenRoots {
     let scope: RootScope
     private let directories: [Int64: RootDirectory]
 
-    init(_ catalog: SQLiteCatalog, context: String, definitionRoots: [PathBytes]?) throws(CatalogError) {
+    init(_ catalog: any CatalogListing, context: String, definitionRoots: [PathBytes]?) throws(CatalogError) {
         let roots = try catalog.contextRoots(context, definitionRoots: definitionRoots)
         var open: [Int64: RootDirectory] = [:]
         for r in roots.usable {

@@ -39,11 +39,11 @@ public struct ExecutionReport: Sendable {
 /// batches, every member is checked (catalog and disk) before any is removed, and if one
 /// fails, none goes.
 public struct PolicyExecutor: Sendable {
-    public let catalog: SQLiteCatalog
+    public let catalog: any JournalStore
     /// The clock for journal and tombstone times, and for telling future-dated files.
     public let clock: @Sendable () -> Instant
 
-    public init(catalog: SQLiteCatalog, clock: @escaping @Sendable () -> Instant = { Instant(secondsSince1970: Date().timeIntervalSince1970) }) {
+    public init(catalog: any JournalStore, clock: @escaping @Sendable () -> Instant = { Instant(secondsSince1970: Date().timeIntervalSince1970) }) {
         self.catalog = catalog
         self.clock = clock
     }
@@ -150,7 +150,7 @@ public struct PolicyExecutor: Sendable {
             let at = clock()
             let journalIds = try catalog.writeIntents(run: runId, entries, at: at)   // committed before anything is removed
 
-            var done: [(journalId: Int64, action: PlannedAction, streamId: Int64, result: JournalResult, detail: String?)] = []
+            var done: [JournalOutcome] = []
             var i = 0
             for unit in batch {
                 // A member of a dataset that fails at the last check stops the rest of it.
@@ -180,7 +180,7 @@ public struct PolicyExecutor: Sendable {
                                 + "\(detail ?? "changed") just before removal; the rest of it is kept"
                         }
                     }
-                    done.append((journalIds[i], e.action, f.streamId, result, detail))
+                    done.append(JournalOutcome(journalId: journalIds[i], action: e.action, streamId: f.streamId, result: result, detail: detail))
                     results.append(ActionResult(action: e.action, result: result, detail: detail))
                     if result == .done {
                         removed += 1

@@ -1,16 +1,15 @@
 import Foundation
-import GRDB
 
-/// Builds plans: reads the catalog in one read transaction and the file systems' usage,
-/// and changes nothing.
+/// Builds plans: pure logic over one planning snapshot of the store and the file systems'
+/// usage; changes nothing.
 public struct PolicyPlanner: Sendable {
-    public let catalog: SQLiteCatalog
+    public let catalog: any PlanningStore
     public let facts: FileSystemFacts
     /// The roots the context's definition names now; nil when no definition was found (then
     /// the roots of the context's latest complete scan are its current roots).
     public let definitionRoots: [PathBytes]?
 
-    public init(catalog: SQLiteCatalog, facts: FileSystemFacts = .live, definitionRoots: [PathBytes]? = nil) {
+    public init(catalog: any PlanningStore, facts: FileSystemFacts = .live, definitionRoots: [PathBytes]? = nil) {
         self.catalog = catalog
         self.facts = facts
         self.definitionRoots = definitionRoots
@@ -32,12 +31,9 @@ public struct PolicyPlanner: Sendable {
             if usage[u.device] == nil { usage[u.device] = (root.path, u) }
         }
         do {
-            return try catalog.read { db in
-                var state = PlanState(db: db, context: context, scope: roots.scope, now: now, futureTolerance: policy.futureTolerance)
-                // A catalog opened read-only may predate the journal.
-                if try db.tableExists("journal") {
-                    state.open = Set(try Int64.fetchAll(db, sql: "SELECT file_id FROM journal WHERE result IS NULL"))
-                }
+            return try catalog.withSnapshot { snapshot in
+                var state = PlanState(snapshot: snapshot, context: context, scope: roots.scope, now: now, futureTolerance: policy.futureTolerance)
+                state.open = try snapshot.openJournalFiles()
                 var outcomes: [RuleOutcome] = []
                 for rule in policy.rules {
                     switch rule {
@@ -60,22 +56,9 @@ extension PolicyRule {
     }
 }
 
-/// The catalog rows a plan is made of.
-struct Candidate {
-    var id: Int64
-    var dirId: Int64
-    var name: PathBytes
-    var stat: FileStat
-    var coverage: Coverage
-    var streamId: Int64
-    var datasetId: Int64?
-    /// Its coverage is the modification time, which proves nothing about the data.
-    var fromMtime: Bool
-}
-
 /// One plan being built: the actions so far and what the catalog says.
 private struct PlanState {
-    let db: Database
+    let snapshot: any PlanningSnapshot
     let context: PolicyContext
     /// The roots whose files the plan may choose, and count as newest or as cover.
     let scope: RootScope
@@ -96,8 +79,8 @@ private struct PlanState {
     private var dirs: [Int64: PathBytes] = [:]
     private var rootPaths: [Int64: PathBytes]
 
-    init(db: Database, context: PolicyContext, scope: RootScope, now: Instant, futureTolerance: Int64) {
-        self.db = db
+    init(snapshot: any PlanningSnapshot, context: PolicyContext, scope: RootScope, now: Instant, futureTolerance: Int64) {
+        self.snapshot = snapshot
         self.context = context
         self.scope = scope
         self.now = now
@@ -107,30 +90,22 @@ private struct PlanState {
     }
 
     /// Stream ids and names of some categories.
-    func streams(_ categories: [String]) throws -> [Int64: (category: String, name: String)] {
-        var out: [Int64: (String, String)] = [:]
-        let rows = try Row.fetchAll(db, sql: "SELECT id, category, name FROM streams WHERE context_id = ? AND category IN (\(marks(categories.count)))",
-                                    arguments: StatementArguments([context.id] + categories))
-        for r in rows { out[r[0]] = (r[1], r[2]) }
-        return out
+    func streams(_ categories: [String]) throws -> [Int64: StreamName] {
+        try snapshot.streams(context: context.id, categories: categories)
     }
 
     /// The `n` newest live files of each stream, future-dated ones aside: never candidates.
     func newest(_ streams: some Sequence<Int64>, keep n: Int) throws -> Set<Int64> {
-        try PolicyQueries.newest(db, streams: streams, keep: n, startBy: futureAfter, scope: scope)
+        try snapshot.newest(streams: Array(streams), keep: n, startBy: futureAfter, scope: scope)
     }
 
     /// Why the newest of some streams are what they are: the future-dated files set aside,
     /// for a rule's note; nil when there are none.
     mutating func futureNote(_ streams: [Int64], agedOff: Bool) throws -> String? {
         guard !streams.isEmpty else { return nil }
-        let list = streams.map(String.init).joined(separator: ",")
-        let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE stream_id IN (\(list)) AND state = 0 AND start > ?\(scope.sql)",
-                                 arguments: [futureAfter.microseconds]) ?? 0
-        guard n > 0, let row = try Row.fetchOne(db, sql: """
-            SELECT dir_id, name FROM files WHERE stream_id IN (\(list)) AND state = 0 AND start > ?\(scope.sql) ORDER BY start DESC, id DESC LIMIT 1
-            """, arguments: [futureAfter.microseconds]) else { return nil }
-        let example = try path(dirId: row[0], name: PathBytes(row[1] as Data))
+        let (n, latest) = try snapshot.futureFiles(streams: streams, after: futureAfter, scope: scope)
+        guard n > 0, let latest else { return nil }
+        let example = try path(dirId: latest.directory, name: latest.name)
         let one = n == 1
         return "\(n) future-dated file\(one ? "" : "s") (coverage starting after \(futureAfter.iso8601), over "
             + "\(durationText(futureTolerance)) from now; e.g. \(example.displayPath)) \(one ? "is" : "are") not counted as the "
@@ -138,71 +113,20 @@ private struct PlanState {
             + (agedOff ? ", and \(one ? "is" : "are") aged off only by a time range that ends after \(one ? "it" : "them")" : "")
     }
 
-    /// Live files of `streams` with a coverage, oldest first; `body` returns false to stop.
-    static func candidates(_ db: Database, _ streams: [Int64], scope: RootScope, from: Instant?, to: Instant?, endBy: Instant?, startBy: Instant? = nil,
-                           excludeMtime: Bool = false, _ body: (Candidate) throws -> Bool) throws {
-        guard !streams.isEmpty else { return }
-        var sql = """
-            SELECT id, dir_id, name, size, mtime, inode, device, start, coalesce("end", start), stream_id, dataset_id, ctime, source
-            FROM files WHERE stream_id IN (\(streams.map(String.init).joined(separator: ","))) AND state = 0 AND start IS NOT NULL\(scope.sql)
-            """
-        var args: [Int64] = []
-        if let from { sql += " AND start >= ?"; args.append(from.microseconds) }
-        if let to { sql += " AND start < ? AND coalesce(\"end\", start) <= ?"; args += [to.microseconds, to.microseconds] }
-        if let endBy { sql += " AND coalesce(\"end\", start) <= ?"; args.append(endBy.microseconds) }
-        if let startBy { sql += " AND start <= ?"; args.append(startBy.microseconds) }
-        if excludeMtime { sql += " AND source <> \(TimeSource.mtime.code)" }
-        sql += " ORDER BY start, \"end\", id"
-        try rows(db, sql, args, body)
-    }
-
-    /// Every live file of a dataset; nil for a member without a coverage.
-    static func members(_ db: Database, dataset: Int64, scope: RootScope) throws -> [Candidate?] {
-        var out: [Candidate?] = []
-        let sql = """
-            SELECT id, dir_id, name, size, mtime, inode, device, start, coalesce("end", start), stream_id, dataset_id, ctime, source
-            FROM files WHERE dataset_id = ? AND state = 0\(scope.sql) ORDER BY start, "end", id
-            """
-        try rows(db, sql, [dataset], { out.append($0); return true }, uncovered: { out.append(nil) })
-        return out
-    }
-
-    private static func rows(_ db: Database, _ sql: String, _ args: [Int64], _ body: (Candidate) throws -> Bool,
-                             uncovered: (() -> Void)? = nil) throws {
-        let stmt = FastStatement(try db.makeStatement(sql: sql))
-        for (i, a) in args.enumerated() { stmt.bind(Int32(i + 1), a) }
-        do {
-            try stmt.forEachRow { row in
-                if row.isNull(7) { uncovered?(); return }
-                let c = Candidate(
-                    id: row.int64(0), dirId: row.int64(1), name: row.blob(2),
-                    stat: FileStat(size: row.int64(3), mtimeNanoseconds: row.int64(4),
-                                   inode: UInt64(bitPattern: row.int64(5)), device: UInt64(bitPattern: row.int64(6)),
-                                   ctimeNanoseconds: row.int64(11)),
-                    coverage: Coverage(start: Instant(microseconds: row.int64(7)), end: Instant(microseconds: row.int64(8))),
-                    streamId: row.int64(9), datasetId: row.isNull(10) ? nil : row.int64(10),
-                    fromMtime: row.int64(12) == Int64(TimeSource.mtime.code))
-                if try !body(c) { throw Stop() }
-            }
-        } catch is Stop {}
-    }
-
-    private struct Stop: Error {}
-
     /// The absolute path of a catalogued file.
     mutating func path(_ c: Candidate) throws -> PathBytes { try path(dirId: c.dirId, name: c.name) }
 
     mutating func path(dirId: Int64, name: PathBytes) throws -> PathBytes {
         if let d = dirs[dirId] { return d.appendingComponent(name) }
-        let row = try Row.fetchOne(db, sql: "SELECT root_id, path FROM dirs WHERE id = ?", arguments: [dirId])!
-        let rel = PathBytes(row[1] as Data)
-        let root = rootPaths[row[0] as Int64] ?? []
+        let row = try snapshot.directory(dirId)
+        let rel = row?.path ?? []
+        let root = row.flatMap { rootPaths[$0.root] } ?? []
         let dir = rel.isEmpty ? root : root.appendingComponent(rel)
         dirs[dirId] = dir
         return dir.appendingComponent(name)
     }
 
-    mutating func add(_ c: Candidate, kind: PlannedAction.Kind, stream: (category: String, name: String), rule: String,
+    mutating func add(_ c: Candidate, kind: PlannedAction.Kind, stream: StreamName, rule: String,
                       reason: String, keepNewest: Int, dataset: String?, coveredBy: [Int64] = []) throws {
         actions.append(PlannedAction(kind: kind, fileId: c.id, path: try path(c), category: stream.category, stream: stream.name,
                                      bytes: c.stat.size, coverage: c.coverage, expected: c.stat, rule: rule, reason: reason,
@@ -233,14 +157,14 @@ private struct PlanState {
         }
         guard let d = c.datasetId else { return ([c], nil) }
         if datasets[d] != nil { return nil }
-        let members = try Self.members(db, dataset: d, scope: scope)
+        let members = try snapshot.members(dataset: d, scope: scope)
         let eligibleAll = members.allSatisfy { m in m.map { !chosen.contains($0.id) && !open.contains($0.id) && eligible($0) } ?? false }
         let covers = members.compactMap { $0?.id }.filter { cover[$0] != nil }
         if eligibleAll { keptAsCover.formUnion(covers) }
         let whole = eligibleAll && covers.isEmpty
         datasets[d] = whole
         guard whole else { return nil }
-        let name = try String.fetchOne(db, sql: "SELECT name FROM datasets WHERE id = ?", arguments: [d]) ?? "#\(d)"
+        let name = try snapshot.datasetName(d) ?? "#\(d)"
         return (members.compactMap { $0 }, name)
     }
 
@@ -306,14 +230,14 @@ private struct PlanState {
 
         switch r.target {
         case .all:
-            try Self.candidates(db, ids, scope: self.scope, from: r.from, to: r.to, endBy: endBy, startBy: startBy) { c in
+            try snapshot.candidates(streams: ids, CandidateFilter(scope: self.scope, from: r.from, to: r.to, endBy: endBy, startBy: startBy)) { c in
                 _ = try take(c, what)
                 return true
             }
             return try outcome("every file matching: \(what); \(keepText)")
         case .bytes(let goal):
             var total: Int64 = 0
-            try Self.candidates(db, ids, scope: self.scope, from: r.from, to: r.to, endBy: endBy, startBy: startBy) { c in
+            try snapshot.candidates(streams: ids, CandidateFilter(scope: self.scope, from: r.from, to: r.to, endBy: endBy, startBy: startBy)) { c in
                 total += try take(c, "\(what), until \(bytesText(goal)) are chosen").reduce(0) { $0 + $1.size }
                 return total < goal
             }
@@ -341,7 +265,7 @@ private struct PlanState {
                 let reasons = Dictionary(uniqueKeysWithValues: need.keys.map { d in
                     (d, "\(what); \(usage[d]!.root.displayPath) above \(percentText(high)) used, freeing until below \(percentText(low))")
                 })
-                try Self.candidates(db, ids, scope: self.scope, from: r.from, to: r.to, endBy: endBy, startBy: startBy) { c in
+                try snapshot.candidates(streams: ids, CandidateFilter(scope: self.scope, from: r.from, to: r.to, endBy: endBy, startBy: startBy)) { c in
                     guard let n = need[c.stat.device], n > 0 else { return true }
                     for (device, size) in try take(c, reasons[c.stat.device]!) {
                         if let u = usage[device] { need[device] = (need[device] ?? 0) - u.usage.freed(bySize: size) }
@@ -367,7 +291,7 @@ private struct PlanState {
         // The cover: live files of the product categories whose coverage was read from the
         // data (a modification time proves nothing), merged per stream name.
         var index: [String: CoverIndex] = [:]
-        try Self.candidates(db, Array(coverStreams.keys).sorted(), scope: scope, from: nil, to: nil, endBy: nil, excludeMtime: true) { c in
+        try snapshot.candidates(streams: Array(coverStreams.keys).sorted(), CandidateFilter(scope: scope, excludeMtime: true)) { c in
             if !self.chosen.contains(c.id) && !self.open.contains(c.id) {
                 index[r.sameStream ? coverStreams[c.streamId]!.name : "", default: CoverIndex()].add(c.coverage, id: c.id)
             }
@@ -384,7 +308,7 @@ private struct PlanState {
         let eligible = { (m: Candidate) -> Bool in
             streams[m.streamId] != nil && !kept.contains(m.id) && !m.fromMtime && m.coverage.end <= endBy && covering(m) != nil
         }
-        try Self.candidates(db, Array(streams.keys).sorted(), scope: scope, from: nil, to: nil, endBy: endBy, excludeMtime: true) { c in
+        try snapshot.candidates(streams: Array(streams.keys).sorted(), CandidateFilter(scope: scope, endBy: endBy, excludeMtime: true)) { c in
             guard let g = try self.group(c, eligible: eligible) else { return true }
             for m in g.files {
                 let stream = streams[m.streamId]!
@@ -462,18 +386,4 @@ enum PolicyQueries {
     static func futureAfter(_ now: Instant, tolerance: Int64) -> Instant {
         now.adding(microseconds: tolerance) ?? Instant(microseconds: .max)
     }
-
-    /// The `n` newest live files (by coverage start, then id) of each stream among those
-    /// starting by `startBy`: a future-dated name is not the newest real file.
-    static func newest(_ db: Database, streams: some Sequence<Int64>, keep n: Int, startBy: Instant, scope: RootScope) throws -> Set<Int64> {
-        let stmt = try db.cachedStatement(sql: """
-            SELECT id FROM files WHERE stream_id = ? AND state = 0 AND start IS NOT NULL AND start <= ?\(scope.sql)
-            ORDER BY start DESC, id DESC LIMIT ?
-            """)
-        var out = Set<Int64>()
-        for s in streams { out.formUnion(try Int64.fetchAll(stmt, arguments: [s, startBy.microseconds, max(1, n)])) }
-        return out
-    }
 }
-
-func marks(_ n: Int) -> String { Array(repeating: "?", count: max(1, n)).joined(separator: ",") }

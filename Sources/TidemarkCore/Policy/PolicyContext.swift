@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A context as the catalog holds it: its roots and the categories of its files.
 public struct PolicyContext: Sendable {
@@ -9,18 +8,7 @@ public struct PolicyContext: Sendable {
     public var categories: Set<String>
 }
 
-extension SQLiteCatalog {
-    /// The context a policy names, with its roots and categories; nil when never scanned.
-    public func policyContext(_ name: String) throws(CatalogError) -> PolicyContext? {
-        try read { db in
-            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM contexts WHERE name = ?", arguments: [name]) else { return nil }
-            let roots = try Row.fetchAll(db, sql: "SELECT id, path FROM roots WHERE context_id = ? ORDER BY id", arguments: [id])
-                .map { (id: $0[0] as Int64, path: PathBytes($0[1] as Data)) }
-            let categories = try String.fetchAll(db, sql: "SELECT DISTINCT category FROM streams WHERE context_id = ?", arguments: [id])
-            return PolicyContext(id: id, name: name, roots: roots, categories: Set(categories))
-        }
-    }
-
+extension CatalogListing {
     /// Checks a policy against the catalog before anything happens: its context must have
     /// been scanned and every category it names must be one the catalog holds for it.
     public func validate(_ policy: Policy) throws(PolicyError) -> PolicyContext {

@@ -2,7 +2,7 @@ import Foundation
 
 /// Parsing `policies/<name>.toml`. Every problem is reported with file, line and key, and
 /// before anything is planned; categories are checked against the catalog separately
-/// (`SQLiteCatalog.validate(_:)`), since only the catalog knows them.
+/// (`CatalogListing.validate(_:)`), since only the catalog knows them.
 extension Policy {
     static let topKeys = ["policy", "context", "description", "future_tolerance", "rule"]
     static let ageOffKeys = ["kind", "name", "categories", "time", "before", "older_than", "free", "when_above", "until_below",

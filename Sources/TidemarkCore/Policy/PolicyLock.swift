@@ -4,8 +4,8 @@ import Glibc
 #endif
 
 /// One policy run at a time per catalog, and none while its context is being scanned: the
-/// catalog's policy-run lock and the context's lock (see `CatalogLock`: by the database
-/// file's identity, not a name), held for the whole run and released by the kernel even
+/// catalog's policy-run lock and the context's lock (`RunLock`s of the store; on SQLite by
+/// the database file's identity, not a name), held for the whole run and released even
 /// when the process is killed.
 ///
 /// Executing and settling the journal take a lock as an argument, so neither can run
@@ -13,16 +13,16 @@ import Glibc
 public final class PolicyLock: @unchecked Sendable {  // immutable once made
     /// The context the run may change.
     public let context: String
-    private let runs: CatalogLock
-    private let contextLock: CatalogLock
+    private let runs: any RunLock
+    private let contextLock: any RunLock
 
     /// Takes both locks or throws `.locked` at once (it never waits). `holder` names the run
     /// in others' messages: `policy run NAME`, `delete`.
-    public init(catalog: SQLiteCatalog, context: String, holder: String) throws(PolicyError) {
+    public init(catalog: any RunLocking, context: String, holder: String) throws(PolicyError) {
         self.context = context
         do {
-            runs = try CatalogLock(catalog: catalog, region: .policyRuns, holder: holder)
-            contextLock = try CatalogLock(catalog: catalog, region: .context(context), holder: holder)
+            runs = try catalog.lock(.policyRuns, holder: holder)
+            contextLock = try catalog.lock(.context(context), holder: holder)
         } catch {
             switch error {
             case .held(let conflict): throw .locked(conflict)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// What settling the journal of killed runs found.
 public struct SettleReport: Sendable {
@@ -48,28 +47,10 @@ extension PolicyExecutor {
         }
     }
 
-    private struct OpenIntent {
-        var journalId: Int64, run: Int64, fileId: Int64, kind: PlannedAction.Kind, expected: FileStat, intended: Int64
-        var rootId: Int64, directory: PathBytes, name: PathBytes
-    }
-
     private func settleOpen(_ definitionRoots: [String: [PathBytes]]) throws -> SettleReport {
         var report = SettleReport()
-        let (open, running) = try catalog.read { db -> ([OpenIntent], [Int64]) in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT j.id, j.run_id, j.file_id, j.action, j.size, j.mtime, j.inode, j.device, j.intended, d.root_id, d.path, f.name, j.ctime
-                FROM journal j JOIN files f ON f.id = j.file_id JOIN dirs d ON d.id = f.dir_id
-                WHERE j.result IS NULL ORDER BY j.id
-                """)
-            let intents = rows.map { r in
-                OpenIntent(journalId: r[0], run: r[1], fileId: r[2], kind: PlannedAction.Kind(rawValue: r[3]) ?? .delete,
-                           expected: FileStat(size: r[4], mtimeNanoseconds: r[5], inode: UInt64(bitPattern: r[6]), device: UInt64(bitPattern: r[7]),
-                                              ctimeNanoseconds: r[12]),
-                           intended: r[8], rootId: r[9], directory: PathBytes(r[10] as Data), name: PathBytes(r[11] as Data))
-            }
-            // Whoever holds the lock is the only run: any other still marked running was killed.
-            return (intents, try Int64.fetchAll(db, sql: "SELECT id FROM policy_runs WHERE status = 'running' ORDER BY id"))
-        }
+        // Whoever holds the lock is the only run: any other still marked running was killed.
+        let (open, running) = try catalog.openIntents()
         guard !open.isEmpty || !running.isEmpty else { return report }
         let states = Dictionary(try catalog.rootStates(definitionRoots: definitionRoots).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var roots: [Int64: RootDirectory] = [:]
@@ -98,26 +79,8 @@ extension PolicyExecutor {
                 decided.append((i, .notDone, "the run was killed before removing it; " + Self.describe(other)))
             }
         }
-        let now = clock()
-        try catalog.write { db in
-            let journal = try db.cachedStatement(sql: "UPDATE journal SET result = ?, detail = ?, finished = ? WHERE id = ?")
-            let tombstone = try db.cachedStatement(sql: "UPDATE files SET state = ?, gone_at = ?, gone_scan = NULL, gone_run = ? WHERE id = ? AND state IN (0, 1)")
-            var removed: [Int64] = []
-            for (i, result, detail) in decided {
-                try journal.execute(arguments: [result.rawValue, detail, now.microseconds, i.journalId])
-                if result == .done {
-                    try tombstone.execute(arguments: [i.kind.tombstone.rawValue, i.intended, i.run, i.fileId])
-                    removed.append(i.fileId)
-                }
-            }
-            if !removed.isEmpty {
-                let streams = try Int64.fetchAll(db, sql: "SELECT DISTINCT stream_id FROM files WHERE id IN (\(removed.map(String.init).joined(separator: ",")))")
-                try StreamFinisher(db: db).finish(streams: streams)
-            }
-            for run in Set(running + decided.map(\.0.run)).sorted() {
-                try SQLiteCatalog.recount(db, run: run, now: now, status: "interrupted")
-            }
-        }
+        try catalog.settle(decided.map { SettledIntent(intent: $0.0, result: $0.1, detail: $0.2) },
+                           runs: Set(running + decided.map(\.0.run)).sorted(), now: clock())
         report.unresolvedRoots = closed.values.sorted { $0.root.id < $1.root.id }
         report.runs = Array(Set(running + decided.map(\.0.run))).sorted()
         report.removed = decided.filter { $0.1 == .done }.count

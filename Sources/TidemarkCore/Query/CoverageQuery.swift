@@ -1,4 +1,3 @@
-import GRDB
 
 /// Coverage and gaps over a window, per stream or per category.
 public struct CoverageQuery: Sendable {
@@ -49,58 +48,6 @@ public struct CoverageRow: Sendable, Encodable {
     public var fraction: Double
 }
 
-extension SQLiteCatalog {
-    /// Coverage rows for every stream (or category) the filters select, including those
-    /// with no data in the window. Reads the coverage runs the scanner keeps, not files.
-    public func coverage(_ q: CoverageQuery) throws(CatalogError) -> [CoverageRow] {
-        var (filter, args) = streamFilter(context: q.context, categories: q.categories, stream: q.stream)
-        let from = q.from.microseconds, to = q.to.microseconds
-        return try read { db in
-            // Streams whose files are all instants (modification times) have no extent to
-            // cover anything; they are left out unless asked for by category or stream.
-            if q.categories.isEmpty && q.stream == nil { filter.append("s.max_duration > 0") }
-            let streams = try Row.fetchAll(db, sql: """
-                SELECT s.id, c.name, s.category, s.name FROM streams s JOIN contexts c ON c.id = s.context_id
-                \(filter.isEmpty ? "" : "WHERE " + filter.joined(separator: " AND "))
-                ORDER BY c.name, s.category, s.name
-                """, arguments: StatementArguments(args))
-            // Runs of one stream and kind do not overlap: the first one that can reach the
-            // window is the last to start at or before it, so the index range starts there.
-            let runs = FastStatement(try db.cachedStatement(sql: """
-                SELECT start, "end" FROM coverage_runs
-                WHERE stream_id = ?1 AND live = ?4 AND start < ?3 AND "end" > ?2
-                  AND start >= coalesce((SELECT max(start) FROM coverage_runs WHERE stream_id = ?1 AND live = ?4 AND start <= ?2), ?2)
-                ORDER BY start
-                """))
-            // Group key → (live spans, gone spans)
-            var groups: [(key: (String, String, String?), live: [Span], gone: [Span])] = []
-            var index: [String: Int] = [:]
-            for s in streams {
-                let key: (String, String, String?) = q.by == .stream ? (s[1], s[2], s[3] as String) : (s[1], s[2], nil)
-                let k = "\(key.0)\u{0}\(key.1)\u{0}\(key.2 ?? "\u{1}")"
-                let g = index[k] ?? { groups.append((key, [], [])); index[k] = groups.count - 1; return groups.count - 1 }()
-                for live in [true, false] {
-                    runs.bind(1, s[0] as Int64)
-                    runs.bind(2, from)
-                    runs.bind(3, to)
-                    runs.bind(4, live ? 1 : 0)
-                    try runs.forEachRow { r in
-                        let span = Span(max(r.int64(0), from), min(r.int64(1), to))
-                        if live { groups[g].live.append(span) } else { groups[g].gone.append(span) }
-                    }
-                }
-            }
-            return groups.map { g in
-                let covered = Intervals.merge(g.live)
-                let gaps = Intervals.complement(covered, within: Span(from, to)).filter { $0.length >= max(1, q.minGap) }
-                let gone = Intervals.intersect(Intervals.merge(g.gone), gaps)
-                let total = covered.reduce(0) { $0 + $1.length }
-                return CoverageRow(context: g.key.0, category: g.key.1, stream: g.key.2, covered: covered, gaps: gaps, gone: gone,
-                                   fraction: to > from ? Double(total) / Double(to - from) : 0)
-            }
-        }
-    }
-}
 
 /// Interval arithmetic on sorted, half-open spans.
 public enum Intervals {
@@ -143,4 +90,32 @@ public enum Intervals {
         }
         return out
     }
+}
+
+extension QueryStore {
+    /// Coverage rows for every stream (or category) the filters select, including those
+    /// with no data in the window: the store's coverage runs, merged per group.
+    public func coverage(_ q: CoverageQuery) throws(CatalogError) -> [CoverageRow] {
+        let from = q.from.microseconds, to = q.to.microseconds
+        var groups: [(key: (String, String, String?), live: [Span], gone: [Span])] = []
+        var index: [String: Int] = [:]
+        for s in try coverageRuns(q) {
+            let key: (String, String, String?) = q.by == .stream ? (s.context, s.category, s.stream) : (s.context, s.category, nil)
+            let k = "\(key.0)\u{0}\(key.1)\u{0}\(key.2 ?? "\u{1}")"
+            let g = index[k] ?? { groups.append((key, [], [])); index[k] = groups.count - 1; return groups.count - 1 }()
+            groups[g].live += s.live
+            groups[g].gone += s.gone
+        }
+        return groups.map { g in
+            let covered = Intervals.merge(g.live)
+            let gaps = Intervals.complement(covered, within: Span(from, to)).filter { $0.length >= max(1, q.minGap) }
+            let gone = Intervals.intersect(Intervals.merge(g.gone), gaps)
+            let total = covered.reduce(0) { $0 + $1.length }
+            return CoverageRow(context: g.key.0, category: g.key.1, stream: g.key.2, covered: covered, gaps: gaps, gone: gone,
+                               fraction: to > from ? Double(total) / Double(to - from) : 0)
+        }
+    }
+
+    /// Live files, bytes and coverage span per context and category, for every context.
+    public func summary() throws(CatalogError) -> [CategorySummary] { try summary(context: nil) }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The `du` of the archive by meaning: counts, bytes and coverage span per group.
 public struct ReportQuery: Sendable {
@@ -49,44 +48,5 @@ public struct ReportRow: Sendable, Encodable {
         files += o.files; bytes += o.bytes; missing += o.missing; deleted += o.deleted
         if let t = o.oldest { oldest = min(oldest ?? t, t) }
         if let t = o.newest { newest = max(newest ?? t, t) }
-    }
-}
-
-extension SQLiteCatalog {
-    /// Report rows ordered by group. By month, files count in the UTC month their coverage
-    /// starts (`none` for files without coverage). Adds up the monthly rollups the scanner
-    /// keeps per stream: no file is read.
-    public func report(_ q: ReportQuery) throws(CatalogError) -> [ReportRow] {
-        let (filter, args) = streamFilter(context: q.context, categories: q.categories, stream: q.stream)
-        let key = switch q.by {
-        case .context: "c.name, '', ''"
-        case .category: "c.name, s.category, ''"
-        case .stream: "c.name, s.category, s.name"
-        case .month: "m.month, '', ''"
-        }
-        let sql = """
-            SELECT \(key), sum(m.files), sum(m.bytes), min(m.oldest), max(m.newest), sum(m.missing), sum(m.deleted)
-            FROM stream_months m JOIN streams s ON s.id = m.stream_id JOIN contexts c ON c.id = s.context_id
-            \(filter.isEmpty ? "" : "WHERE " + filter.joined(separator: " AND "))
-            GROUP BY 1, 2, 3 ORDER BY \(q.by == .month ? "m.month < 0, 1" : "1, 2, 3")
-            """
-        return try read { db in
-            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { r in
-                var row = ReportRow(group: [:])
-                switch q.by {
-                case .context: row.group = ["context": r[0]]
-                case .category: row.group = ["context": r[0], "category": r[1]]
-                case .stream: row.group = ["context": r[0], "category": r[1], "stream": r[2]]
-                case .month:
-                    let m: Int = r[0]
-                    row.group = ["month": m < 0 ? "none" : String(format: "%04d-%02d", m / 12, m % 12 + 1)]
-                }
-                row.files = r[3]; row.bytes = r[4]
-                row.oldest = (r[5] as Int64?).map(Instant.init(microseconds:))
-                row.newest = (r[6] as Int64?).map(Instant.init(microseconds:))
-                row.missing = r[7]; row.deleted = r[8]
-                return row
-            }
-        }
     }
 }
