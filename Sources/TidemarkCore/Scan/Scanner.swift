@@ -117,15 +117,19 @@ public struct Scanner: Sendable {
         // The writer: one thread, batched transactions.
         let writerDone = DispatchSemaphore(value: 0)
         let writerError = Mutex<CatalogError?>(nil)
+        let writerTimes = Mutex((busy: 0.0, cpu: 0.0, end: UInt64(0)))
         Thread.detachNewThread {
             var pending: [DirectoryChanges] = []
             var pendingCount = 0
+            var busy: UInt64 = 0
             func flush() {
                 guard !pending.isEmpty else { return }
+                let started = PhaseClock.now()
                 do { try writer.apply(pending) } catch {
                     writerError.withLock { $0 = $0 ?? error }
                     walker.stop()
                 }
+                busy &+= PhaseClock.now() &- started
                 pending.removeAll(keepingCapacity: true)
                 pendingCount = 0
             }
@@ -140,8 +144,12 @@ public struct Scanner: Sendable {
                 }
                 flush()
             }
+            let cpu = PhaseClock.threadCPU()
+            writerTimes.withLock { $0 = (Double(busy) / 1e9, cpu, PhaseClock.now()) }
             writerDone.signal()
         }
+
+        let walkStarted = PhaseClock.now()
 
         walker.run(
             visit: { listing, worker in
@@ -170,10 +178,14 @@ public struct Scanner: Sendable {
                     }
                 }
             })
+        let walkEnded = PhaseClock.now()
         queue.close()
         writerDone.wait()
 
         var (report, unreadable, rootFailure) = shared.withLock { ($0.report, $0.unreadable, $0.rootFailure) }
+        let written = writerTimes.withLock { $0 }
+        report.phases.walk = .init(wall: PhaseClock.seconds(walkStarted, walkEnded), workerSeconds: walker.readSeconds, cpu: walker.cpuSeconds)
+        report.phases.write = .init(wall: written.busy, cpu: written.cpu, afterWalk: PhaseClock.seconds(walkEnded, max(walkEnded, written.end)))
         report.context = definition.name
         report.roots = roots.map(\.displayPath)
         report.notes = notes
@@ -189,10 +201,12 @@ public struct Scanner: Sendable {
             throw failure
         }
         do {
+            let finishing = PhaseClock.now()
             try catalog.clearSuspects(report.readSuspects)
             let listen = progress?.reportsFiles == true
             report.missing += try writer.finish(report: report, unreadable: unreadable, context: definition,
                                                 missing: listen ? { progress?.file(.missing, roots[$0].appendingComponent($1)) } : nil)
+            report.phases.finish = .init(wall: PhaseClock.seconds(finishing, PhaseClock.now()))
             report.seconds = (ContinuousClock.now - clock).seconds
             try writer.record(report: report, status: "complete")
         } catch {
@@ -262,10 +276,12 @@ public struct Scanner: Sendable {
                          suspects: [PathBytes: (strikes: Int, size: Int64, mtime: Int64)],
                          session: ScanSession, classifier: Classifier,
                          reclassify: Bool, progress: ScanProgress?) -> Result<(DirectoryChanges, ScanReport), CatalogError> {
+        let started = PhaseClock.now()
         let known: (dirId: Int64?, files: [CatalogedFile])
         do { known = try catalog.catalogedFiles(root: session.rootIds[listing.root], relative: listing.relative) } catch {
             return .failure(error)
         }
+        let looked = PhaseClock.now()
         var byName: [NameKey: CatalogedFile] = [:]
         byName.reserveCapacity(known.files.count)
         for f in known.files { byName[NameKey(f.name)] = f }
@@ -330,6 +346,8 @@ public struct Scanner: Sendable {
             }
             report.missing += changes.missing.count
         }
+        report.phases.lookup.workerSeconds = PhaseClock.seconds(started, looked)
+        report.phases.classify.workerSeconds = PhaseClock.seconds(looked, PhaseClock.now())
         return .success((changes, report))
     }
 

@@ -117,6 +117,10 @@ public final class Walker: @unchecked Sendable {
     private var visited = Set<DirKey>()   // only when following symlinks
     private var stopped = false
     public private(set) var symlinksSkipped = 0
+    /// Seconds the workers spent reading directories and stating entries, summed over them.
+    public private(set) var readSeconds = 0.0
+    /// CPU seconds of the worker threads, visits included (known once `run` returns).
+    public private(set) var cpuSeconds = 0.0
 
     private struct DirKey: Hashable { var dev: UInt64; var ino: UInt64 }
 
@@ -151,10 +155,13 @@ public final class Walker: @unchecked Sendable {
     }
 
     private func work(_ worker: Int, visit: @Sendable (DirectoryListing, Int) -> Void, failed: @Sendable (WalkError) -> Void) {
+        var readNanos: UInt64 = 0
         while true {
             condition.lock()
             while stack.isEmpty && active > 0 && !stopped { condition.wait() }
             if stack.isEmpty || stopped {
+                cpuSeconds += PhaseClock.threadCPU()
+                readSeconds += Double(readNanos) / 1e9
                 condition.broadcast()
                 condition.unlock()
                 return
@@ -163,7 +170,9 @@ public final class Walker: @unchecked Sendable {
             active += 1
             condition.unlock()
 
+            let started = PhaseClock.now()
             let (listing, subdirs, errors, skipped, dir) = read(root: item.root, relative: item.relative)
+            readNanos &+= PhaseClock.now() &- started
             for e in errors { failed(e) }
             if let listing { visit(listing, worker) }
             if let dir { closedir(dir) }
