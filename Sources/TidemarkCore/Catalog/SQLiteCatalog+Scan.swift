@@ -63,37 +63,6 @@ extension SQLiteCatalog {
             for p in paths { try db.execute(sql: "DELETE FROM reading_suspects WHERE path = ?", arguments: [Data(p)]) }
         }
     }
-
-    /// The catalogued files of one directory, read without a transaction of its own so
-    /// that many workers can look up directories while the writer commits.
-    public func catalogedFiles(root: Int64, relative: PathBytes) throws(CatalogError) -> (dirId: Int64?, files: [CatalogedFile]) {
-        do {
-            return try pool.unsafeRead { db in
-                // One statement per directory: its rows carry the directory's id.
-                let stmt = FastStatement(try db.cachedStatement(sql: """
-                    SELECT d.id, f.id, f.name, f.size, f.mtime, f.inode, f.device, f.state, f.ctime
-                    FROM dirs d LEFT JOIN files f ON f.dir_id = d.id WHERE d.root_id = ?1 AND d.path = ?2
-                    """))
-                stmt.bind(1, root)
-                stmt.bind(2, blob: relative)
-                var dirId: Int64?
-                var out: [CatalogedFile] = []
-                try stmt.forEachRow { row in
-                    dirId = row.int64(0)
-                    guard !row.isNull(1) else { return }
-                    out.append(CatalogedFile(
-                        id: row.int64(1), name: row.blob(2),
-                        stat: FileStat(size: row.int64(3), mtimeNanoseconds: row.int64(4),
-                                       inode: UInt64(bitPattern: row.int64(5)), device: UInt64(bitPattern: row.int64(6)),
-                                       ctimeNanoseconds: row.int64(8)),
-                        state: FileState(rawValue: Int(row.int64(7))) ?? .live))
-                }
-                return (dirId, out)
-            }
-        } catch {
-            throw CatalogError(path: path, error)
-        }
-    }
 }
 
 /// The one writer of a scan: applies directory changes in batched transactions and
@@ -119,6 +88,9 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
 
     /// Notes directories seen whole, so that their absence is not taken for deletion.
     public func visited(_ dirId: Int64) { visitedDirs.insert(dirId) }
+
+    /// Notes directories a walker listed whole (before `finish`, on the writer's thread or after it).
+    public func visited(_ dirIds: [Int64]) { visitedDirs.formUnion(dirIds) }
 
     /// Writes a batch of directory changes in one transaction.
     public func apply(_ batch: [DirectoryChanges]) throws(CatalogError) {
