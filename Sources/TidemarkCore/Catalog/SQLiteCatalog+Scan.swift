@@ -211,10 +211,11 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
         let key = DirKey(root: root, path: relative)
         if let id = dirIds[key] { return id }
         let rootId = session.rootIds[root]
-        try db.cachedStatement(sql: "INSERT INTO dirs (root_id, path) VALUES (?, ?) ON CONFLICT DO NOTHING")
-            .execute(arguments: [rootId, Data(relative)])
-        let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM dirs WHERE root_id = ? AND path = ?"),
-                                    arguments: [rootId, Data(relative)])!
+        let insert = FastStatement(try db.cachedStatement(sql: "INSERT INTO dirs (root_id, path) VALUES (?1, ?2) ON CONFLICT DO NOTHING"))
+        insert.bind(1, rootId)
+        insert.bind(2, blob: relative)
+        let id = try insertedId(insert, db) ?? Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM dirs WHERE root_id = ? AND path = ?"),
+                                                             arguments: [rootId, Data(relative)])!
         dirIds[key] = id
         return id
     }
@@ -224,20 +225,33 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
         let key = StreamKey(category: m.category, name: m.stream)
         let streamId: Int64
         if let id = streamIds[key] { streamId = id } else {
-            try db.cachedStatement(sql: "INSERT INTO streams (context_id, category, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-                .execute(arguments: [session.contextId, m.category, m.stream])
-            streamId = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM streams WHERE context_id = ? AND category = ? AND name = ?"),
-                                          arguments: [session.contextId, m.category, m.stream])!
+            let insert = FastStatement(try db.cachedStatement(sql: "INSERT INTO streams (context_id, category, name) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING"))
+            insert.bind(1, session.contextId)
+            insert.bind(2, m.category)
+            insert.bind(3, m.stream)
+            streamId = try insertedId(insert, db)
+                ?? Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM streams WHERE context_id = ? AND category = ? AND name = ?"),
+                                  arguments: [session.contextId, m.category, m.stream])!
             streamIds[key] = streamId
         }
         guard let name = m.dataset else { return (streamId, nil) }
         if let id = datasetIds[name] { return (streamId, id) }
-        try db.cachedStatement(sql: "INSERT INTO datasets (context_id, category, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-            .execute(arguments: [session.contextId, m.category, name])
-        let datasetId = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM datasets WHERE context_id = ? AND name = ?"),
-                                           arguments: [session.contextId, name])!
+        let insert = FastStatement(try db.cachedStatement(sql: "INSERT INTO datasets (context_id, category, name) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING"))
+        insert.bind(1, session.contextId)
+        insert.bind(2, m.category)
+        insert.bind(3, name)
+        let datasetId = try insertedId(insert, db)
+            ?? Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM datasets WHERE context_id = ? AND name = ?"),
+                              arguments: [session.contextId, name])!
         datasetIds[name] = datasetId
         return (streamId, datasetId)
+    }
+
+    /// Runs an `INSERT … ON CONFLICT DO NOTHING`: the new row's id, or nil when the row was
+    /// there already (only then is it looked up).
+    private func insertedId(_ insert: FastStatement, _ db: Database) throws -> Int64? {
+        try insert.execute()
+        return db.changesCount == 1 ? db.lastInsertedRowID : nil
     }
 
     /// Completes a walk that reached every directory it could.

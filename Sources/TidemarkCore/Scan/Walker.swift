@@ -244,8 +244,9 @@ public final class Walker: @unchecked Sendable {
             var haveStat = false
             if type == Int32(DT_UNKNOWN) || type == Int32(DT_REG) || (type == Int32(DT_LNK) && options.followSymlinks) {
                 let follow = type == Int32(DT_LNK) ? 0 : AT_SYMLINK_NOFOLLOW
-                let rc = (name + [0]).withUnsafeBufferPointer { p in
-                    p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { fstatat(dfd, $0, &st, follow) }
+                // The entry's own NUL-terminated name: no copy per file.
+                let rc = withUnsafePointer(to: &ent.pointee.d_name) { p in
+                    p.withMemoryRebound(to: CChar.self, capacity: 256) { fstatat(dfd, $0, &st, follow) }
                 }
                 if rc != 0 {
                     let e = errno
@@ -268,7 +269,10 @@ public final class Walker: @unchecked Sendable {
             }
             switch type {
             case Int32(DT_REG):
-                if haveStat { files.append((name, FileStat(st))) }
+                if haveStat {
+                    if files.isEmpty { files.reserveCapacity(32) }
+                    files.append((name, FileStat(st)))
+                }
             case Int32(DT_DIR):
                 subdirs.append(relative.appendingComponent(name))
             case Int32(DT_LNK):
