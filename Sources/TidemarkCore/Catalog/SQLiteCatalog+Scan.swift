@@ -254,16 +254,19 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
         return db.changesCount == 1 ? db.lastInsertedRowID : nil
     }
 
-    /// Completes a walk that reached every directory it could.
+    /// Completes a walk that reached every directory it could; `readers` threads read the
+    /// streams to finish.
     ///
     /// Files in catalogued directories that the walk did not reach become `missing`,
     /// except below directories it could not read (`unreadable`, relative to each root).
     /// Name coverage is clipped to the next file's start in the same stream, and dataset
     /// coverage is recomputed as the union of its members. `missing` hears of each file so
     /// marked (root index, path relative to the root).
-    public func finish(report: ScanReport, unreadable: [Int: [PathBytes]], context: ContextDefinition,
+    public func finish(report: ScanReport, unreadable: [Int: [PathBytes]], context: ContextDefinition, readers: Int = 2,
                        missing onMissing: ((Int, PathBytes) -> Void)? = nil) throws(CatalogError) -> Int {
-        try catalog.write { db in
+        // Committed before the streams are read on other connections; a scan that dies
+        // in between leaves its record `running`, and the next one finishes every stream.
+        let missing = try catalog.write { db in
             var missing = 0
             // Directories not visited: whole subtrees removed since the last scan.
             for (rootIndex, rootId) in session.rootIds.enumerated() {
@@ -281,11 +284,15 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
                     touch(rows)
                 }
             }
-            // Clipped name coverage, coverage runs and length bounds of the streams touched.
+            return missing
+        }
+        try catalog.write { db in
+            // Clipped name coverage, coverage runs and length bounds of the streams touched,
+            // read on other threads while this one writes.
             let streams = session.finalizeAll
                 ? Set(try Int64.fetchAll(db, sql: "SELECT id FROM streams WHERE context_id = ?", arguments: [session.contextId]))
                 : touchedStreams
-            try StreamFinisher(db: db).finish(streams: streams.sorted())
+            try StreamFinisher.finish(streams: streams.sorted(), readingFrom: catalog.path, threads: readers, db: db)
             try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS touched (id INTEGER PRIMARY KEY)")
             // Datasets: the union (hull) of their live members.
             try fillTouched(session.finalizeAll ? nil : touchedDatasets, all: "SELECT id FROM datasets WHERE context_id = ?", db)
@@ -299,8 +306,8 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
                 """)
             try db.execute(sql: "UPDATE contexts SET fingerprint = ?, definition_file = ? WHERE id = ?",
                            arguments: [context.fingerprint, context.file, session.contextId])
-            return missing
         }
+        return missing
     }
 
     /// Puts `ids` (or every id the `all` query gives for the context) in `temp.touched`.

@@ -212,6 +212,7 @@ public struct Scanner: Sendable {
             try catalog.clearSuspects(report.readSuspects)
             let listen = progress?.reportsFiles == true
             report.missing += try writer.finish(report: report, unreadable: unreadable, context: definition,
+                                                readers: min(4, max(1, walkOptions.threads)),
                                                 missing: listen ? { progress?.file(.missing, roots[$0].appendingComponent($1)) } : nil)
             report.phases.finish = .init(wall: PhaseClock.seconds(finishing, PhaseClock.now()))
             report.seconds = (ContinuousClock.now - clock).seconds
@@ -354,17 +355,18 @@ public struct Scanner: Sendable {
                                       directory: listing.descriptor >= 0 ? (listing.descriptor, name) : nil)
             let resolved: ResolvedCoverage
             // Strikes count only while the file is as it was when the scans died.
-            let strikes = suspects[path].map { $0.size == stat.size && $0.mtime == stat.mtimeNanoseconds ? $0.strikes : 0 } ?? 0
+            let suspect = suspects.isEmpty ? nil : suspects[path]
+            let strikes = suspect.map { $0.size == stat.size && $0.mtime == stat.mtimeNanoseconds ? $0.strikes : 0 } ?? 0
             if strikes >= 2 && !options.reread {
                 // Two scans in a row died reading this header: no header reader touches it again.
-                input.classification.time.removeAll { [.fits, .netcdf, .nidas, .header].contains($0) }
+                input.classification.time.removeAll(where: Self.readsHeader)
                 var r = resolver.resolve(input)
                 r.error = "an earlier scan died while reading this file's header (a crash in the FITS, netCDF or HDF5 library): "
                     + "its header is not read again until the file changes; `tidemark scan --reread` tries once more"
                 resolved = r
-            } else if let record, c.time.contains(where: { [.fits, .netcdf, .nidas, .header].contains($0) }) {
+            } else if let record, c.time.contains(where: Self.readsHeader) {
                 resolved = record.reading(path, stat: stat, worker: worker) { resolver.resolve(input) }
-                if suspects[path] != nil { report.readSuspects.append(path) }
+                if suspect != nil { report.readSuspects.append(path) }
             } else {
                 resolved = resolver.resolve(input)
             }
@@ -392,6 +394,14 @@ public struct Scanner: Sendable {
         report.phases.lookup.workerSeconds = PhaseClock.seconds(started, looked)
         report.phases.classify.workerSeconds = PhaseClock.seconds(looked, PhaseClock.now())
         return .success((changes, report))
+    }
+
+    /// Sources that open the file and read its header (what a crash in a C library can stop).
+    static func readsHeader(_ source: TimeSource) -> Bool {
+        switch source {
+        case .fits, .netcdf, .nidas, .header: true
+        default: false
+        }
     }
 
     /// Byte order, as SQLite orders blobs: the catalog's rows come in this order.
