@@ -50,10 +50,9 @@ struct StreamFinisher {
     func finish(streams: some Sequence<Int64>) throws {
         let read = FastStatement(try db.cachedStatement(sql: Self.readSQL))
         let writer = try Writer(db)
-        var rows: [Row] = []
         for stream in streams {
             read.bind(1, stream)
-            try writer.write(try Self.derive(stream: stream, rows: &rows) { body in try read.forEachRow(body) })
+            try writer.write(try Self.derive(stream: stream) { body in try read.forEachRow(body) })
         }
     }
 
@@ -72,12 +71,11 @@ struct StreamFinisher {
                 defer { group.leave() }
                 do throws(CatalogError) {
                     let read = try ReadConnection.Statement(ReadConnection(path: path), sql: Self.readSQL)
-                    var rows: [Row] = []
                     while !stop.load(ordering: .relaxed) {
                         let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
                         guard i < streams.count else { break }
                         read.bind(1, streams[i])
-                        let d = try derive(stream: streams[i], rows: &rows) { (body) throws(CatalogError) in try read.forEachRow(body) }
+                        let d = try derive(stream: streams[i]) { (body) throws(CatalogError) in try read.forEachRow(body) }
                         queue.push(.success(d), weight: d.weight)
                     }
                 } catch {
@@ -103,25 +101,92 @@ struct StreamFinisher {
         }
     }
 
-    /// Derives a stream from its rows, which `read` hands over in `readSQL`'s order.
-    /// `rows` is a buffer kept between streams.
-    static func derive<E: Error>(stream: Int64, rows: inout [Row],
-                                 read: (_ body: (FastStatement.Row) -> Void) throws(E) -> Void) throws(E) -> Derived {
-        rows.removeAll(keepingCapacity: true)
-        var undated = Month()
+    /// Derives a stream from its rows, which `read` hands over in `readSQL`'s order, in one
+    /// pass that holds only the rows sharing one start (memory does not grow with the stream).
+    static func derive<E: Error>(stream: Int64, read: (_ body: (FastStatement.Row) -> Void) throws(E) -> Void) throws(E) -> Derived {
+        var pass = Pass(stream: stream)
         try read { r in
             guard !r.isNull(1) else {  // no coverage: counted in reports, never drawn
-                Self.count(&undated, state: r.int64(4), size: r.int64(5), start: nil, end: nil, error: r.int64(6) != 0)
+                Self.count(&pass.undated, state: r.int64(4), size: r.int64(5), start: nil, end: nil, error: r.int64(6) != 0)
                 return
             }
-            rows.append(Row(id: r.int64(0), start: r.int64(1), end: r.int64(2), nameTimed: r.int64(3) == Int64(TimeSource.name.code),
-                            state: r.int64(4), size: r.int64(5), hasError: r.int64(6) != 0))
+            pass.add(Row(id: r.int64(0), start: r.int64(1), end: r.int64(2), nameTimed: r.int64(3) == Int64(TimeSource.name.code),
+                         state: r.int64(4), size: r.int64(5), hasError: r.int64(6) != 0))
         }
-        var d = Derived(stream: stream)
-        clipNames(&rows, &d.clips)
-        d.longest = runs(rows, &d.runs)
-        d.months = months(rows, undated: undated)
-        return d
+        return pass.finish()
+    }
+
+    /// One ordered pass over a stream's dated rows.
+    private struct Pass {
+        var derived: Derived
+        var undated = Month()
+        /// Rows of one start, held until the next start is known: it clips their ends.
+        private var group: [Row] = []
+        /// Merged intervals of live files and of gone files: those closed, and the one open.
+        private struct Side {
+            var runs: [(start: Int64, end: Int64, files: Int64, bytes: Int64)] = []
+            var open: (start: Int64, end: Int64, files: Int64, bytes: Int64)?
+        }
+        private var live = Side(), gone = Side()
+        private var months: [(key: Int64, month: Month)] = []
+        private var monthEnd = Int64.min
+
+        init(stream: Int64) { derived = Derived(stream: stream) }
+
+        mutating func add(_ row: Row) {
+            if let first = group.first, first.start != row.start { settle(nextStart: row.start) }
+            group.append(row)
+        }
+
+        mutating func finish() -> Derived {
+            settle(nextStart: .max)
+            for live in [true, false] {
+                let side = live ? self.live : gone
+                for r in side.runs + (side.open.map { [$0] } ?? []) { derived.runs.append((live, r.start, r.end, r.files, r.bytes)) }
+            }
+            derived.months = (undated.isEmpty ? [] : [(Int64(-1), undated)]) + months
+            return derived
+        }
+
+        /// A file named by time ends where the next one (of a later start) begins: its writer
+        /// closed it then. Gone files count too: their data ended there as well.
+        private mutating func settle(nextStart: Int64) {
+            for var row in group {
+                if row.nameTimed && nextStart < row.end {
+                    row.end = nextStart
+                    derived.clips.append((row.id, nextStart))
+                }
+                derived.longest = max(derived.longest, row.end - row.start)
+                if row.end > row.start {  // instants cover no time
+                    if row.live { Self.extend(&live, row) } else { Self.extend(&gone, row) }
+                }
+                count(row)
+            }
+            group.removeAll(keepingCapacity: true)
+        }
+
+        /// Merged intervals of live files and of gone files.
+        private static func extend(_ side: inout Side, _ row: Row) {
+            if var r = side.open, row.start <= r.end {
+                r.end = max(r.end, row.end); r.files += 1; r.bytes += row.size
+                side.open = r
+            } else {
+                if let r = side.open { side.runs.append(r) }
+                side.open = (row.start, row.end, 1, row.size)
+            }
+        }
+
+        /// Rollups by the UTC month each file's coverage starts in.
+        private mutating func count(_ row: Row) {
+            if row.start >= monthEnd || months.isEmpty {
+                let c = Instant(microseconds: row.start).civil
+                let key = Int64(c.year * 12 + c.month - 1)
+                if months.last?.key != key { months.append((key, Month())) }
+                let (y, m) = c.month == 12 ? (c.year + 1, 1) : (c.year, c.month + 1)
+                monthEnd = Instant(year: y, month: m, day: 1)?.microseconds ?? Int64.max
+            }
+            StreamFinisher.count(&months[months.count - 1].month, state: row.state, size: row.size, start: row.start, end: row.end, error: row.hasError)
+        }
     }
 
     /// Writes what `derive` found, in the caller's write transaction.
@@ -170,66 +235,7 @@ struct StreamFinisher {
         }
     }
 
-    /// A file named by time ends where the next one (of a later start) begins: its writer
-    /// closed it then. Gone files count too: their data ended there as well.
-    private static func clipNames(_ rows: inout [Row], _ clips: inout [(id: Int64, end: Int64)]) {
-        var nextStart = Int64.max
-        var i = rows.count - 1
-        while i >= 0 {
-            var j = i
-            while j > 0 && rows[j - 1].start == rows[i].start { j -= 1 }
-            for k in j...i where rows[k].nameTimed && nextStart < rows[k].end {
-                rows[k].end = nextStart
-                clips.append((rows[k].id, nextStart))
-            }
-            nextStart = rows[i].start
-            i = j - 1
-        }
-    }
-
-    /// Merged intervals of live files and of gone files; returns the longest file.
-    private static func runs(_ rows: [Row], _ out: inout [(live: Bool, start: Int64, end: Int64, files: Int64, bytes: Int64)]) -> Int64 {
-        var longest: Int64 = 0
-        for live in [true, false] {
-            var run: (start: Int64, end: Int64, files: Int64, bytes: Int64)?
-            func flush() {
-                guard let r = run else { return }
-                out.append((live, r.start, r.end, r.files, r.bytes))
-            }
-            for row in rows where row.live == live {
-                longest = max(longest, row.end - row.start)
-                guard row.end > row.start else { continue }  // instants cover no time
-                if var r = run, row.start <= r.end {
-                    r.end = max(r.end, row.end); r.files += 1; r.bytes += row.size
-                    run = r
-                } else {
-                    flush()
-                    run = (row.start, row.end, 1, row.size)
-                }
-            }
-            flush()
-        }
-        return longest
-    }
-
-    /// Rollups by the UTC month each file's coverage starts in (-1 for none).
-    private static func months(_ rows: [Row], undated: Month) -> [(key: Int64, month: Month)] {
-        var months: [(key: Int64, month: Month)] = undated.isEmpty ? [] : [(Int64(-1), undated)]
-        var monthEnd = Int64.min
-        for row in rows {
-            if row.start >= monthEnd || months.isEmpty || months.last!.key < 0 {
-                let c = Instant(microseconds: row.start).civil
-                let key = Int64(c.year * 12 + c.month - 1)
-                if months.last?.key != key { months.append((key, Month())) }
-                let (y, m) = c.month == 12 ? (c.year + 1, 1) : (c.year, c.month + 1)
-                monthEnd = Instant(year: y, month: m, day: 1)?.microseconds ?? Int64.max
-            }
-            Self.count(&months[months.count - 1].month, state: row.state, size: row.size, start: row.start, end: row.end, error: row.hasError)
-        }
-        return months
-    }
-
-    private static func count(_ m: inout Month, state: Int64, size: Int64, start: Int64?, end: Int64?, error: Bool) {
+    static func count(_ m: inout Month, state: Int64, size: Int64, start: Int64?, end: Int64?, error: Bool) {
         switch state {
         case 0:
             m.files += 1
