@@ -5,6 +5,7 @@ enum ScanContentsReference {
     static let dumps: [String] = [
         #"""
         context "test/contents"|1
+        dir 'headers'
         dir 'minidvodbs/g0/db0'
         dir 'minidvodbs/g0/db0/sub'
         dir 'minidvodbs/g0/db1'
@@ -24,6 +25,7 @@ enum ScanContentsReference {
         dir 'pstamp/req2'
         dir 'pstamp/req3'
         dir 'raw_data'
+        stream "header"|"headers"|0
         stream "minidvodb"|"g0"|0
         stream "minidvodb"|"g1"|0
         stream "other"|""|0
@@ -43,6 +45,8 @@ enum ScanContentsReference {
         dataset "pstamp"|"pstamp/req1"|"new"|1493597400000000|1493597480000000|3|8640
         dataset "pstamp"|"pstamp/req2"|"new"|1493598000000000|1493598080000000|3|8640
         dataset "pstamp"|"pstamp/req3"|"new"|1493598600000000|1493598680000000|3|8640
+        file 'headers'|'good.fits'|2880|1493596800000000000|"header"|"headers"|NULL|1493553600000000|1493553600000000|2|0|NULL|NULL|NULL|NULL|NULL|1|1
+        file 'headers'|'undated.fits'|49|1493596800000000000|"header"|"headers"|NULL|NULL|NULL|5|0|NULL|NULL|NULL|"fits: ROOT/headers/undated.fits: FITS: read: truncated: the file has 49 bytes, less than one 2880-byte FITS block"|NULL|1|1
         file 'minidvodbs/g0/db0'|'n0.cpt'|7|1493596800000000000|"minidvodb"|"g0"|"minidvodbs/g0/db0"|1493596800000000|1493596800000000|5|0|NULL|NULL|NULL|NULL|NULL|1|1
         file 'minidvodbs/g0/db0'|'n1.cpt'|8|1493596801000000000|"minidvodb"|"g0"|"minidvodbs/g0/db0"|1493596801000000|1493596801000000|5|0|NULL|NULL|NULL|NULL|NULL|1|1
         file 'minidvodbs/g0/db0'|'n2.cpt'|9|1493596802000000000|"minidvodb"|"g0"|"minidvodbs/g0/db0"|1493596802000000|1493596802000000|5|0|NULL|NULL|NULL|NULL|NULL|1|1
@@ -190,6 +194,8 @@ enum ScanContentsReference {
         run "raw/nidas"|"isfs"|1|1493164800000000|1493409600000000|17|1836
         run "raw/nidas"|"isfs"|1|1493413954000000|1493596800000000|13|1599
         run "raw/nidas"|"isfs"|1|1493611200000000|1494028800000000|29|4205
+        month "header"|"headers"|-1|1|49|NULL|NULL|0|0|1
+        month "header"|"headers"|24207|1|2880|1493553600000000|1493553600000000|0|0|0
         month "minidvodb"|"g0"|24208|15|135|1493596800000000|1493597004000000|0|0|0
         month "minidvodb"|"g1"|24208|15|135|1493597800000000|1493598004000000|0|0|0
         month "other"|""|24172|2|7|1400000000000000|1400000100000000|0|0|0
@@ -204,12 +210,14 @@ enum ScanContentsReference {
         month "raw/dsm"|"tse03"|24208|2|100|1493726400000000|1493913600000000|0|0|0
         month "raw/nidas"|"isfs"|24207|30|3435|1493164800000000|1493596800000000|0|0|0
         month "raw/nidas"|"isfs"|24208|29|4205|1493611200000000|1494028800000000|0|0|0
-        scan 1|"complete"|124|124|0|0|0|0|1|43499
+        scan 1|"complete"|126|126|0|0|0|0|2|46428
+        scan_error 1|'ROOT/headers/undated.fits'|"fits: ROOT/headers/undated.fits: FITS: read: truncated: the file has 49 bytes, less than one 2880-byte FITS block"
         scan_error 1|'ROOT/pstamp/req0/broken.fits'|"fits: ROOT/pstamp/req0/broken.fits: FITS: read: not a FITS file: the file starts with text \'not a fits file at all\', not \'SIMPLE  =\'"
 
         """#,
         #"""
         context "test/contents"|1
+        dir 'headers'
         dir 'minidvodbs/g0/db0'
         dir 'minidvodbs/g0/db0/sub'
         dir 'minidvodbs/g0/db1'
@@ -230,6 +238,7 @@ enum ScanContentsReference {
         dir 'pstamp/req2'
         dir 'pstamp/req3'
         dir 'raw_data'
+        stream "header"|"headers"|0
         stream "minidvodb"|"g0"|0
         stream "minidvodb"|"g1"|0
         stream "minidvodb"|"g2"|0
@@ -251,6 +260,8 @@ enum ScanContentsReference {
         dataset "pstamp"|"pstamp/req1"|"new"|1493597400000000|1493597480000000|3|8640
         dataset "pstamp"|"pstamp/req2"|"new"|1493598000000000|1493598080000000|3|8640
         dataset "pstamp"|"pstamp/req3"|"new"|1493598600000000|1493598680000000|3|8640
+        file 'headers'|'good.fits'|2880|1493596800000000000|"header"|"headers"|NULL|1493553600000000|1493553600000000|2|0|NULL|NULL|NULL|NULL|NULL|1|1
+        file 'headers'|'undated.fits'|49|1493596800000000000|"header"|"headers"|NULL|NULL|NULL|5|0|NULL|NULL|NULL|"fits: ROOT/headers/undated.fits: FITS: read: truncated: the file has 49 bytes, less than one 2880-byte FITS block"|NULL|1|1
         file 'minidvodbs/g0/db0'|'n0.cpt'|70|1493596805000000000|"minidvodb"|"g0"|"minidvodbs/g0/db0"|1493596805000000|1493596805000000|5|0|NULL|NULL|NULL|NULL|NULL|1|1
         file 'minidvodbs/g0/db0'|'n1.cpt'|8|1493596801000000000|"minidvodb"|"g0"|"minidvodbs/g0/db0"|1493596801000000|1493596801000000|5|0|NULL|NULL|NULL|NULL|NULL|1|1
         file 'minidvodbs/g0/db0'|'n2.cpt'|9|1493596802000000000|"minidvodb"|"g0"|"minidvodbs/g0/db0"|1493596802000000|1493596802000000|5|0|NULL|NULL|NULL|NULL|NULL|1|1
@@ -403,6 +414,8 @@ enum ScanContentsReference {
         run "raw/nidas"|"isfs"|1|1493413954000000|1493596800000000|13|1599
         run "raw/nidas"|"isfs"|1|1493611200000000|1493740800000000|9|1215
         run "raw/nidas"|"isfs"|1|1493755200000000|1494028800000000|20|2859
+        month "header"|"headers"|-1|1|49|NULL|NULL|0|0|1
+        month "header"|"headers"|24207|1|2880|1493553600000000|1493553600000000|0|0|0
         month "minidvodb"|"g0"|24208|15|198|1493596801000000|1493597004000000|0|0|0
         month "minidvodb"|"g1"|24207|1|1|1493000000000000|1493000000000000|0|0|0
         month "minidvodb"|"g1"|24208|14|124|1493597800000000|1493598003000000|1|0|0
@@ -419,8 +432,9 @@ enum ScanContentsReference {
         month "raw/dsm"|"tse03"|24208|2|100|1493726400000000|1493913600000000|0|0|0
         month "raw/nidas"|"isfs"|24207|30|3435|1493164800000000|1493596800000000|0|0|0
         month "raw/nidas"|"isfs"|24208|29|4074|1493611200000000|1494028800000000|1|0|0
-        scan 1|"complete"|124|124|0|0|0|0|1|43499
-        scan 2|"complete"|125|3|1|121|2|0|0|43423
+        scan 1|"complete"|126|126|0|0|0|0|2|46428
+        scan 2|"complete"|127|3|1|123|2|0|0|46352
+        scan_error 1|'ROOT/headers/undated.fits'|"fits: ROOT/headers/undated.fits: FITS: read: truncated: the file has 49 bytes, less than one 2880-byte FITS block"
         scan_error 1|'ROOT/pstamp/req0/broken.fits'|"fits: ROOT/pstamp/req0/broken.fits: FITS: read: not a FITS file: the file starts with text \'not a fits file at all\', not \'SIMPLE  =\'"
 
         """#,

@@ -33,6 +33,11 @@ import TestSupport
         stream = "pstamp"
         dataset = "pstamp/{req}"
         time = ["fits", "mtime"]
+        [[rule]]
+        match = "headers/*.fits"
+        category = "header"
+        stream = "headers"
+        time = ["fits"]
         """
 
     let tree = TempTree("contents")
@@ -81,6 +86,11 @@ import TestSupport
         }
         tree.write("pstamp/req0/broken.fits", contents: Array("not a fits file at all".utf8))
         tree.setMtime("pstamp/req0/broken.fits".pathBytes, base + 20)
+        // Header files only: one without a time gives no coverage at all (an undated rollup).
+        tree.write("headers/good.fits", contents: TempTree.fitsHeader(dateObs: "2017-04-30T12:00:00"))
+        tree.write("headers/undated.fits", contents: Array("SIMPLE  =".utf8) + [UInt8](repeating: 0x20, count: 40))
+        tree.setMtime("headers/good.fits".pathBytes, base)
+        tree.setMtime("headers/undated.fits".pathBytes, base)
         tree.write("notes/README", size: 3, mtime: 1_400_000_000)
         tree.write("notes/deep/er/than/most.txt", size: 4, mtime: 1_400_000_100)
         tree.write("raw_data/.isfs_20170501_120000.dat.swp", size: 1)
