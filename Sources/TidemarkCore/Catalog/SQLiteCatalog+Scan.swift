@@ -271,11 +271,14 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
             // Directories not visited: whole subtrees removed since the last scan.
             for (rootIndex, rootId) in session.rootIds.enumerated() {
                 let failed = unreadable[rootIndex] ?? []
-                let rows = try Row.fetchAll(db, sql: "SELECT id, path FROM dirs WHERE root_id = ?", arguments: [rootId])
-                for row in rows {
-                    let id: Int64 = row[0]
-                    guard !visitedDirs.contains(id) else { continue }
-                    let path = PathBytes(row[1] as Data)
+                // Read through a cursor: only the directories not visited are held.
+                let dirs = FastStatement(try db.makeStatement(sql: "SELECT id, path FROM dirs WHERE root_id = ?1"))
+                dirs.bind(1, rootId)
+                var unvisited: [(id: Int64, path: PathBytes)] = []
+                try dirs.forEachRow { row in
+                    if !visitedDirs.contains(row.int64(0)) { unvisited.append((row.int64(0), row.blob(1))) }
+                }
+                for (id, path) in unvisited {
                     if failed.contains(where: { Self.isSameOrBelow(path, $0) }) { continue }
                     let rows = try Row.fetchAll(db, sql: "UPDATE files SET state = 1, gone_at = ?, gone_scan = ? WHERE dir_id = ? AND state = 0 RETURNING stream_id, dataset_id, name",
                                                 arguments: [session.started.microseconds, session.scanId, id])
