@@ -13,6 +13,8 @@ struct Measured {
     /// User plus system CPU time: over `seconds`, how many cores were busy.
     var cpuSeconds: Double = 0
     var coresBusy: Double { seconds > 0 ? cpuSeconds / seconds : 0 }
+    /// The fastest and slowest of the runs `Measure.median` chose this one from.
+    var range: ClosedRange<Double> = 0...0
 
     /// "exited with 3" or "killed by signal 11 (SIGSEGV, Segmentation fault)", for messages.
     var outcome: String {
@@ -68,16 +70,21 @@ enum Measure {
                         cpuSeconds: cpu)
     }
 
-    /// Runs `argv` `times` times and keeps the run with the median wall time.
-    static func median(_ times: Int, _ argv: [String], before: () throws -> Void = {}) throws -> Measured {
+    /// Runs `argv` `times` times and keeps the run with the median wall time (its output
+    /// in `outputFile`), with the range of all runs.
+    static func median(_ times: Int, _ argv: [String], outputFile: String = "/dev/null",
+                       before: () throws -> Void = {}) throws -> Measured {
         var runs: [Measured] = []
         for _ in 0..<times {
             try before()
-            let m = try run(argv)
+            let m = try run(argv, outputFile: outputFile)
             guard m.status == 0 else { throw BenchError("\(argv.joined(separator: " ")) \(m.outcome)") }
             runs.append(m)
         }
-        return runs.sorted { $0.seconds < $1.seconds }[runs.count / 2]
+        runs.sort { $0.seconds < $1.seconds }
+        var median = runs[runs.count / 2]
+        median.range = runs.first!.seconds...runs.last!.seconds
+        return median
     }
 
     static func fileSize(_ path: String) -> Int {

@@ -15,40 +15,74 @@ struct ScanBenchmark: ParsableCommand {
     @Option(help: "Files in the tree.") var files = 1_000_000
     @OptionGroup var places: BenchPlaces
     @Option(help: "Runs of each measurement; the median is kept.") var repeats = 3
+    @Option(help: "A second, larger tree (e.g. 3000000 files) for the slope of peak memory per file.") var slopeFiles: Int?
 
     func run() throws {
+        let one = try measure(files: files)
+        print(one.table)
+        if let slopeFiles {
+            let two = try measure(files: slopeFiles)
+            print(two.table)
+            let perFile = { (a: Measured, b: Measured) in Double(b.maxRSSBytes - a.maxRSSBytes) / Double(max(1, two.seen - one.seen)) }
+            print("peak memory slope, \(Format.count(one.seen)) → \(Format.count(two.seen)) files: "
+                  + String(format: "first scan %.0f bytes per file, rescan %.0f bytes per file (goal ≤ 40)",
+                           perFile(one.first, two.first), perFile(one.rescan, two.rescan)))
+        }
+        print("goals: first scan ≤ 2× find, rescan ≤ 0.75× find, peak memory ≤ 300 MB at 1 M files and ≤ 40 bytes per file more, catalog ≤ 250 bytes per file")
+    }
+
+    /// The figures of one tree size.
+    struct Figures {
+        var seen: Int
+        var first: Measured
+        var rescan: Measured
+        var table: String
+    }
+
+    func measure(files: Int) throws -> Figures {
         let dir = places.dir
         let root = dir + "/tree-\(files)"
         let built = try BenchTree.ensure(root: root, files: files)
         let bin = places.binary
         let definitions = root + "/catalogs"
         let db = dir + "/scan-\(files).sqlite"
-        let scan = [bin, "scan", "bench/archive", "--catalogs", definitions, "--db", db, "--quiet"]
+        let scan = [bin, "scan", "bench/archive", "--catalogs", definitions, "--db", db, "--json"]
         func removeCatalog() throws {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
         }
 
         FileHandle.standardError.write(Data("warming the cache with find …\n".utf8))
-        _ = try Measure.run(["/usr/bin/find", root, "-type", "f", "-printf", "%s %T@ %p\n"])
-        let find = try Measure.median(repeats, ["/usr/bin/find", root, "-type", "f", "-printf", "%s %T@ %p\n"])
-        let first = try Measure.median(repeats, scan, before: removeCatalog)
+        let findArgs = ["/usr/bin/find", root, "-type", "f", "-printf", "%s %T@ %p\n"]
+        _ = try Measure.run(findArgs)
+        let find = try Measure.median(repeats, findArgs)
+        let walk = try Measure.median(repeats, [CommandLine.arguments[0], "walk", root + "/data", "--threads", "2"])
+        let first = try Measure.median(repeats, scan, outputFile: dir + "/scan-first.json", before: removeCatalog)
         let catalogBytes = Measure.fileSize(db) + Measure.fileSize(db + "-wal")
-        let rescan = try Measure.median(repeats, scan)
-        let check = try Measure.run([bin, "scan", "bench/archive", "--catalogs", definitions, "--db", db, "--json"], outputFile: dir + "/scan.json")
-        let report = try JSONSerialization.jsonObject(with: check.stdout) as? [String: Any] ?? [:]
+        let rescan = try Measure.median(repeats, scan, outputFile: dir + "/scan-rescan.json")
+        let firstReport = try JSONSerialization.jsonObject(with: first.stdout) as? [String: Any] ?? [:]
+        let report = try JSONSerialization.jsonObject(with: rescan.stdout) as? [String: Any] ?? [:]
         let seen = report["files"] as? Int ?? -1
 
+        func row(_ label: String, _ m: Measured) -> String {
+            label.padding(toLength: 36, withPad: " ", startingAt: 0)
+                + "\(Format.col(m.seconds))  \(Format.range(m.range))   \(Format.ratio(m.seconds / find.seconds))   "
+                + "\(Format.col(m.cpuSeconds))   \(Format.mb(m.maxRSSBytes))"
+        }
         let cpus = ProcessInfo.processInfo.activeProcessorCount
-        print("""
-            tidemark-bench scan: \(Format.count(built)) files (\(Format.count(seen)) seen by the scan), \(cpus) cores
-            measurement                         seconds   vs find   peak RSS
-            find -type f -printf '%s %T@ %p\\n'  \(Format.col(find.seconds))   1.00×     \(Format.mb(find.maxRSSBytes))
-            tidemark scan, empty catalog        \(Format.col(first.seconds))   \(Format.ratio(first.seconds / find.seconds))     \(Format.mb(first.maxRSSBytes))
-            tidemark scan, unchanged tree       \(Format.col(rescan.seconds))   \(Format.ratio(rescan.seconds / find.seconds))     \(Format.mb(rescan.maxRSSBytes))
+        let table = """
+            tidemark-bench scan: \(Format.count(built)) files (\(Format.count(seen)) seen by the scan), \(cpus) cores, \
+            median and range of \(repeats) runs
+            measurement                          seconds  range          vs find   CPU-s   peak RSS
+            \(row("find -type f -printf '%s %T@ %p\\n'", find))
+            \(row("walker alone (2 threads)", walk))
+            \(row("tidemark scan, empty catalog", first))
+            \(row("tidemark scan, unchanged tree", rescan))
             catalog size: \(Format.mb(catalogBytes)), \(catalogBytes / max(1, seen)) bytes per file
-            goals: first scan ≤ 2× find, rescan ≤ 1× find, peak memory ≤ 300 MB, catalog ≤ 250 bytes per file
-            """)
+            phases of the median first scan: \(Format.phases(firstReport["phases"]))
+            phases of the median rescan:     \(Format.phases(report["phases"]))
+            """
         if seen != built { throw BenchError("the scan saw \(seen) files, the tree has \(built)") }
+        return Figures(seen: seen, first: first, rescan: rescan, table: table)
     }
 }
 
@@ -146,4 +180,15 @@ enum Format {
     static func col(_ s: Double) -> String { String(format: "%7.2f", s) }
     static func ratio(_ r: Double) -> String { String(format: "%.2f×", r) }
     static func mb(_ b: Int) -> String { String(format: "%.0f MB", Double(b) / 1e6) }
+    static func range(_ r: ClosedRange<Double>) -> String { String(format: "%5.2f–%5.2f", r.lowerBound, r.upperBound) }
+
+    /// `scan --json`'s phases on one line: each phase's figures in seconds.
+    static func phases(_ json: Any?) -> String {
+        guard let phases = json as? [String: [String: Double]] else { return "(none reported)" }
+        return ["walk", "lookup", "classify", "write", "finish"].compactMap { name in
+            guard let p = phases[name] else { return nil }
+            let figures = ["wall", "worker_seconds", "cpu", "after_walk"].compactMap { k in p[k].map { "\(k) " + String(format: "%.2f", $0) } }
+            return "\(name) (\(figures.joined(separator: ", ")))"
+        }.joined(separator: "; ")
+    }
 }

@@ -140,7 +140,7 @@ private struct ScanJSON: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case context, roots, catalog, files, new, changed, unchanged, missing, revived, errors, bytes, seconds
-        case directories, symlinks_skipped, problems, notes
+        case directories, symlinks_skipped, problems, notes, phases
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -161,6 +161,7 @@ private struct ScanJSON: Encodable {
         try c.encode(report.symlinksSkipped, forKey: .symlinks_skipped)
         try c.encode(report.problems, forKey: .problems)
         try c.encode(report.notes, forKey: .notes)
+        try c.encode(report.phases.rounded, forKey: .phases)
     }
 }
 

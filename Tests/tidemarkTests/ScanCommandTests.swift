@@ -24,6 +24,29 @@ import TidemarkCore
         #expect(o2["unchanged"] as? Int == 39 && o2["new"] as? Int == 0)
     }
 
+    @Test func jsonReportsTheSecondsOfEachPhase() throws {
+        let tree = TempTree("phases")
+        makeIsfsTree(tree)
+        let db = temporaryDirectory("db") + "/phases.db"
+        let r = try tidemark(["scan", "perdigao/ustar", "--scan", tree.root, "--db", db, "--catalogs", catalogs, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let o = try #require(try r.json() as? [String: Any])
+        let phases = try #require(o["phases"] as? [String: [String: Double]], "scan --json lacks phases")
+        let expected: [String: [String]] = [
+            "walk": ["wall", "worker_seconds", "cpu"], "lookup": ["worker_seconds"], "classify": ["worker_seconds"],
+            "write": ["wall", "cpu", "after_walk"], "finish": ["wall"],
+        ]
+        #expect(Set(phases.keys) == Set(expected.keys))
+        for (phase, keys) in expected {
+            for k in keys {
+                let v = try #require(phases[phase]?[k], "phases.\(phase) lacks \(k)")
+                #expect(v >= 0 && v < 60, "phases.\(phase).\(k) = \(v)")
+            }
+        }
+        let seconds = try #require(o["seconds"] as? Double)
+        #expect(phases["walk"]!["wall"]! <= seconds + 0.001 && phases["finish"]!["wall"]! <= seconds + 0.001)
+    }
+
     @Test func contextRootsComeFromItsDefinition() throws {
         let tree = TempTree("roots")
         makeIsfsTree(tree, days: 1)

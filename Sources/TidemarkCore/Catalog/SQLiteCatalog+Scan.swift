@@ -63,37 +63,6 @@ extension SQLiteCatalog {
             for p in paths { try db.execute(sql: "DELETE FROM reading_suspects WHERE path = ?", arguments: [Data(p)]) }
         }
     }
-
-    /// The catalogued files of one directory, read without a transaction of its own so
-    /// that many workers can look up directories while the writer commits.
-    public func catalogedFiles(root: Int64, relative: PathBytes) throws(CatalogError) -> (dirId: Int64?, files: [CatalogedFile]) {
-        do {
-            return try pool.unsafeRead { db in
-                // One statement per directory: its rows carry the directory's id.
-                let stmt = FastStatement(try db.cachedStatement(sql: """
-                    SELECT d.id, f.id, f.name, f.size, f.mtime, f.inode, f.device, f.state, f.ctime
-                    FROM dirs d LEFT JOIN files f ON f.dir_id = d.id WHERE d.root_id = ?1 AND d.path = ?2
-                    """))
-                stmt.bind(1, root)
-                stmt.bind(2, blob: relative)
-                var dirId: Int64?
-                var out: [CatalogedFile] = []
-                try stmt.forEachRow { row in
-                    dirId = row.int64(0)
-                    guard !row.isNull(1) else { return }
-                    out.append(CatalogedFile(
-                        id: row.int64(1), name: row.blob(2),
-                        stat: FileStat(size: row.int64(3), mtimeNanoseconds: row.int64(4),
-                                       inode: UInt64(bitPattern: row.int64(5)), device: UInt64(bitPattern: row.int64(6)),
-                                       ctimeNanoseconds: row.int64(8)),
-                        state: FileState(rawValue: Int(row.int64(7))) ?? .live))
-                }
-                return (dirId, out)
-            }
-        } catch {
-            throw CatalogError(path: path, error)
-        }
-    }
 }
 
 /// The one writer of a scan: applies directory changes in batched transactions and
@@ -119,6 +88,9 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
 
     /// Notes directories seen whole, so that their absence is not taken for deletion.
     public func visited(_ dirId: Int64) { visitedDirs.insert(dirId) }
+
+    /// Notes directories a walker listed whole (before `finish`, on the writer's thread or after it).
+    public func visited(_ dirIds: [Int64]) { visitedDirs.formUnion(dirIds) }
 
     /// Writes a batch of directory changes in one transaction.
     public func apply(_ batch: [DirectoryChanges]) throws(CatalogError) {
@@ -239,10 +211,11 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
         let key = DirKey(root: root, path: relative)
         if let id = dirIds[key] { return id }
         let rootId = session.rootIds[root]
-        try db.cachedStatement(sql: "INSERT INTO dirs (root_id, path) VALUES (?, ?) ON CONFLICT DO NOTHING")
-            .execute(arguments: [rootId, Data(relative)])
-        let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM dirs WHERE root_id = ? AND path = ?"),
-                                    arguments: [rootId, Data(relative)])!
+        let insert = FastStatement(try db.cachedStatement(sql: "INSERT INTO dirs (root_id, path) VALUES (?1, ?2) ON CONFLICT DO NOTHING"))
+        insert.bind(1, rootId)
+        insert.bind(2, blob: relative)
+        let id = try insertedId(insert, db) ?? Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM dirs WHERE root_id = ? AND path = ?"),
+                                                             arguments: [rootId, Data(relative)])!
         dirIds[key] = id
         return id
     }
@@ -252,41 +225,60 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
         let key = StreamKey(category: m.category, name: m.stream)
         let streamId: Int64
         if let id = streamIds[key] { streamId = id } else {
-            try db.cachedStatement(sql: "INSERT INTO streams (context_id, category, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-                .execute(arguments: [session.contextId, m.category, m.stream])
-            streamId = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM streams WHERE context_id = ? AND category = ? AND name = ?"),
-                                          arguments: [session.contextId, m.category, m.stream])!
+            let insert = FastStatement(try db.cachedStatement(sql: "INSERT INTO streams (context_id, category, name) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING"))
+            insert.bind(1, session.contextId)
+            insert.bind(2, m.category)
+            insert.bind(3, m.stream)
+            streamId = try insertedId(insert, db)
+                ?? Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM streams WHERE context_id = ? AND category = ? AND name = ?"),
+                                  arguments: [session.contextId, m.category, m.stream])!
             streamIds[key] = streamId
         }
         guard let name = m.dataset else { return (streamId, nil) }
         if let id = datasetIds[name] { return (streamId, id) }
-        try db.cachedStatement(sql: "INSERT INTO datasets (context_id, category, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-            .execute(arguments: [session.contextId, m.category, name])
-        let datasetId = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM datasets WHERE context_id = ? AND name = ?"),
-                                           arguments: [session.contextId, name])!
+        let insert = FastStatement(try db.cachedStatement(sql: "INSERT INTO datasets (context_id, category, name) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING"))
+        insert.bind(1, session.contextId)
+        insert.bind(2, m.category)
+        insert.bind(3, name)
+        let datasetId = try insertedId(insert, db)
+            ?? Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM datasets WHERE context_id = ? AND name = ?"),
+                              arguments: [session.contextId, name])!
         datasetIds[name] = datasetId
         return (streamId, datasetId)
     }
 
-    /// Completes a walk that reached every directory it could.
+    /// Runs an `INSERT … ON CONFLICT DO NOTHING`: the new row's id, or nil when the row was
+    /// there already (only then is it looked up).
+    private func insertedId(_ insert: FastStatement, _ db: Database) throws -> Int64? {
+        try insert.execute()
+        return db.changesCount == 1 ? db.lastInsertedRowID : nil
+    }
+
+    /// Completes a walk that reached every directory it could; `readers` threads read the
+    /// streams to finish.
     ///
     /// Files in catalogued directories that the walk did not reach become `missing`,
     /// except below directories it could not read (`unreadable`, relative to each root).
     /// Name coverage is clipped to the next file's start in the same stream, and dataset
     /// coverage is recomputed as the union of its members. `missing` hears of each file so
     /// marked (root index, path relative to the root).
-    public func finish(report: ScanReport, unreadable: [Int: [PathBytes]], context: ContextDefinition,
+    public func finish(report: ScanReport, unreadable: [Int: [PathBytes]], context: ContextDefinition, readers: Int = 2,
                        missing onMissing: ((Int, PathBytes) -> Void)? = nil) throws(CatalogError) -> Int {
-        try catalog.write { db in
+        // Committed before the streams are read on other connections; a scan that dies
+        // in between leaves its record `running`, and the next one finishes every stream.
+        let missing = try catalog.write { db in
             var missing = 0
             // Directories not visited: whole subtrees removed since the last scan.
             for (rootIndex, rootId) in session.rootIds.enumerated() {
                 let failed = unreadable[rootIndex] ?? []
-                let rows = try Row.fetchAll(db, sql: "SELECT id, path FROM dirs WHERE root_id = ?", arguments: [rootId])
-                for row in rows {
-                    let id: Int64 = row[0]
-                    guard !visitedDirs.contains(id) else { continue }
-                    let path = PathBytes(row[1] as Data)
+                // Read through a cursor: only the directories not visited are held.
+                let dirs = FastStatement(try db.makeStatement(sql: "SELECT id, path FROM dirs WHERE root_id = ?1"))
+                dirs.bind(1, rootId)
+                var unvisited: [(id: Int64, path: PathBytes)] = []
+                try dirs.forEachRow { row in
+                    if !visitedDirs.contains(row.int64(0)) { unvisited.append((row.int64(0), row.blob(1))) }
+                }
+                for (id, path) in unvisited {
                     if failed.contains(where: { Self.isSameOrBelow(path, $0) }) { continue }
                     let rows = try Row.fetchAll(db, sql: "UPDATE files SET state = 1, gone_at = ?, gone_scan = ? WHERE dir_id = ? AND state = 0 RETURNING stream_id, dataset_id, name",
                                                 arguments: [session.started.microseconds, session.scanId, id])
@@ -295,11 +287,15 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
                     touch(rows)
                 }
             }
-            // Clipped name coverage, coverage runs and length bounds of the streams touched.
+            return missing
+        }
+        try catalog.write { db in
+            // Clipped name coverage, coverage runs and length bounds of the streams touched,
+            // read on other threads while this one writes.
             let streams = session.finalizeAll
                 ? Set(try Int64.fetchAll(db, sql: "SELECT id FROM streams WHERE context_id = ?", arguments: [session.contextId]))
                 : touchedStreams
-            try StreamFinisher(db: db).finish(streams: streams.sorted())
+            try StreamFinisher.finish(streams: streams.sorted(), readingFrom: catalog.path, threads: readers, db: db)
             try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS touched (id INTEGER PRIMARY KEY)")
             // Datasets: the union (hull) of their live members.
             try fillTouched(session.finalizeAll ? nil : touchedDatasets, all: "SELECT id FROM datasets WHERE context_id = ?", db)
@@ -313,8 +309,8 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
                 """)
             try db.execute(sql: "UPDATE contexts SET fingerprint = ?, definition_file = ? WHERE id = ?",
                            arguments: [context.fingerprint, context.file, session.contextId])
-            return missing
         }
+        return missing
     }
 
     /// Puts `ids` (or every id the `all` query gives for the context) in `temp.touched`.

@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import Synchronization
 
 /// Recomputes what a stream's files imply together, after a scan or a deletion changed
 /// some of them: name coverage clipped to the next file's start, merged coverage runs
@@ -9,7 +11,7 @@ import GRDB
 struct StreamFinisher {
     let db: Database
 
-    private struct Row {
+    struct Row {
         var id: Int64
         var start: Int64
         var end: Int64
@@ -21,123 +23,219 @@ struct StreamFinisher {
     }
 
     /// One month of one stream, as `stream_months` keeps it.
-    private struct Month {
+    struct Month: Sendable {
         var files: Int64 = 0, bytes: Int64 = 0, oldest: Int64?, newest: Int64?
         var missing: Int64 = 0, deleted: Int64 = 0, errors: Int64 = 0
         var isEmpty: Bool { files + missing + deleted == 0 }
     }
 
-    func finish(streams: some Sequence<Int64>) throws {
-        let read = FastStatement(try db.cachedStatement(sql: """
-            SELECT id, start, "end", source, state, size, error IS NOT NULL FROM files
-            WHERE stream_id = ?1 ORDER BY start, id
-            """))
-        let clip = FastStatement(try db.cachedStatement(sql: "UPDATE files SET \"end\" = ?2 WHERE id = ?1"))
-        let clearRuns = FastStatement(try db.cachedStatement(sql: "DELETE FROM coverage_runs WHERE stream_id = ?1"))
-        let addRun = FastStatement(try db.cachedStatement(sql: """
-            INSERT INTO coverage_runs (stream_id, live, start, "end", files, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-            """))
-        let bound = FastStatement(try db.cachedStatement(sql: "UPDATE streams SET max_duration = ?2 WHERE id = ?1"))
-        let clearMonths = FastStatement(try db.cachedStatement(sql: "DELETE FROM stream_months WHERE stream_id = ?1"))
-        let addMonth = FastStatement(try db.cachedStatement(sql: """
-            INSERT INTO stream_months (stream_id, month, files, bytes, oldest, newest, missing, deleted, errors)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-            """))
-        var rows: [Row] = []
-        for stream in streams {
-            rows.removeAll(keepingCapacity: true)
-            var undated = Month()
-            read.bind(1, stream)
-            try read.forEachRow { r in
-                guard !r.isNull(1) else {  // no coverage: counted in reports, never drawn
-                    Self.count(&undated, state: r.int64(4), size: r.int64(5), start: nil, end: nil, error: r.int64(6) != 0)
-                    return
-                }
-                rows.append(Row(id: r.int64(0), start: r.int64(1), end: r.int64(2), nameTimed: r.int64(3) == Int64(TimeSource.name.code),
-                                state: r.int64(4), size: r.int64(5), hasError: r.int64(6) != 0))
-            }
-            try clipNames(&rows, clip)
-            clearRuns.bind(1, stream)
-            try clearRuns.execute()
-            let longest = try writeRuns(rows, stream: stream, addRun)
-            bound.bind(1, stream)
-            bound.bind(2, longest)
-            try bound.execute()
-            clearMonths.bind(1, stream)
-            try clearMonths.execute()
-            try writeMonths(rows, undated: undated, stream: stream, addMonth)
-        }
-    }
-
-    /// A file named by time ends where the next one (of a later start) begins: its writer
-    /// closed it then. Gone files count too: their data ended there as well.
-    private func clipNames(_ rows: inout [Row], _ clip: FastStatement) throws {
-        var nextStart = Int64.max
-        var i = rows.count - 1
-        while i >= 0 {
-            var j = i
-            while j > 0 && rows[j - 1].start == rows[i].start { j -= 1 }
-            for k in j...i where rows[k].nameTimed && nextStart < rows[k].end {
-                rows[k].end = nextStart
-                clip.bind(1, rows[k].id)
-                clip.bind(2, nextStart)
-                try clip.execute()
-            }
-            nextStart = rows[i].start
-            i = j - 1
-        }
-    }
-
-    /// Merged intervals of live files and of gone files; returns the longest file.
-    private func writeRuns(_ rows: [Row], stream: Int64, _ addRun: FastStatement) throws -> Int64 {
+    /// What one stream's files imply: computed from its rows, written by `write`.
+    struct Derived: Sendable {
+        var stream: Int64
+        /// Name-timed files whose end moves to the next file's start.
+        var clips: [(id: Int64, end: Int64)] = []
+        var runs: [(live: Bool, start: Int64, end: Int64, files: Int64, bytes: Int64)] = []
         var longest: Int64 = 0
-        for live in [true, false] {
-            var run: (start: Int64, end: Int64, files: Int64, bytes: Int64)?
-            func flush() throws {
-                guard let r = run else { return }
-                addRun.bind(1, stream); addRun.bind(2, live ? 1 : 0); addRun.bind(3, r.start); addRun.bind(4, r.end)
-                addRun.bind(5, r.files); addRun.bind(6, r.bytes)
-                try addRun.execute()
-            }
-            for row in rows where row.live == live {
-                longest = max(longest, row.end - row.start)
-                guard row.end > row.start else { continue }  // instants cover no time
-                if var r = run, row.start <= r.end {
-                    r.end = max(r.end, row.end); r.files += 1; r.bytes += row.size
-                    run = r
-                } else {
-                    try flush()
-                    run = (row.start, row.end, 1, row.size)
-                }
-            }
-            try flush()
-        }
-        return longest
+        var months: [(key: Int64, month: Month)] = []
+        /// Rows to write, for bounding what waits in memory.
+        var weight: Int { clips.count + runs.count + months.count + 1 }
     }
 
-    /// Rollups by the UTC month each file's coverage starts in (-1 for none).
-    private func writeMonths(_ rows: [Row], undated: Month, stream: Int64, _ addMonth: FastStatement) throws {
-        var months: [(key: Int64, month: Month)] = undated.isEmpty ? [] : [(Int64(-1), undated)]
-        var monthEnd = Int64.min
-        for row in rows {
-            if row.start >= monthEnd || months.isEmpty || months.last!.key < 0 {
+    /// A stream's files in the order `derive` needs.
+    static let readSQL = """
+        SELECT id, start, "end", source, state, size, error IS NOT NULL FROM files
+        WHERE stream_id = ?1 ORDER BY start, id
+        """
+
+    func finish(streams: some Sequence<Int64>) throws {
+        let read = FastStatement(try db.cachedStatement(sql: Self.readSQL))
+        let writer = try Writer(db)
+        for stream in streams {
+            read.bind(1, stream)
+            try writer.write(try Self.derive(stream: stream) { body in try read.forEachRow(body) })
+        }
+    }
+
+    /// Finishes `streams` in the caller's write transaction on `db`, their rows read on
+    /// `threads` read-only connections meanwhile: the reading, not the writing, is most
+    /// of the work. The rows read must be committed (readers do not see `db`'s transaction).
+    static func finish(streams: [Int64], readingFrom path: String, threads: Int, db: Database) throws(CatalogError) {
+        guard !streams.isEmpty else { return }
+        let queue = BoundedQueue<Result<Derived, CatalogError>>(capacity: 200_000)
+        let next = Atomic<Int>(0)
+        let stop = Atomic<Bool>(false)
+        let group = DispatchGroup()
+        for _ in 0..<max(1, min(threads, streams.count)) {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                do throws(CatalogError) {
+                    let read = try ReadConnection.Statement(ReadConnection(path: path), sql: Self.readSQL)
+                    while !stop.load(ordering: .relaxed) {
+                        let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                        guard i < streams.count else { break }
+                        read.bind(1, streams[i])
+                        let d = try derive(stream: streams[i]) { (body) throws(CatalogError) in try read.forEachRow(body) }
+                        queue.push(.success(d), weight: d.weight)
+                    }
+                } catch {
+                    queue.push(.failure(error), weight: 1)
+                }
+            }
+        }
+        Thread.detachNewThread {
+            group.wait()
+            queue.close()
+        }
+        do {
+            let writer = try Writer(db)
+            while let items = queue.popAll() {
+                for item in items { try writer.write(item.get()) }
+            }
+        } catch {
+            // Readers stop at their next stream; none waits on a full queue once it is closed.
+            stop.store(true, ordering: .relaxed)
+            queue.close()
+            group.wait()
+            throw error as? CatalogError ?? CatalogError(path: path, error)
+        }
+    }
+
+    /// Derives a stream from its rows, which `read` hands over in `readSQL`'s order, in one
+    /// pass that holds only the rows sharing one start (memory does not grow with the stream).
+    static func derive<E: Error>(stream: Int64, read: (_ body: (FastStatement.Row) -> Void) throws(E) -> Void) throws(E) -> Derived {
+        var pass = Pass(stream: stream)
+        try read { r in
+            guard !r.isNull(1) else {  // no coverage: counted in reports, never drawn
+                Self.count(&pass.undated, state: r.int64(4), size: r.int64(5), start: nil, end: nil, error: r.int64(6) != 0)
+                return
+            }
+            pass.add(Row(id: r.int64(0), start: r.int64(1), end: r.int64(2), nameTimed: r.int64(3) == Int64(TimeSource.name.code),
+                         state: r.int64(4), size: r.int64(5), hasError: r.int64(6) != 0))
+        }
+        return pass.finish()
+    }
+
+    /// One ordered pass over a stream's dated rows.
+    private struct Pass {
+        var derived: Derived
+        var undated = Month()
+        /// Rows of one start, held until the next start is known: it clips their ends.
+        private var group: [Row] = []
+        /// Merged intervals of live files and of gone files: those closed, and the one open.
+        private struct Side {
+            var runs: [(start: Int64, end: Int64, files: Int64, bytes: Int64)] = []
+            var open: (start: Int64, end: Int64, files: Int64, bytes: Int64)?
+        }
+        private var live = Side(), gone = Side()
+        private var months: [(key: Int64, month: Month)] = []
+        private var monthEnd = Int64.min
+
+        init(stream: Int64) { derived = Derived(stream: stream) }
+
+        mutating func add(_ row: Row) {
+            if let first = group.first, first.start != row.start { settle(nextStart: row.start) }
+            group.append(row)
+        }
+
+        mutating func finish() -> Derived {
+            settle(nextStart: .max)
+            for live in [true, false] {
+                let side = live ? self.live : gone
+                for r in side.runs + (side.open.map { [$0] } ?? []) { derived.runs.append((live, r.start, r.end, r.files, r.bytes)) }
+            }
+            derived.months = (undated.isEmpty ? [] : [(Int64(-1), undated)]) + months
+            return derived
+        }
+
+        /// A file named by time ends where the next one (of a later start) begins: its writer
+        /// closed it then. Gone files count too: their data ended there as well.
+        private mutating func settle(nextStart: Int64) {
+            for var row in group {
+                if row.nameTimed && nextStart < row.end {
+                    row.end = nextStart
+                    derived.clips.append((row.id, nextStart))
+                }
+                derived.longest = max(derived.longest, row.end - row.start)
+                if row.end > row.start {  // instants cover no time
+                    if row.live { Self.extend(&live, row) } else { Self.extend(&gone, row) }
+                }
+                count(row)
+            }
+            group.removeAll(keepingCapacity: true)
+        }
+
+        /// Merged intervals of live files and of gone files.
+        private static func extend(_ side: inout Side, _ row: Row) {
+            if var r = side.open, row.start <= r.end {
+                r.end = max(r.end, row.end); r.files += 1; r.bytes += row.size
+                side.open = r
+            } else {
+                if let r = side.open { side.runs.append(r) }
+                side.open = (row.start, row.end, 1, row.size)
+            }
+        }
+
+        /// Rollups by the UTC month each file's coverage starts in.
+        private mutating func count(_ row: Row) {
+            if row.start >= monthEnd || months.isEmpty {
                 let c = Instant(microseconds: row.start).civil
                 let key = Int64(c.year * 12 + c.month - 1)
                 if months.last?.key != key { months.append((key, Month())) }
                 let (y, m) = c.month == 12 ? (c.year + 1, 1) : (c.year, c.month + 1)
                 monthEnd = Instant(year: y, month: m, day: 1)?.microseconds ?? Int64.max
             }
-            Self.count(&months[months.count - 1].month, state: row.state, size: row.size, start: row.start, end: row.end, error: row.hasError)
-        }
-        for (key, m) in months {
-            addMonth.bind(1, stream); addMonth.bind(2, key); addMonth.bind(3, m.files); addMonth.bind(4, m.bytes)
-            addMonth.bind(5, m.oldest); addMonth.bind(6, m.newest); addMonth.bind(7, m.missing); addMonth.bind(8, m.deleted)
-            addMonth.bind(9, m.errors)
-            try addMonth.execute()
+            StreamFinisher.count(&months[months.count - 1].month, state: row.state, size: row.size, start: row.start, end: row.end, error: row.hasError)
         }
     }
 
-    private static func count(_ m: inout Month, state: Int64, size: Int64, start: Int64?, end: Int64?, error: Bool) {
+    /// Writes what `derive` found, in the caller's write transaction.
+    struct Writer {
+        private let clip: FastStatement, clearRuns: FastStatement, addRun: FastStatement, bound: FastStatement
+        private let clearMonths: FastStatement, addMonth: FastStatement
+
+        init(_ db: Database) throws {
+            clip = FastStatement(try db.cachedStatement(sql: "UPDATE files SET \"end\" = ?2 WHERE id = ?1"))
+            clearRuns = FastStatement(try db.cachedStatement(sql: "DELETE FROM coverage_runs WHERE stream_id = ?1"))
+            addRun = FastStatement(try db.cachedStatement(sql: """
+                INSERT INTO coverage_runs (stream_id, live, start, "end", files, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                """))
+            bound = FastStatement(try db.cachedStatement(sql: "UPDATE streams SET max_duration = ?2 WHERE id = ?1"))
+            clearMonths = FastStatement(try db.cachedStatement(sql: "DELETE FROM stream_months WHERE stream_id = ?1"))
+            addMonth = FastStatement(try db.cachedStatement(sql: """
+                INSERT INTO stream_months (stream_id, month, files, bytes, oldest, newest, missing, deleted, errors)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                """))
+        }
+
+        func write(_ d: Derived) throws {
+            for (id, end) in d.clips {
+                clip.bind(1, id)
+                clip.bind(2, end)
+                try clip.execute()
+            }
+            clearRuns.bind(1, d.stream)
+            try clearRuns.execute()
+            for r in d.runs {
+                addRun.bind(1, d.stream); addRun.bind(2, r.live ? 1 : 0); addRun.bind(3, r.start); addRun.bind(4, r.end)
+                addRun.bind(5, r.files); addRun.bind(6, r.bytes)
+                try addRun.execute()
+            }
+            bound.bind(1, d.stream)
+            bound.bind(2, d.longest)
+            try bound.execute()
+            clearMonths.bind(1, d.stream)
+            try clearMonths.execute()
+            for (key, m) in d.months {
+                addMonth.bind(1, d.stream); addMonth.bind(2, key); addMonth.bind(3, m.files); addMonth.bind(4, m.bytes)
+                addMonth.bind(5, m.oldest); addMonth.bind(6, m.newest); addMonth.bind(7, m.missing); addMonth.bind(8, m.deleted)
+                addMonth.bind(9, m.errors)
+                try addMonth.execute()
+            }
+        }
+    }
+
+    static func count(_ m: inout Month, state: Int64, size: Int64, start: Int64?, end: Int64?, error: Bool) {
         switch state {
         case 0:
             m.files += 1

@@ -20,6 +20,8 @@ public struct ScanReport: Sendable, Codable {
     public var problems: [Problem] = []
     /// What a person should know about the roots: one given twice, one made stale.
     public var notes: [String] = []
+    /// Where the time went (`scan --json` shows it as `phases`).
+    public var phases = ScanPhases()
     /// Suspects (files a dead scan was reading) whose header was read this time.
     var readSuspects: [PathBytes] = []
 
@@ -52,5 +54,7 @@ public struct ScanReport: Sendable, Codable {
         directories += o.directories
         problems += o.problems
         readSuspects += o.readSuspects
+        phases.lookup.workerSeconds = (phases.lookup.workerSeconds ?? 0) + (o.phases.lookup.workerSeconds ?? 0)
+        phases.classify.workerSeconds = (phases.classify.workerSeconds ?? 0) + (o.phases.classify.workerSeconds ?? 0)
     }
 }

@@ -117,15 +117,19 @@ public struct Scanner: Sendable {
         // The writer: one thread, batched transactions.
         let writerDone = DispatchSemaphore(value: 0)
         let writerError = Mutex<CatalogError?>(nil)
+        let writerTimes = Mutex((busy: 0.0, cpu: 0.0, end: UInt64(0)))
         Thread.detachNewThread {
             var pending: [DirectoryChanges] = []
             var pendingCount = 0
+            var busy: UInt64 = 0
             func flush() {
                 guard !pending.isEmpty else { return }
+                let started = PhaseClock.now()
                 do { try writer.apply(pending) } catch {
                     writerError.withLock { $0 = $0 ?? error }
                     walker.stop()
                 }
+                busy &+= PhaseClock.now() &- started
                 pending.removeAll(keepingCapacity: true)
                 pendingCount = 0
             }
@@ -140,21 +144,27 @@ public struct Scanner: Sendable {
                 }
                 flush()
             }
+            let cpu = PhaseClock.threadCPU()
+            writerTimes.withLock { $0 = (Double(busy) / 1e9, cpu, PhaseClock.now()) }
             writerDone.signal()
         }
 
+        let walkStarted = PhaseClock.now()
+
+        let workers = (0..<min(max(1, walkOptions.threads), WalkOptions.maxThreads)).map { _ in WorkerState() }
         walker.run(
             visit: { listing, worker in
-                let result = self.process(listing, worker: worker, record: record, suspects: suspects, session: session,
+                let state = workers[worker]
+                let result = self.process(listing, worker: worker, state: state, record: record, suspects: suspects, session: session,
                                           classifier: classifier, reclassify: reclassify, progress: progress)
                 switch result {
                 case .success(let (changes, report)):
                     progress?.add(files: report.files, bytes: report.bytes, new: report.new, changed: report.changed, errors: report.errors)
-                    shared.withLock {
-                        $0.report.merge(report)
-                        if !listing.complete { $0.unreadable[listing.root, default: []].append(listing.relative) }
-                    }
-                    queue.push(changes, weight: max(1, changes.count))
+                    state.report.merge(report)
+                    if !listing.complete { shared.withLock { $0.unreadable[listing.root, default: []].append(listing.relative) } }
+                    // Unchanged directories stay with their walker: the writer has nothing to do for them.
+                    if let id = changes.dirId { state.visited.append(id) }
+                    if !changes.isEmpty { queue.push(changes, weight: changes.count) }
                 case .failure(let error):
                     writerError.withLock { $0 = $0 ?? error }
                     walker.stop()
@@ -170,10 +180,19 @@ public struct Scanner: Sendable {
                     }
                 }
             })
+        let walkEnded = PhaseClock.now()
         queue.close()
         writerDone.wait()
 
         var (report, unreadable, rootFailure) = shared.withLock { ($0.report, $0.unreadable, $0.rootFailure) }
+        for w in workers {
+            report.merge(w.report)
+            writer.visited(w.visited)
+        }
+        workers.forEach { $0.lookup = nil }
+        let written = writerTimes.withLock { $0 }
+        report.phases.walk = .init(wall: PhaseClock.seconds(walkStarted, walkEnded), workerSeconds: walker.readSeconds, cpu: walker.cpuSeconds)
+        report.phases.write = .init(wall: written.busy, cpu: written.cpu, afterWalk: PhaseClock.seconds(walkEnded, max(walkEnded, written.end)))
         report.context = definition.name
         report.roots = roots.map(\.displayPath)
         report.notes = notes
@@ -189,10 +208,13 @@ public struct Scanner: Sendable {
             throw failure
         }
         do {
+            let finishing = PhaseClock.now()
             try catalog.clearSuspects(report.readSuspects)
             let listen = progress?.reportsFiles == true
             report.missing += try writer.finish(report: report, unreadable: unreadable, context: definition,
+                                                readers: min(4, max(1, walkOptions.threads)),
                                                 missing: listen ? { progress?.file(.missing, roots[$0].appendingComponent($1)) } : nil)
+            report.phases.finish = .init(wall: PhaseClock.seconds(finishing, PhaseClock.now()))
             report.seconds = (ContinuousClock.now - clock).seconds
             try writer.record(report: report, status: "complete")
         } catch {
@@ -205,6 +227,14 @@ public struct Scanner: Sendable {
         var report = ScanReport()
         var unreadable: [Int: [PathBytes]] = [:]
         var rootFailure: SystemError?
+    }
+
+    /// What one walker thread keeps while the walk runs; only that thread touches it.
+    private final class WorkerState: @unchecked Sendable {
+        var lookup: CatalogLookup?
+        var report = ScanReport()
+        /// Catalogued directories this walker listed.
+        var visited: [Int64] = []
     }
 
     /// Probes the roots, walks each directory once (a root given twice, or through a link,
@@ -258,36 +288,66 @@ public struct Scanner: Sendable {
     }
 
     /// Compares one directory with the catalog and decides every difference.
-    private func process(_ listing: DirectoryListing, worker: Int, record: ReadingRecord?,
+    ///
+    /// The directory's names, sorted, are merged with its catalogued files in name order,
+    /// read in place from the walker's own connection: an unchanged file costs no copy.
+    private func process(_ listing: DirectoryListing, worker: Int, state: WorkerState, record: ReadingRecord?,
                          suspects: [PathBytes: (strikes: Int, size: Int64, mtime: Int64)],
                          session: ScanSession, classifier: Classifier,
                          reclassify: Bool, progress: ScanProgress?) -> Result<(DirectoryChanges, ScanReport), CatalogError> {
-        let known: (dirId: Int64?, files: [CatalogedFile])
-        do { known = try catalog.catalogedFiles(root: session.rootIds[listing.root], relative: listing.relative) } catch {
-            return .failure(error)
-        }
-        var byName: [NameKey: CatalogedFile] = [:]
-        byName.reserveCapacity(known.files.count)
-        for f in known.files { byName[NameKey(f.name)] = f }
-
-        var changes = DirectoryChanges(root: listing.root, relative: listing.relative, dirId: known.dirId)
+        let started = PhaseClock.now()
         var report = ScanReport()
         report.directories = 1
-        var rules: Classifier.Directory?
-        for (name, stat) in listing.files {
-            let old = byName.removeValue(forKey: NameKey(name))
-            if let old, old.isUnchanged(stat), !reclassify, old.state == .live || old.state == .missing {
-                if old.state == .missing {
-                    changes.revived.append(old.id)
-                    report.revived += 1
-                    if progress?.reportsFiles == true { progress?.file(.back, listing.path.appendingComponent(name)) }
-                } else {
-                    report.unchanged += 1
+        let files = listing.files.sorted { Self.precedes($0.name, $1.name) }
+        // Files that are new or changed (the catalog's row, if any), and catalogued files not listed.
+        var work: [(index: Int, old: CatalogedFile?)] = []
+        var gone: [(id: Int64, name: PathBytes?)] = []
+        var revived: [Int64] = []
+        let dirId: Int64?
+        let reportsFiles = progress?.reportsFiles == true
+        do {
+            if state.lookup == nil { state.lookup = try CatalogLookup(path: catalog.path) }
+            dirId = try state.lookup!.directory(root: session.rootIds[listing.root], relative: listing.relative) { (c) throws(CatalogError) in
+                for (i, (name, stat)) in files.enumerated() {
+                    var order = c.onRow ? c.compareName(name) : 1
+                    while order < 0 {
+                        if c.state == .live { gone.append((c.id, reportsFiles ? c.name : nil)) }
+                        try c.advance()
+                        order = c.onRow ? c.compareName(name) : 1
+                    }
+                    guard order == 0 else { work.append((i, nil)); continue }
+                    let was = c.state
+                    if c.isUnchanged(stat), !reclassify, was == .live || was == .missing {
+                        if was == .missing {
+                            revived.append(c.id)
+                            report.revived += 1
+                            if reportsFiles { progress?.file(.back, listing.path.appendingComponent(name)) }
+                        } else {
+                            report.unchanged += 1
+                        }
+                        report.files += 1
+                        report.bytes += stat.size
+                    } else {
+                        work.append((i, c.file))
+                    }
+                    try c.advance()
                 }
-                report.files += 1
-                report.bytes += stat.size
-                continue
+                while c.onRow {
+                    if c.state == .live { gone.append((c.id, reportsFiles ? c.name : nil)) }
+                    try c.advance()
+                }
+                return c.dirId
             }
+        } catch {
+            return .failure(error)
+        }
+        let looked = PhaseClock.now()
+
+        var changes = DirectoryChanges(root: listing.root, relative: listing.relative, dirId: dirId)
+        changes.revived = revived
+        var rules: Classifier.Directory?
+        for (i, old) in work {
+            let (name, stat) = files[i]
             if rules == nil { rules = classifier.enter(directory: Self.components(listing.relative)) }
             guard let c = rules!.classify(name) else { continue }
             let path = listing.path.appendingComponent(name)
@@ -295,17 +355,18 @@ public struct Scanner: Sendable {
                                       directory: listing.descriptor >= 0 ? (listing.descriptor, name) : nil)
             let resolved: ResolvedCoverage
             // Strikes count only while the file is as it was when the scans died.
-            let strikes = suspects[path].map { $0.size == stat.size && $0.mtime == stat.mtimeNanoseconds ? $0.strikes : 0 } ?? 0
+            let suspect = suspects.isEmpty ? nil : suspects[path]
+            let strikes = suspect.map { $0.size == stat.size && $0.mtime == stat.mtimeNanoseconds ? $0.strikes : 0 } ?? 0
             if strikes >= 2 && !options.reread {
                 // Two scans in a row died reading this header: no header reader touches it again.
-                input.classification.time.removeAll { [.fits, .netcdf, .nidas, .header].contains($0) }
+                input.classification.time.removeAll(where: Self.readsHeader)
                 var r = resolver.resolve(input)
                 r.error = "an earlier scan died while reading this file's header (a crash in the FITS, netCDF or HDF5 library): "
                     + "its header is not read again until the file changes; `tidemark scan --reread` tries once more"
                 resolved = r
-            } else if let record, c.time.contains(where: { [.fits, .netcdf, .nidas, .header].contains($0) }) {
+            } else if let record, c.time.contains(where: Self.readsHeader) {
                 resolved = record.reading(path, stat: stat, worker: worker) { resolver.resolve(input) }
-                if suspects[path] != nil { report.readSuspects.append(path) }
+                if suspect != nil { report.readSuspects.append(path) }
             } else {
                 resolved = resolver.resolve(input)
             }
@@ -324,13 +385,34 @@ public struct Scanner: Sendable {
         }
         // Names the catalog holds that the directory no longer lists.
         if listing.complete {
-            for f in byName.values where f.state == .live {
+            for f in gone {
                 changes.missing.append(f.id)
-                if progress?.reportsFiles == true { progress?.file(.missing, listing.path.appendingComponent(f.name)) }
+                if let name = f.name { progress?.file(.missing, listing.path.appendingComponent(name)) }
             }
             report.missing += changes.missing.count
         }
+        report.phases.lookup.workerSeconds = PhaseClock.seconds(started, looked)
+        report.phases.classify.workerSeconds = PhaseClock.seconds(looked, PhaseClock.now())
         return .success((changes, report))
+    }
+
+    /// Sources that open the file and read its header (what a crash in a C library can stop).
+    static func readsHeader(_ source: TimeSource) -> Bool {
+        switch source {
+        case .fits, .netcdf, .nidas, .header: true
+        default: false
+        }
+    }
+
+    /// Byte order, as SQLite orders blobs: the catalog's rows come in this order.
+    static func precedes(_ a: PathBytes, _ b: PathBytes) -> Bool {
+        a.withUnsafeBytes { p in
+            b.withUnsafeBytes { q in
+                let common = min(p.count, q.count)
+                let c = common == 0 ? 0 : memcmp(p.baseAddress!, q.baseAddress!, common)
+                return c != 0 ? c < 0 : p.count < q.count
+            }
+        }
     }
 
     static func components(_ relative: PathBytes) -> [[UInt8]] {
@@ -340,13 +422,4 @@ public struct Scanner: Sendable {
 
 extension Swift.Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
-/// A file name as a dictionary key, hashed in one pass over its bytes
-/// (`[UInt8]`'s own hashing feeds the hasher one byte at a time).
-struct NameKey: Hashable {
-    let bytes: PathBytes
-    init(_ bytes: PathBytes) { self.bytes = bytes }
-    func hash(into h: inout Hasher) { bytes.withUnsafeBytes { h.combine(bytes: $0) } }
-    static func == (a: Self, b: Self) -> Bool { a.bytes == b.bytes }
 }

@@ -117,6 +117,10 @@ public final class Walker: @unchecked Sendable {
     private var visited = Set<DirKey>()   // only when following symlinks
     private var stopped = false
     public private(set) var symlinksSkipped = 0
+    /// Seconds the workers spent reading directories and stating entries, summed over them.
+    public private(set) var readSeconds = 0.0
+    /// CPU seconds of the worker threads, visits included (known once `run` returns).
+    public private(set) var cpuSeconds = 0.0
 
     private struct DirKey: Hashable { var dev: UInt64; var ino: UInt64 }
 
@@ -151,10 +155,13 @@ public final class Walker: @unchecked Sendable {
     }
 
     private func work(_ worker: Int, visit: @Sendable (DirectoryListing, Int) -> Void, failed: @Sendable (WalkError) -> Void) {
+        var readNanos: UInt64 = 0
         while true {
             condition.lock()
             while stack.isEmpty && active > 0 && !stopped { condition.wait() }
             if stack.isEmpty || stopped {
+                cpuSeconds += PhaseClock.threadCPU()
+                readSeconds += Double(readNanos) / 1e9
                 condition.broadcast()
                 condition.unlock()
                 return
@@ -163,7 +170,9 @@ public final class Walker: @unchecked Sendable {
             active += 1
             condition.unlock()
 
+            let started = PhaseClock.now()
             let (listing, subdirs, errors, skipped, dir) = read(root: item.root, relative: item.relative)
+            readNanos &+= PhaseClock.now() &- started
             for e in errors { failed(e) }
             if let listing { visit(listing, worker) }
             if let dir { closedir(dir) }
@@ -235,8 +244,9 @@ public final class Walker: @unchecked Sendable {
             var haveStat = false
             if type == Int32(DT_UNKNOWN) || type == Int32(DT_REG) || (type == Int32(DT_LNK) && options.followSymlinks) {
                 let follow = type == Int32(DT_LNK) ? 0 : AT_SYMLINK_NOFOLLOW
-                let rc = (name + [0]).withUnsafeBufferPointer { p in
-                    p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { fstatat(dfd, $0, &st, follow) }
+                // The entry's own NUL-terminated name: no copy per file.
+                let rc = withUnsafePointer(to: &ent.pointee.d_name) { p in
+                    p.withMemoryRebound(to: CChar.self, capacity: 256) { fstatat(dfd, $0, &st, follow) }
                 }
                 if rc != 0 {
                     let e = errno
@@ -259,7 +269,10 @@ public final class Walker: @unchecked Sendable {
             }
             switch type {
             case Int32(DT_REG):
-                if haveStat { files.append((name, FileStat(st))) }
+                if haveStat {
+                    if files.isEmpty { files.reserveCapacity(32) }
+                    files.append((name, FileStat(st)))
+                }
             case Int32(DT_DIR):
                 subdirs.append(relative.appendingComponent(name))
             case Int32(DT_LNK):
