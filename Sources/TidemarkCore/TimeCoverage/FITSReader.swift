@@ -53,7 +53,7 @@ public struct FITSReader: CoverageReader {
         guard !head.isEmpty else { throw HeaderReadError(.fits, path, "read", "the file is empty (0 bytes)") }
 
         let opened = try open(file, head: head, path: path)
-        let fits = opened.fits, fullSize = opened.fullSize
+        let fullSize = opened.fullSize
 
         // Read HDUs until one gives a time, then walk the rest (headers only) so that a
         // file cut short anywhere is reported, not just one cut in the HDU with the time.
@@ -69,6 +69,7 @@ public struct FITSReader: CoverageReader {
                 if let danger = FITSHeaderGuard.danger(read: { opened.read(lastEnd, $0) }) {
                     throw HeaderReadError(.fits, path, "move to HDU \(hdu)", "corrupt header: \(danger)")
                 }
+                guard let fits = opened.fits else { break }
                 let moved: Bool
                 do { moved = try fits.move(toHDU: hdu) } catch {
                     // Past a decompressed prefix there is nothing to read, not an error.
@@ -77,14 +78,13 @@ public struct FITSReader: CoverageReader {
                 }
                 guard moved else { break }
             }
-            let end = try fits.dataEnd()
+            let end = try opened.dataEnd(hdu: hdu, path: path)
             if let fullSize, end > fullSize {
                 throw HeaderReadError(.fits, path, "check size", "truncated: HDU \(hdu)'s data ends at byte \(end) but the \(fullSize == file.size ? "file" : "decompressed file") has only \(fullSize) bytes")
             }
             lastEnd = end
             if found == nil && hdu <= maxHDUs {
-                let (cards, skipped) = try opened.header.map { FITSFile.cards(in: $0, named: FITSTimeKeywords.keywordSet) }
-                    ?? fits.cards(named: FITSTimeKeywords.keywordSet)
+                let (cards, skipped) = try opened.cards(path: path)
                 if skipped > 0 { notes.append("HDU \(hdu): \(skipped) time card\(skipped == 1 ? "" : "s") cfitsio could not parse were skipped") }
                 let keywords = FITSTimeKeywords(cards: cards)
                 if keywords.hasStartKeyword {
@@ -119,7 +119,8 @@ public struct FITSReader: CoverageReader {
 
     /// An open FITS file and what is known of its (decompressed) size.
     private struct Opened {
-        var fits: FITSFile
+        /// nil for a single-HDU file sized from its mandatory cards: cfitsio never opens it.
+        var fits: FITSFile?
         /// nil when only a decompressed prefix was read.
         var fullSize: Int64?
         var prefixNote: String?
@@ -127,10 +128,26 @@ public struct FITSReader: CoverageReader {
         var singleHDU = false
         /// That HDU's header bytes, when they were read here.
         var header: [UInt8]? = nil
+        /// Where the primary HDU's data ends, when known without cfitsio.
+        var primaryDataEnd: Int64? = nil
         /// Up to `count` bytes at an offset (of the decompressed data for .gz/.Z).
         var read: (Int64, Int) -> [UInt8]
 
         func peek(_ offset: Int64) -> [UInt8] { read(offset, 8) }
+
+        /// Where the current HDU's data ends.
+        func dataEnd(hdu: Int, path: PathBytes) throws(HeaderReadError) -> Int64 {
+            if hdu == 1, let primaryDataEnd { return primaryDataEnd }
+            guard let fits else { throw HeaderReadError(.fits, path, "locate HDU data", "no HDU \(hdu) in a single-HDU file") }
+            return try fits.dataEnd()
+        }
+
+        /// The current HDU's time cards: from the header read here, else through cfitsio.
+        func cards(path: PathBytes) throws(HeaderReadError) -> (cards: [String: FITSCard], skipped: Int) {
+            if let header { return FITSFile.cards(in: header, named: FITSTimeKeywords.keywordSet) }
+            guard let fits else { throw HeaderReadError(.fits, path, "read header", "no header to read") }
+            return try fits.cards(named: FITSTimeKeywords.keywordSet)
+        }
     }
 
     private func open(_ file: ReadOnlyFile, head: [UInt8], path: PathBytes) throws -> Opened {
@@ -174,8 +191,13 @@ public struct FITSReader: CoverageReader {
             end = FITSHeaderGuard.headerEnd(header)
         }
         guard let end else { return nil }
-        // Any trouble here (a header cfitsio refuses): the disk path gives cfitsio's own error.
         let bytes = Array(header.prefix(end))
+        // Sized from its mandatory cards, a plain primary HDU needs no cfitsio at all.
+        if let dataEnd = FITSDataSize.primaryDataEnd(bytes, headerEnd: end) {
+            guard dataEnd == file.size else { return nil }
+            return Opened(fits: nil, fullSize: file.size, prefixNote: nil, singleHDU: true, header: bytes, primaryDataEnd: dataEnd) { _, _ in [] }
+        }
+        // Any trouble here (a header cfitsio refuses): the disk path gives cfitsio's own error.
         guard let fits = try? FITSFile(memory: bytes, path: path),
               (try? fits.dataEnd()) == file.size else { return nil }
         return Opened(fits: fits, fullSize: file.size, prefixNote: nil, singleHDU: true, header: bytes) { _, _ in [] }
