@@ -12,12 +12,27 @@ struct CatalogOptions: ParsableArguments {
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
-    var catalogPath: String { db.map(expandTilde) ?? SQLiteCatalog.defaultPath(environment: environment) }
+    /// The SQLite catalog file; a PostgreSQL URL (which no command runs on yet) is refused
+    /// here, before anything is opened or created.
+    var catalogPath: String {
+        get throws {
+            let text = db ?? SQLiteCatalog.defaultPath(environment: environment)
+            switch CatalogLocation(text) {
+            case .sqlite: return db.map(expandTilde) ?? text
+            case .postgres:
+                throw Failure.runtime("""
+                    \(CatalogLocation(text).masked): the PostgreSQL catalog supports no commands yet; \
+                    use a SQLite catalog file for --db (or $TIDEMARK_DB)
+                    """)
+            }
+        }
+    }
 
     /// Opens the catalog: to write (created if need be) for scans, read-only for queries,
     /// which then change not a byte of it.
     func openCatalog(create: Bool) throws -> SQLiteCatalog {
-        do { return try SQLiteCatalog(path: catalogPath, create: create, readOnly: !create) } catch {
+        let path = try catalogPath
+        do { return try SQLiteCatalog(path: path, create: create, readOnly: !create) } catch {
             throw Failure.runtime(error.description)
         }
     }

@@ -102,7 +102,8 @@ struct PolicyRunner {
     }
 
     private func open(readOnly: Bool) throws -> SQLiteCatalog {
-        do { return try SQLiteCatalog(path: catalog.catalogPath, create: false, readOnly: readOnly) } catch {
+        let path = try catalog.catalogPath
+        do { return try SQLiteCatalog(path: path, create: false, readOnly: readOnly) } catch {
             throw Failure.runtime(error.description)
         }
     }

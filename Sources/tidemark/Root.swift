@@ -100,7 +100,8 @@ struct RootForget: ParsableCommand {
         try exitReporting {
             // Written only with --yes; never created.
             let store: SQLiteCatalog
-            do { store = try SQLiteCatalog(path: catalog.catalogPath, create: false, readOnly: !yes) } catch { throw Failure.runtime("\(error)") }
+            let catalogPath = try catalog.catalogPath
+            do { store = try SQLiteCatalog(path: catalogPath, create: false, readOnly: !yes) } catch { throw Failure.runtime("\(error)") }
             let root: RootState
             do {
                 let definitions = try catalog.definitionRoots(for: context.map { [$0] } ?? (try runtime { try store.contextNames() }))
