@@ -7,11 +7,17 @@ let package = Package(
     products: [
         .executable(name: "tidemark", targets: ["tidemark"]),
         .library(name: "TidemarkCore", targets: ["TidemarkCore"]),
+        .library(name: "TidemarkPostgres", targets: ["TidemarkPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        // postgres-nio's own dependencies, named because the adapter imports them.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // The library: catalog, scanner, time coverage. No printing, no argv.
@@ -23,6 +29,17 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 "CFITSIO", "CNetCDF", "CBZ2", "CZlib",
+            ]
+        ),
+        // The PostgreSQL catalog (a shared server), behind the same store protocols.
+        .target(
+            name: "TidemarkPostgres",
+            dependencies: [
+                "TidemarkCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // C libraries of the header readers, reached only through TidemarkCore.
@@ -50,6 +67,8 @@ let package = Package(
         ),
         .target(name: "TestSupport", dependencies: ["TidemarkCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TidemarkCoreTests", dependencies: ["TidemarkCore", "TestSupport"]),
+        // Against the suite's real PostgreSQL server (scripts/test-postgres).
+        .testTarget(name: "TidemarkPostgresTests", dependencies: ["TidemarkPostgres", "TidemarkCore", "TestSupport"]),
         // Runs the built `tidemark` binary, as users and cron do (and checks the benchmarks' child runner).
         .testTarget(name: "tidemarkTests", dependencies: ["TidemarkCore", "TestSupport", "tidemark", "tidemark-bench"]),
     ]

@@ -47,16 +47,6 @@ import TidemarkCore
     /// The suite's private server (scripts/test-postgres) is up and takes its URL's password.
     @Test func theTestServerAnswers() throws {
         guard let url = testPostgresURL() else { return }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        p.arguments = [url, "-Atc", "SELECT current_database()"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
-        #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "tidemark_test")
+        #expect(try psql(url, "SELECT current_database()") == "tidemark_test")
     }
 }
