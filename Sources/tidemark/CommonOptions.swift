@@ -4,7 +4,7 @@ import TidemarkCore
 
 /// Where the catalog and the context definitions are.
 struct CatalogOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The catalog file.", valueName: "FILE"))
+    @Option(name: .long, help: ArgumentHelp("The catalog file (a postgres:// URL is recognised; no command runs on PostgreSQL yet).", valueName: "FILE"))
     var db: String?
 
     @Option(name: .long, help: ArgumentHelp("Directory of context definitions (<context>.toml).", valueName: "DIR"))
