@@ -6,19 +6,22 @@ import Foundation
 /// named by the context's definition now, or given with `--scan` to its latest complete
 /// scan — and available: the directory at the root's path is still the one catalogued.
 public struct RootState: Sendable {
-    public var id: Int64
-    public var context: String
-    public var path: PathBytes
-    /// Recorded when first catalogued; nil for a root catalogued before identities were kept.
-    public var identity: RootIdentity?
-    /// The latest complete scan that walked it, and when that scan ended.
-    public var lastScan: Int64?
-    public var lastScanned: Instant?
+    /// The root as the catalog records it.
+    public var record: RootRecord
     public var isCurrent: Bool
     /// Why it is current or stale.
     public var why: String
     /// Why the directory at its path is not the root catalogued; nil when it is.
     public var unavailable: String?
+
+    public var id: Int64 { record.id }
+    public var context: String { record.context }
+    public var path: PathBytes { record.path }
+    /// Recorded when first catalogued; nil for a root catalogued before identities were kept.
+    public var identity: RootIdentity? { record.identity }
+    /// The latest complete scan that walked it, and when that scan ended.
+    public var lastScan: Int64? { record.lastScan }
+    public var lastScanned: Instant? { record.lastScanned }
 
     /// Current and available: plans, executions and settles act under it.
     public var isUsable: Bool { isCurrent && unavailable == nil }
@@ -41,9 +44,7 @@ extension CatalogListing {
         return records.map { row in
             let name = row.context, path = row.path, identity = row.identity, lastScan = row.lastScan
             let latest = row.latestScan, explicit = row.latestScanExplicit
-            var state = RootState(id: row.id, context: name, path: path, identity: identity, lastScan: lastScan,
-                                  lastScanned: row.lastScanned, isCurrent: false, why: "",
-                                  unavailable: RootState.unavailability(path, identity, context: name))
+            var state = RootState(record: row, isCurrent: false, why: "", unavailable: RootState.unavailability(path, identity, context: name))
             let walkedByLatest = lastScan != nil && lastScan == latest
             if let defined = definitionRoots[name] {
                 let named = defined.contains { d in
