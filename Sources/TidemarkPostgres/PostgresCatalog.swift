@@ -13,7 +13,8 @@ public final class PostgresCatalog: Sendable {
     public let url: PostgresURL
     /// How to reach the server: each run lock opens its own session with it.
     let configuration: PostgresConnection.Configuration
-    private let session: PostgresSession
+    /// The catalog's own connection.
+    let session: PostgresSession
 
     /// Connects to `text` (a postgres:// URL) and migrates; every failure is a CatalogError
     /// whose message shows the URL with its password masked.

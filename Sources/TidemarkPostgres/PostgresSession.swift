@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -13,6 +14,9 @@ final class PostgresSession: Sendable {
     let connection: PostgresConnection
     private let group: MultiThreadedEventLoopGroup
     private let closed = Mutex(false)
+    // One statement or transaction at a time: a thread's BEGIN … COMMIT must not take in
+    // another thread's statements.
+    private let serial = NSRecursiveLock()
     // postgres-nio logs through swift-log; the library never prints.
     static let logger = Logger(label: "tidemark.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -40,8 +44,26 @@ final class PostgresSession: Sendable {
 
     /// Runs one statement and returns its rows.
     func rows(_ query: PostgresQuery) throws(CatalogError) -> [PostgresRow] {
+        serial.lock()
+        defer { serial.unlock() }
         do { return try connection.query(query, logger: Self.logger).wait().rows } catch {
             throw PostgresErrorMapping.catalogError(error, url: url, connecting: false)
+        }
+    }
+
+    /// Runs `body` in one transaction, which commits when it returns and rolls back when it
+    /// throws; other threads' statements wait until it ends.
+    func transaction<T>(_ body: () throws(CatalogError) -> T) throws(CatalogError) -> T {
+        serial.lock()
+        defer { serial.unlock() }
+        try execute("BEGIN")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
         }
     }
 
