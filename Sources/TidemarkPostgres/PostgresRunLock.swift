@@ -25,11 +25,13 @@ final class PostgresRunLock: RunLock {
         let session: PostgresSession
         do {
             session = try catalog.newSession()
-            try session.execute("SET tcp_keepalives_idle = 30")
-            try session.execute("SET tcp_keepalives_interval = 10")
-            try session.execute("SET tcp_keepalives_count = 3")
-            try session.execute("SET idle_session_timeout = 0")
-            try session.execute("SET idle_in_transaction_session_timeout = 0")
+            // Only the settings this server has (idle_session_timeout is new in PostgreSQL 14).
+            try session.execute("""
+                SELECT set_config(name, CASE name WHEN 'tcp_keepalives_idle' THEN '30' WHEN 'tcp_keepalives_interval' THEN '10'
+                                                  WHEN 'tcp_keepalives_count' THEN '3' ELSE '0' END, false)
+                FROM pg_settings WHERE name IN ('tcp_keepalives_idle', 'tcp_keepalives_interval', 'tcp_keepalives_count',
+                                                'idle_session_timeout', 'idle_in_transaction_session_timeout')
+                """)
             let taken = try session.rows("SELECT pg_try_advisory_lock(\(region.advisoryKey))")
             guard try taken.first?.decode(Bool.self) == true else {
                 session.close()
