@@ -69,6 +69,7 @@ public struct WorkItem: Sendable, Hashable {
     /// What the worker needs beyond the key, in the queue's own format.
     public var payload: String?
 
+    /// An item named `key`, with what its worker needs.
     public init(key: String, payload: String? = nil) {
         self.key = key
         self.payload = payload
@@ -79,7 +80,9 @@ public struct WorkItem: Sendable, Hashable {
 public struct Claim: Sendable, Hashable {
     /// The item's row.
     public var id: Int64
+    /// The queue it was claimed from.
     public var queue: String
+    /// What was queued: key and payload.
     public var item: WorkItem
     /// Who claimed it.
     public var worker: String
@@ -91,6 +94,7 @@ public struct Claim: Sendable, Hashable {
     /// How many times the item has been claimed, this claim included.
     public var attempts: Int
 
+    /// A claim as a store hands it out.
     public init(id: Int64, queue: String, item: WorkItem, worker: String, token: Int64, leaseUntil: Instant, attempts: Int) {
         self.id = id; self.queue = queue; self.item = item; self.worker = worker; self.token = token
         self.leaseUntil = leaseUntil; self.attempts = attempts
@@ -99,9 +103,13 @@ public struct Claim: Sendable, Hashable {
 
 /// A work item as the catalog holds it.
 public struct WorkItemRecord: Sendable {
+    /// The item's row.
     public var id: Int64
+    /// Its queue.
     public var queue: String
+    /// What was queued: key and payload.
     public var item: WorkItem
+    /// Where it stands.
     public var state: WorkState
     /// The latest claimer; nil when never claimed.
     public var claimer: String?
@@ -109,6 +117,7 @@ public struct WorkItemRecord: Sendable {
     public var attempts: Int
     /// When the latest claim's lease runs out (nil unless claimed).
     public var leaseUntil: Instant?
+    /// When it was first queued.
     public var enqueued: Instant
     /// When it was last claimed.
     public var claimed: Instant?
@@ -117,6 +126,7 @@ public struct WorkItemRecord: Sendable {
     /// What its worker said when it finished, failed or gave it back.
     public var outcome: String?
 
+    /// An item as a store reads it back.
     public init(id: Int64, queue: String, item: WorkItem, state: WorkState, claimer: String?, attempts: Int, leaseUntil: Instant?,
                 enqueued: Instant, claimed: Instant?, finished: Instant?, outcome: String?) {
         self.id = id; self.queue = queue; self.item = item; self.state = state; self.claimer = claimer; self.attempts = attempts

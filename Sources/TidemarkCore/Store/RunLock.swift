@@ -61,6 +61,7 @@ public struct LockHolder: Sendable {
     /// When the holder took the lock.
     public var since: Instant
 
+    /// A holder as a store recorded it.
     public init(holder: String, pid: Int64, host: String, since: Instant) {
         self.holder = holder; self.pid = pid; self.host = host; self.since = since
     }
@@ -90,6 +91,7 @@ public struct LockConflict: Error, Sendable {
     /// Who holds it; nil when the holder has not recorded itself yet.
     public var holder: LockHolder?
 
+    /// A refusal at `region` of `catalog`, naming its holder when known.
     public init(catalog: String, region: LockRegion, holder: LockHolder?) {
         self.catalog = catalog; self.region = region; self.holder = holder
     }
