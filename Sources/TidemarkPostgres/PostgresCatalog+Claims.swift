@@ -111,15 +111,17 @@ extension PostgresCatalog: ClaimStore {
 struct PostgresClaimTransaction: ClaimTransaction {
     let session: PostgresSession
 
+    /// One statement for the whole batch, its columns as arrays (a payload's absence in its
+    /// own array: an array of optionals does not travel).
     func enqueue(_ items: [WorkItem], queue: String) throws(CatalogError) -> Int {
-        var added = 0
-        for item in items {
-            added += try session.rows("""
-                INSERT INTO work_items (queue, item, payload, enqueued)
-                VALUES (\(queue), \(item.key), \(item.payload), \(unescaped: PostgresCatalog.serverNow))
-                ON CONFLICT (queue, item) DO NOTHING RETURNING id
-                """).count
-        }
-        return added
+        guard !items.isEmpty else { return 0 }
+        return try session.rows("""
+            INSERT INTO work_items (queue, item, payload, enqueued)
+            SELECT \(queue), key, CASE WHEN has THEN payload END, \(unescaped: PostgresCatalog.serverNow)
+            FROM unnest(\(items.map(\.key))::text[], \(items.map { $0.payload ?? "" })::text[], \(items.map { $0.payload != nil })::bool[])
+                 WITH ORDINALITY AS t(key, payload, has, n)
+            ORDER BY n
+            ON CONFLICT (queue, item) DO NOTHING RETURNING id
+            """).count
     }
 }

@@ -11,7 +11,7 @@ import TidemarkPostgres
     @Test(arguments: StoreKind.allCases) func queuingAnItemTwiceAddsItOnce(_ kind: StoreKind) throws {
         guard case let (store, _)? = try kind.fresh() else { return }
         #expect(try store.enqueue(["a", "b", "c"].map { WorkItem(key: $0, payload: "p-" + $0) }, queue: "copy") == 3)
-        #expect(try store.enqueue([WorkItem(key: "b"), WorkItem(key: "d")], queue: "copy") == 1)
+        #expect(try store.enqueue([WorkItem(key: "b"), WorkItem(key: "d"), WorkItem(key: "d")], queue: "copy") == 1)
         #expect(try store.enqueue([WorkItem(key: "a")], queue: "update") == 1)
         let items = try store.workItems(queue: "copy")
         #expect(items.map(\.item.key) == ["a", "b", "c", "d"] && items.allSatisfy { $0.state == .queued && $0.attempts == 0 })
