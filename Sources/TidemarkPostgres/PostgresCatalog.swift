@@ -14,10 +14,12 @@ import TidemarkCore
 public final class PostgresCatalog: @unchecked Sendable {
     /// The catalog's address; its `masked` form is what messages show.
     public let url: PostgresURL
+    /// The catalog as messages show it: the URL with its password masked.
+    public var path: String { url.masked }
     private let group: MultiThreadedEventLoopGroup
-    private let connection: PostgresConnection
+    let connection: PostgresConnection
     // postgres-nio logs through swift-log; the library never prints.
-    private let logger = Logger(label: "tidemark.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    let logger = Logger(label: "tidemark.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     private var closed = false
 
     /// Connects to `text` (a postgres:// URL) and migrates; every failure is a CatalogError
@@ -41,6 +43,13 @@ public final class PostgresCatalog: @unchecked Sendable {
         }
     }
 
+    /// `init(url:)` with its errors typed: every one is a CatalogError.
+    public static func open(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(CatalogError) -> PostgresCatalog {
+        do { return try PostgresCatalog(url: url, environment: environment) } catch let e as CatalogError { throw e } catch {
+            throw CatalogError(path: CatalogLocation.maskingPassword(url), kind: .cannotOpen, message: "\(error)", cause: error)
+        }
+    }
+
     deinit { close() }
 
     /// Closes the connection and stops its event loop (idempotent).
@@ -52,8 +61,8 @@ public final class PostgresCatalog: @unchecked Sendable {
     }
 
     /// The names of the migrations the database has recorded, in the order applied.
-    public func appliedMigrations() throws -> [String] {
-        try rows("SELECT identifier FROM tidemark_migrations ORDER BY applied, identifier").map { try $0.decode(String.self) }
+    public func appliedMigrations() throws(CatalogError) -> [String] {
+        try catching { try rows("SELECT identifier FROM tidemark_migrations ORDER BY applied, identifier").map { try $0.decode(String.self) } }
     }
 
     /// The migrations this build knows, in order.
@@ -95,15 +104,20 @@ public final class PostgresCatalog: @unchecked Sendable {
     // MARK: - Statements
 
     /// Runs one statement, waiting for it.
-    func execute(_ query: PostgresQuery) throws {
+    func execute(_ query: PostgresQuery) throws(CatalogError) {
         _ = try rows(query)
     }
 
     /// Runs one statement and returns its rows.
-    func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
+    func rows(_ query: PostgresQuery) throws(CatalogError) -> [PostgresRow] {
         do { return try connection.query(query, logger: logger).wait().rows } catch {
             throw PostgresErrorMapping.catalogError(error, url: url, connecting: false)
         }
+    }
+
+    /// Runs `body`, its errors (a value that does not decode) as CatalogErrors.
+    func catching<T>(_ body: () throws -> T) throws(CatalogError) -> T {
+        do { return try body() } catch { throw PostgresErrorMapping.catalogError(error, url: url, connecting: false) }
     }
 
     private static func tls(_ mode: PostgresURL.TLSMode) throws -> PostgresConnection.Configuration.TLS {
