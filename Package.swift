@@ -70,6 +70,6 @@ let package = Package(
         // Against the suite's real PostgreSQL server (scripts/test-postgres).
         .testTarget(name: "TidemarkPostgresTests", dependencies: ["TidemarkPostgres", "TidemarkCore", "TestSupport"]),
         // Runs the built `tidemark` binary, as users and cron do (and checks the benchmarks' child runner).
-        .testTarget(name: "tidemarkTests", dependencies: ["TidemarkCore", "TestSupport", "tidemark", "tidemark-bench"]),
+        .testTarget(name: "tidemarkTests", dependencies: ["TidemarkCore", "TidemarkPostgres", "TestSupport", "tidemark", "tidemark-bench"]),
     ]
 )
