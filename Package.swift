@@ -51,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "tidemark",
             dependencies: [
-                "TidemarkCore",
+                "TidemarkCore", "TidemarkPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -72,6 +72,6 @@ let package = Package(
         // (tidemark-bench: its hidden hold-lock mode is the holder the tests kill.)
         .testTarget(name: "TidemarkPostgresTests", dependencies: ["TidemarkPostgres", "TidemarkCore", "TestSupport", "tidemark-bench"]),
         // Runs the built `tidemark` binary, as users and cron do (and checks the benchmarks' child runner).
-        .testTarget(name: "tidemarkTests", dependencies: ["TidemarkCore", "TestSupport", "tidemark", "tidemark-bench"]),
+        .testTarget(name: "tidemarkTests", dependencies: ["TidemarkCore", "TidemarkPostgres", "TestSupport", "tidemark", "tidemark-bench"]),
     ]
 )
