@@ -51,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "tidemark",
             dependencies: [
-                "TidemarkCore",
+                "TidemarkCore", "TidemarkPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
