@@ -137,6 +137,6 @@ struct RootForget: ParsableCommand {
 }
 
 /// Runs `body`, turning catalog errors into exit 1.
-private func runtime<T>(_ body: () throws -> T) throws -> T {
+func runtime<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let e as CatalogError { throw Failure.runtime(e.description) }
 }

@@ -21,6 +21,16 @@ enum TestHooks {
         return r
     }
 
+    /// `TIDEMARK_TEST_BARRIER=DIR` (in `dataset set-state`, after the dataset is read): creates
+    /// DIR/ready.PID and waits for DIR/go, so that racing processes all read the dataset before
+    /// any of them writes (a minute at most).
+    static func barrier() {
+        guard let dir = ProcessInfo.processInfo.environment["TIDEMARK_TEST_BARRIER"], !dir.isEmpty else { return }
+        _ = FileManager.default.createFile(atPath: "\(dir)/ready.\(getpid())", contents: nil)
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: dir + "/go") && Date() < deadline { usleep(10_000) }
+    }
+
     /// Creates `flag` and waits until it is gone (a minute at most: a test never hangs).
     private static func pause(flag: String) {
         _ = FileManager.default.createFile(atPath: flag, contents: nil)

@@ -50,6 +50,8 @@ func busyCatalog() throws -> (db: String, trees: [TempTree]) {
     try run(["delete", "--context", "perdigao/ustar", "--categories", "merge", "--before", "2017-05-02", "--yes"])
     try scan([b.root])
     try run(["root", "forget", a.root, "--context", "perdigao/ustar", "--yes"])
+    try run(["host", "add", "mirror", "--ssh", "tidemark@127.0.0.2"])
+    try run(["dataset", "set-state", "minidvodbs/g/db1", "merged", "--context", "ipp/ps1"])
     // Queued work: one item done, one waiting (no command queues work yet).
     let store = try SQLiteCatalog(path: db, create: false)
     _ = try store.enqueue([WorkItem(key: "done"), WorkItem(key: "odd\tke\\y", payload: "p")], queue: "test")

@@ -294,6 +294,51 @@ enum Schema {
                 CREATE INDEX work_items_by_state ON work_items (queue, state, id);
                 """)
         }
+        m.registerMigration("v11b: dataset states and hosts") { db in
+            // A dataset's state is NULL until it first moves: it is then in the initial state
+            // of its category's state machine, which the context definition declares (so
+            // datasets catalogued before this migration, or by any store's scan, need no
+            // backfill, and a definition's new machine applies to them at once). v1's unused
+            // `state` ('new' for every row) is replaced by that nullable column. state_since:
+            // microseconds; set when the dataset is first catalogued (NULL for datasets
+            // catalogued before this migration) and at each move.
+            try db.execute(sql: """
+                ALTER TABLE datasets DROP COLUMN state;
+                ALTER TABLE datasets ADD COLUMN state TEXT;
+                ALTER TABLE datasets ADD COLUMN state_since INTEGER;
+                CREATE TRIGGER datasets_first_catalogued AFTER INSERT ON datasets WHEN NEW.state_since IS NULL
+                BEGIN
+                    UPDATE datasets SET state_since = CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER) WHERE id = NEW.id;
+                END;
+                -- Every move of a dataset, journaled in the transaction that makes it: when, from
+                -- which state, to which, and by what (a command and who ran it, a policy run).
+                CREATE TABLE dataset_transitions (
+                    id INTEGER PRIMARY KEY,
+                    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+                    at INTEGER NOT NULL,
+                    from_state TEXT NOT NULL,
+                    to_state TEXT NOT NULL,
+                    by TEXT NOT NULL
+                );
+                CREATE INDEX dataset_transitions_by_dataset ON dataset_transitions (dataset_id, id);
+                -- Destinations of copies. address NULL: this machine (paths used directly);
+                -- otherwise reached over ssh as [ssh_user@]address, on port (NULL: ssh's default)
+                -- with identity (NULL: ssh's default). state: up (allocate and read), repair
+                -- (read, no new copies), down (neither); enabled: copies to it switched on.
+                CREATE TABLE hosts (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    ssh_user TEXT,
+                    address TEXT,
+                    port INTEGER,
+                    identity TEXT,
+                    state TEXT NOT NULL DEFAULT 'up',
+                    enabled INTEGER NOT NULL DEFAULT 1,
+                    added INTEGER NOT NULL,
+                    changed INTEGER NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

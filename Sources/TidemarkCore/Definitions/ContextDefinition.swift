@@ -30,6 +30,8 @@ public struct ContextDefinition: Sendable {
     public var ignore: [PathPattern]
     /// Time sources for files that no rule matches (category `other`).
     public var otherTime: [TimeSource]
+    /// The state machines of datasets, per category (`[[dataset_states]]`).
+    public var stateMachines: [DatasetStateMachine]
     /// Changes whenever the definition's text changes, so files are classified anew.
     public var fingerprint: String
     public var file: String
@@ -53,7 +55,7 @@ public struct ContextDefinition: Sendable {
     public init(file: String, text: String, defaultName: String) throws(DefinitionError) {
         let doc = try TOMLDocument(file: file, text: text)
         let top = doc.top
-        try top.rejectUnknownKeys(allowed: ["context", "description", "roots", "ignore", "other_time", "rule"])
+        try top.rejectUnknownKeys(allowed: ["context", "description", "roots", "ignore", "other_time", "rule", "dataset_states"])
         self.file = file
         self.name = try top.string("context") ?? defaultName
         guard !name.isEmpty else { throw top.error("context", "must not be empty") }
@@ -98,6 +100,7 @@ public struct ContextDefinition: Sendable {
                               time: time, length: length, skip: skip))
         }
         self.rules = rules
+        self.stateMachines = try DatasetStateMachine.parse(try top.tables("dataset_states"))
         self.fingerprint = Self.fnv1a(text)
     }
 

@@ -43,6 +43,13 @@ struct TOMLDocument {
             return DefinitionError(file: doc.file, line: line, key: key.map { section == nil ? $0 : "\(section!.name)[\(section!.index + 1)].\($0)" }, message: message)
         }
 
+        /// An error at element `index` of the array at `key` (its own line when known).
+        func elementError(_ key: String, _ index: Int, _ message: String) -> DefinitionError {
+            var e = error(key, message)
+            e.line = doc.keyLines.line(of: steps + [.key(key), .index(index)]) ?? e.line
+            return e
+        }
+
         func rejectUnknownKeys(allowed: [String]) throws(DefinitionError) {
             for key in table.keys where !allowed.contains(key) {
                 let hint = allowed.min(by: { editDistance($0, key) < editDistance($1, key) }).flatMap { editDistance($0, key) <= 2 ? " (did you mean '\($0)'?)" : nil } ?? ""
