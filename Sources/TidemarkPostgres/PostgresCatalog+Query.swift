@@ -9,16 +9,22 @@ import TidemarkCore
 
 extension PostgresCatalog: QueryStore {
     /// Files overlapping the window: per stream, the `(stream_id, start)` index range from
-    /// `begin - longest file of the stream`, as on SQLite.
+    /// `begin - longest file of the stream`, as on SQLite. (Measured against a GiST index on
+    /// `int8range(start, "end")` on a 1 M-file catalog: the same p50 and p99 within noise, ~0.13
+    /// and ~4 ms, while the GiST index costs every scan's inserts its upkeep; so no such index.)
     public func covers(_ q: CoversQuery) throws(CatalogError) -> [CatalogEntry] {
         var b = SQLBuilder()
         let lo = b.bind(q.window.lo), hi = b.bind(q.window.hi)
         let overlap = q.window.isInstant
             ? "f.start <= \(hi) AND (f.\"end\" > \(lo) OR (f.start = f.\"end\" AND f.start = \(lo)))"
             : "f.start < \(hi) AND (f.\"end\" > \(lo) OR (f.start = f.\"end\" AND f.start >= \(lo)))"
+        // OFFSET 0 keeps the planner from flattening the per-stream search into one scan of
+        // every file (which it prefers, unable to estimate a bound that differs per stream).
         return try entries(&b, from: """
             streams s JOIN contexts c ON c.id = s.context_id
-            JOIN files f ON f.stream_id = s.id AND f.start >= \(lo) - s.max_duration AND \(overlap)
+            CROSS JOIN LATERAL (
+                SELECT * FROM files f WHERE f.stream_id = s.id AND f.start >= \(lo) - s.max_duration AND \(overlap) OFFSET 0
+            ) f
             JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
             """, context: q.context, categories: q.categories, stream: q.stream, states: q.states, limit: q.limit)
     }
@@ -111,7 +117,8 @@ extension PostgresCatalog: QueryStore {
     }
 
     /// The coverage runs the scanner keeps, every stream in one statement: per stream and
-    /// kind, the index range from the last run to start at or before the window.
+    /// kind, the index range from the last run to start at or before the window (OFFSET 0
+    /// keeps it per stream: flattened, the planner scans every run, ten times slower).
     public func coverageRuns(_ q: CoverageQuery) throws(CatalogError) -> [StreamRuns] {
         var b = SQLBuilder()
         let from = q.from.microseconds, to = q.to.microseconds
@@ -127,6 +134,7 @@ extension PostgresCatalog: QueryStore {
                 SELECT start, "end" FROM coverage_runs
                 WHERE stream_id = s.id AND live = k.live AND start < \(hi) AND "end" > \(lo)
                   AND start >= coalesce((SELECT max(start) FROM coverage_runs WHERE stream_id = s.id AND live = k.live AND start <= \(lo)), \(lo))
+                OFFSET 0
             ) run ON true
             \(Self.whereClause(filter))
             ORDER BY \(Self.streamOrder), k.live DESC, run.start

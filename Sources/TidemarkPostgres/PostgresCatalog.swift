@@ -60,20 +60,19 @@ public final class PostgresCatalog: Sendable {
     // MARK: - Migrations
 
     /// Brings the schema up to date in one transaction, under a transaction-scoped advisory
-    /// lock so two first uses at once do not both create it.
+    /// lock so two first uses at once do not both create it. A catalog already up to date is
+    /// only read (a role that may only SELECT can open it, and a query starts sooner).
     private func migrate() throws {
+        if try rows("SELECT to_regclass('tidemark_migrations') IS NOT NULL")[0].decode(Bool.self),
+           try upToDate(Set(try rows("SELECT identifier FROM tidemark_migrations").map { try $0.decode(String.self) })) {
+            return
+        }
         try execute("BEGIN")
         do {
             try execute("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))")
             try execute("CREATE TABLE IF NOT EXISTS tidemark_migrations (identifier text PRIMARY KEY, applied bigint NOT NULL)")
             let applied = Set(try rows("SELECT identifier FROM tidemark_migrations").map { try $0.decode(String.self) })
-            let known = Set(Self.knownMigrations)
-            if let unknown = applied.subtracting(known).sorted().last {
-                throw CatalogError(path: url.masked, kind: .newerSchema, message: """
-                    written by a newer Tidemark (it has the schema change '\(unknown)', which this Tidemark does not know); \
-                    upgrade Tidemark to read or write this catalog
-                    """)
-            }
+            _ = try upToDate(applied)
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
             for (order, m) in PostgresSchema.migrations.enumerated() where !applied.contains(m.name) {
                 for statement in m.statements { try execute(PostgresQuery(unsafeSQL: statement)) }
@@ -85,6 +84,17 @@ public final class PostgresCatalog: Sendable {
             try? execute("ROLLBACK")
             throw error
         }
+    }
+
+    /// Whether `applied` holds every migration this build knows; a newer schema throws.
+    private func upToDate(_ applied: Set<String>) throws -> Bool {
+        if let unknown = applied.subtracting(Self.knownMigrations).sorted().last {
+            throw CatalogError(path: url.masked, kind: .newerSchema, message: """
+                written by a newer Tidemark (it has the schema change '\(unknown)', which this Tidemark does not know); \
+                upgrade Tidemark to read or write this catalog
+                """)
+        }
+        return applied.isSuperset(of: Self.knownMigrations)
     }
 
     /// An arbitrary constant naming the migration lock among the server's advisory locks.

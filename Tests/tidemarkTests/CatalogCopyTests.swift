@@ -23,8 +23,9 @@ import TidemarkCore
         return out
     }
 
+    /// SQLite → PostgreSQL → another PostgreSQL database → SQLite.
     @Test func sqliteToPostgresAndBackGivesEveryRowBack() throws {
-        guard let url = try freshPostgresDatabase() else { return }
+        guard let url = try freshPostgresDatabase(), let second = try freshPostgresDatabase() else { return }
         let (db, _) = try busyCatalog()
         let original = try tables(db)
         let empty = Set(original.filter { $0.value == [""] }.keys)
@@ -42,8 +43,10 @@ import TidemarkCore
         #expect(try psql(url, "SELECT nextval(pg_get_serial_sequence('files', 'id')) > (SELECT max(id) FROM files)") == "t")
         #expect(try psql(url, "SELECT nextval(pg_get_serial_sequence('journal', 'id')) > (SELECT max(id) FROM journal)") == "t")
 
+        let onward = try tidemark(["catalog", "copy", "--from", url, "--to", second])
+        #expect(onward.status == 0, "\(onward.stderr)")
         let back = temporaryDirectory("copy-back") + "/back.db"
-        let home = try tidemark(["catalog", "copy", "--from", url, "--to", back])
+        let home = try tidemark(["catalog", "copy", "--from", second, "--to", back])
         #expect(home.status == 0, "\(home.stderr)")
         #expect(home.stdout.contains("files") && home.stdout.contains("every table's row count checked"), "\(home.stdout)")
         let copied = try tables(back)
