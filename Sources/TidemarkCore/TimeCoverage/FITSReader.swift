@@ -143,7 +143,7 @@ public struct FITSReader: CoverageReader {
         }
 
         /// The current HDU's time cards: from the header read here, else through cfitsio.
-        func cards(path: PathBytes) throws(HeaderReadError) -> (cards: [String: FITSCard], skipped: Int) {
+        func cards(path: PathBytes) throws(HeaderReadError) -> (cards: FITSCards, skipped: Int) {
             if let header { return FITSFile.cards(in: header, named: FITSTimeKeywords.keywordSet) }
             guard let fits else { throw HeaderReadError(.fits, path, "read header", "no header to read") }
             return try fits.cards(named: FITSTimeKeywords.keywordSet)
