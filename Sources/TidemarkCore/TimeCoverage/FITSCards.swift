@@ -32,9 +32,14 @@ struct FITSKeywordSet: Sendable {
         return w
     }
 
-    /// `word(of:)` of a keyword written in the source: no String to build.
+    /// `word(of:)` of a keyword written in the source (upper case, no NUL, as every one
+    /// is): its bytes as they are, blank-padded, with no String to build.
     static func word(ofKey key: StaticString) -> UInt64 {
-        key.withUTF8Buffer { word(UnsafeRawBufferPointer(start: $0.baseAddress, count: min(8, $0.count))) }
+        key.withUTF8Buffer { b in
+            var w: UInt64 = 0
+            for i in 0..<8 { w = w << 8 | UInt64(i < b.count ? b[i] : 0x20) }
+            return w
+        }
     }
 
     /// A keyword name's word: its first 8 bytes, blank-padded, folded as `word(_:)` folds.

@@ -18,14 +18,14 @@ enum FITSDataSize {
             // Keys as 8-byte words (exact bytes): a card costs one load and a few compares.
             while at + 80 <= end {
                 let key = bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)
-                let card = header[at..<(at + 80)]
+                let card = UnsafeRawBufferPointer(rebasing: bytes[at..<(at + 80)])
                 at += 80
                 if key == endWord { break }
                 if key == groupsWord { randomGroups = true; break }  // random groups: cfitsio's sizing
                 guard bytes[at - 72] == 0x3d, bytes[at - 71] == 0x20 else { continue }  // "= " in columns 9-10
                 if key == bitpixWord { bitpix = integer(card) ?? -1 }
                 else if key == naxisWord { naxis = integer(card) ?? -1 }
-                else if key & naxisPrefixMask == naxisPrefix, let n = axisNumber(card.prefix(8)) { axes[n] = integer(card) ?? -1 }
+                else if key & naxisPrefixMask == naxisPrefix, let n = axisNumber(card) { axes[n] = integer(card) ?? -1 }
             }
         }
         guard !randomGroups, let bitpix, [8, 16, 32, 64, -32, -64].contains(bitpix), let naxis, (0...999).contains(naxis) else { return nil }
@@ -54,20 +54,21 @@ enum FITSDataSize {
     private static let naxisPrefix = word("NAXIS") & naxisPrefixMask
     private static let naxisPrefixMask: UInt64 = Array<UInt8>([0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0]).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
 
-    /// n of an `NAXISn` keyword (1–999), else nil.
-    private static func axisNumber(_ key: ArraySlice<UInt8>) -> Int64? {
+    /// n of an `NAXISn` keyword (1–999) opening `card`, else nil.
+    private static func axisNumber(_ card: UnsafeRawBufferPointer) -> Int64? {
+        let key = card.prefix(8)
         let digits = key.dropFirst(5).prefix { $0 != UInt8(ascii: " ") }
         guard !digits.isEmpty, digits.count <= 3, digits.allSatisfy({ (48...57).contains($0) }),
               key.dropFirst(5 + digits.count).allSatisfy({ $0 == UInt8(ascii: " ") }) else { return nil }
-        return Int64(String(decoding: digits, as: UTF8.self))
+        return digits.reduce(0) { $0 * 10 + Int64($1 - 48) }
     }
 
     /// The integer value of a card (free or fixed format), up to a comment; nil otherwise.
     /// Bytes only: this runs for every mandatory card of every file a scan reads. Blanks
     /// (space, tab) around the digits, one sign; anything else is left to cfitsio.
-    private static func integer(_ card: ArraySlice<UInt8>) -> Int64? {
-        var i = card.startIndex + 10
-        let end = card.endIndex
+    private static func integer(_ card: UnsafeRawBufferPointer) -> Int64? {
+        var i = 10
+        let end = card.count
         func blank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
         while i < end, blank(card[i]) { i += 1 }
         var negative = false

@@ -102,12 +102,49 @@ struct FITSTimeKeywords {
                     bytes[count] = c == 0x44 || c == 0x64 ? 0x45 : c  // D exponent → E
                     count += 1
                 }
-                guard count > 0, let v = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[..<count]), as: UTF8.self)),
-                      v.isFinite else { return nil }
+                guard count > 0 else { return nil }
+                let digits = UnsafeBufferPointer(rebasing: bytes[..<count])
+                if let v = exactDecimal(digits) { return v }
+                guard let v = Double(String(decoding: digits, as: UTF8.self)), v.isFinite else { return nil }
                 return v
             }
         }
     }
+
+    /// A plain decimal (`-123.456`) whose digits fit a Double exactly, without strtod: the
+    /// digits as an integer divided by a power of ten that is itself exact, which IEEE
+    /// division rounds correctly, so the result is strtod's to the bit. Anything else
+    /// (exponents, more than 15 digits, `inf`, hex) gives nil and goes to `Double(_:)`.
+    static func exactDecimal(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
+        var i = 0
+        var negative = false
+        if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") { negative = b[i] == UInt8(ascii: "-"); i += 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0, fraction = 0
+        var point = false, any = false
+        while i < b.count {
+            let c = b[i]
+            if c >= 0x30 && c <= 0x39 {
+                any = true
+                // Leading zeros add no precision.
+                if mantissa != 0 || c != 0x30 { digits += 1 }
+                guard digits <= 15 else { return nil }
+                mantissa = mantissa * 10 + UInt64(c - 0x30)
+                if point { fraction += 1 }
+            } else if c == UInt8(ascii: "."), !point {
+                point = true
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        guard any, fraction <= 22 else { return nil }
+        let value = Double(mantissa) / exactPowersOfTen[fraction]
+        return negative ? -value : value
+    }
+
+    /// 10⁰ … 10²², every one exact in a Double.
+    private static let exactPowersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { a, _ in a * 10 } }
 
     // MARK: - Coverage
 
@@ -317,22 +354,26 @@ struct FITSTimeKeywords {
     static func durationUnit(comment: String) -> Double? {
         if comment.isEmpty { return 1 }
         var comment = comment
-        // Plain bytes, folded as compared: Foundation's String.contains costs microseconds per call.
+        // One pass over the bytes, folded as compared, noting which units are named
+        // anywhere; the first unit of `unitWords` named wins.
         return comment.withUTF8 { c in
-            func has(_ w: [UInt8]) -> Bool {
-                guard c.count >= w.count else { return false }
-                return (0...(c.count - w.count)).contains { i in
-                    w.indices.allSatisfy { j in
-                        let x = c[i + j]
-                        return (x >= 0x41 && x <= 0x5a ? x | 0x20 : x) == w[j]
+            var named = [false, false, false]
+            for i in c.indices {
+                let first = c[i] >= 0x41 && c[i] <= 0x5a ? c[i] | 0x20 : c[i]
+                guard first == UInt8(ascii: "m") || first == UInt8(ascii: "h") || first == UInt8(ascii: "[") || first == UInt8(ascii: "(") else { continue }
+                for (unit, (words, _)) in unitWords.enumerated() where !named[unit] {
+                    named[unit] = words.contains { w in
+                        guard c.count - i >= w.count else { return false }
+                        for j in 0..<w.count where (c[i + j] >= 0x41 && c[i + j] <= 0x5a ? c[i + j] | 0x20 : c[i + j]) != w[j] { return false }
+                        return true
                     }
                 }
             }
-            for (words, seconds) in unitWords where words.contains(where: has) { return seconds }
-            return 1
+            return unitWords.indices.first { named[$0] }.map { unitWords[$0].1 } ?? 1
         }
     }
 
+    /// Words that name a unit, lower case, each beginning with m, h, [ or (.
     static let unitWords: [([[UInt8]], Double)] = [
         (["minute", "[min]", "(min)"].map { Array($0.utf8) }, 60),
         (["hour", "[h]", "(h)"].map { Array($0.utf8) }, 3600),
@@ -362,9 +403,22 @@ struct FITSTimeKeywords {
 extension String {
     /// Without leading and trailing blanks (spaces, tabs, NULs).
     var trimmingBlanks: String {
+        var copy = self
+        if let ascii = copy.withUTF8(Self.trimmedASCII) { return ascii }
+        // Not ASCII: by Characters, as a blank joined to a combining mark is no blank.
         var s = Substring(self)
         while let c = s.first, c == " " || c == "\t" || c == "\0" { s.removeFirst() }
         while let c = s.last, c == " " || c == "\t" || c == "\0" { s.removeLast() }
         return String(s)
+    }
+
+    /// `trimmingBlanks` of ASCII bytes (every well-formed header value), without building
+    /// Characters; nil when the bytes are not all ASCII.
+    private static func trimmedASCII(_ b: UnsafeBufferPointer<UInt8>) -> String? {
+        guard !b.contains(where: { $0 >= 0x80 }) else { return nil }
+        var lo = 0, hi = b.count
+        while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 || b[lo] == 0 { lo += 1 }
+        while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x09 || b[hi - 1] == 0 { hi -= 1 }
+        return String(decoding: UnsafeBufferPointer(rebasing: b[lo..<hi]), as: UTF8.self)
     }
 }
