@@ -90,4 +90,19 @@ import TestSupport
             #expect(text.trimmingBlanks == reference(text), "\(text.debugDescription)")
         }
     }
+
+    /// Card keys as 8-byte words: lower case folded to upper and NUL to blank, byte by byte,
+    /// whichever path (one load, or the loop) a key takes.
+    @Test func keywordWordsFoldAsCfitsio() {
+        func reference(_ b: [UInt8]) -> UInt64 {
+            b.reduce(0) { w, c in w << 8 | UInt64(c == 0 ? 0x20 : (0x61...0x7a).contains(c) ? c - 0x20 : c) }
+        }
+        var rng = SplitMix(seed: 0x574f_5244)
+        let bytes: [UInt8] = Array("DATE-OBS_ 0az{`~".utf8) + [0, 0x7f, 0x80, 0xc3, 0xe0, 0xff, 0x40, 0x5f]
+        for _ in 0..<100_000 {
+            let key = (0..<8).map { _ in bytes.randomElement(using: &rng)! }
+            #expect(key.withUnsafeBytes { FITSKeywordSet.word($0) } == reference(key), "\(key)")
+        }
+        #expect(FITSKeywordSet.word(ofKey: "MJD-OBS") == FITSKeywordSet.word(of: "mjd-obs"))
+    }
 }

@@ -3,10 +3,16 @@
 struct FITSKeywordSet: Sendable {
     /// The wanted names' words, sorted for a binary search per card.
     let words: [UInt64]
+    /// Words of the names whose comments are wanted too.
+    let commented: [UInt64]
 
-    init(_ names: Set<String>) {
+    init(_ names: Set<String>, commented: Set<String> = []) {
         words = names.map(Self.word(of:)).sorted()
+        self.commented = commented.map(Self.word(of:))
     }
+
+    /// True when the comment of a card opening with `word` is wanted.
+    func wantsComment(_ word: UInt64) -> Bool { commented.contains(word) }
 
     /// True when a card opening with `word` is wanted.
     func contains(_ word: UInt64) -> Bool {
@@ -22,6 +28,13 @@ struct FITSKeywordSet: Sendable {
 
     /// The first 8 bytes as a word, lower case folded to upper as cfitsio does.
     static func word(_ b: UnsafeRawBufferPointer) -> UInt64 {
+        if b.count >= 8 {
+            // Most keys need no folding: no byte in 0x60…0x7f (a-z among them), none zero.
+            let w = UInt64(bigEndian: b.loadUnaligned(as: UInt64.self))
+            let high = w & (w << 1) & 0x4040_4040_4040_4040
+            let zero = (w &- 0x0101_0101_0101_0101) & ~w & 0x8080_8080_8080_8080
+            if high == 0 && zero == 0 { return w }
+        }
         var w: UInt64 = 0
         for i in 0..<8 {
             var c = i < b.count ? b[i] : 0x20

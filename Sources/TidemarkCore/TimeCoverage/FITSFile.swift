@@ -90,7 +90,7 @@ final class FITSFile {
             guard wanted.contains(word), !out.contains(word) else { continue }
             ffpsvc(&card, &value, &comment, &status)
             guard status == 0 else { skipped += 1; continue }
-            out.add(word, FITSCard(value: FITSFile.text(value), comment: FITSFile.text(comment)))
+            out.add(word, FITSCard(value: FITSFile.text(value), comment: wanted.wantsComment(word) ? FITSFile.text(comment) : ""))
         }
         return (out, skipped)
     }
@@ -117,7 +117,7 @@ final class FITSFile {
                         var status: Int32 = 0
                         ffpsvc(card, value, comment, &status)
                         if status == 0 {
-                            out.add(word, FITSCard(value: String(cString: value), comment: String(cString: comment)))
+                            out.add(word, FITSCard(value: String(cString: value), comment: wanted.wantsComment(word) ? String(cString: comment) : ""))
                         } else {
                             skipped += 1
                         }

@@ -19,7 +19,9 @@ struct FITSTimeKeywords {
         "DATE-END", "TIME-END", "MJD-END", "TELAPSE", "XPOSURE", "EXPTIME", "EXPOSURE",
         "DATE_OBS", "DATE_BEG", "TIME_OBS", "DATE_END", "TIME_END", "MJD_OBS",
     ]
-    static let keywordSet = FITSKeywordSet(names)
+    /// Keywords whose comments are read (an exposure's unit); other cards keep no comment.
+    static let commentedNames: Set<String> = ["EXPTIME", "EXPOSURE"]
+    static let keywordSet = FITSKeywordSet(names, commented: commentedNames)
 
     /// Keywords that give a start: an HDU without any of them holds no time.
     static let startNames = ["DATE-BEG", "DATE-OBS", "MJD-BEG", "MJD-OBS", "TSTART", "DATE_OBS", "DATE_BEG", "MJD_OBS"]
