@@ -191,7 +191,7 @@ public struct FITSReader: CoverageReader {
             end = FITSHeaderGuard.headerEnd(header)
         }
         guard let end else { return nil }
-        let bytes = Array(header.prefix(end))
+        let bytes = end == header.count ? header : Array(header.prefix(end))
         // Sized from its mandatory cards, a plain primary HDU needs no cfitsio at all.
         if let dataEnd = FITSDataSize.primaryDataEnd(bytes, headerEnd: end) {
             guard dataEnd == file.size else { return nil }

@@ -23,8 +23,13 @@ final class ReadOnlyFile {
         self.path = path
         let fd: Int32
         if let directory {
-            fd = (directory.name + [0]).withUnsafeBufferPointer { p in
-                p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { openat(directory.descriptor, $0, O_RDONLY | O_CLOEXEC) }
+            // The name NUL-terminated in a stack buffer: no array to allocate per file.
+            fd = withUnsafeTemporaryAllocation(of: CChar.self, capacity: directory.name.count + 1) { buffer in
+                directory.name.withUnsafeBytes { name in
+                    if let base = name.baseAddress { UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: base, byteCount: name.count) }
+                }
+                buffer[directory.name.count] = 0
+                return openat(directory.descriptor, buffer.baseAddress!, O_RDONLY | O_CLOEXEC)
             }
         } else {
             fd = (path + [0]).withUnsafeBufferPointer { p in
