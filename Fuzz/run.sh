@@ -23,10 +23,10 @@ mkdir -p "$out"
 
 tc=$root/Sources/TidemarkCore/TimeCoverage
 sources=(
-  "$root/Sources/TidemarkCore/Support/PathBytes.swift" "$root/Sources/TidemarkCore/Support/SystemError.swift"
-  "$tc/Coverage.swift" "$tc/Instant.swift" "$tc/Instant+Checked.swift" "$tc/DateLabel.swift" "$tc/FITSDateParser.swift"
+  "$root/Sources/TidemarkCore/Support/PathBytes.swift" "$root/Sources/TidemarkCore/Support/SystemError.swift" "$root/Sources/TidemarkCore/Definitions/Duration.swift"
+  "$tc/Coverage.swift" "$tc/ClockFields.swift" "$tc/Instant.swift" "$tc/Instant+Checked.swift" "$tc/DateLabel.swift" "$tc/FITSDateParser.swift"
   "$tc/TimeScale.swift" "$tc/HeaderReadError.swift" "$tc/ReadOnlyFile.swift" "$tc/FileKind.swift" "$tc/CompressedPrefix.swift"
-  "$tc/FITSFile.swift" "$tc/FITSHeaderGuard.swift" "$tc/FITSTimeKeywords.swift" "$tc/FITSReader.swift"
+  "$tc/FITSCards.swift" "$tc/FITSDataSize.swift" "$tc/FITSFile.swift" "$tc/FITSHeaderGuard.swift" "$tc/FITSTimeKeywords.swift" "$tc/FITSReader.swift"
   "$tc/CFTime.swift" "$tc/ACDDAttributes.swift" "$tc/HDF5Superblock.swift" "$tc/NetCDFClassicLayout.swift" "$tc/NetCDFFile.swift" "$tc/NetCDFReader.swift"
   "$tc/ByteStream.swift" "$tc/BZ2Stream.swift" "$tc/NIDASHeader.swift" "$tc/NIDASReader.swift"
   "$here/Shims.swift" "$here/FuzzInput.swift"

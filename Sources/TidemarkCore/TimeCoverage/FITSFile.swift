@@ -72,12 +72,12 @@ final class FITSFile {
     /// The current HDU's cards named in `wanted`; the first of duplicates wins. Names are
     /// compared as 8-byte words, so only wanted cards become Strings. Cards cfitsio cannot
     /// parse are skipped and counted.
-    func cards(named wanted: FITSKeywordSet) throws(HeaderReadError) -> (cards: [String: FITSCard], skipped: Int) {
+    func cards(named wanted: FITSKeywordSet) throws(HeaderReadError) -> (cards: FITSCards, skipped: Int) {
         var status: Int32 = 0
         var count: Int32 = 0, more: Int32 = 0
         ffghsp(fptr, &count, &more, &status)
         guard status == 0 else { throw FITSFile.error(path, "count header cards", status) }
-        var out: [String: FITSCard] = [:]
+        var out = FITSCards()
         var skipped = 0
         var card = [CChar](repeating: 0, count: 96)
         var value = [CChar](repeating: 0, count: 96)
@@ -87,10 +87,10 @@ final class FITSFile {
             ffgrec(fptr, n + 1, &card, &status)
             guard status == 0 else { throw FITSFile.error(path, "read header card \(n + 1)", status) }
             let word = card.withUnsafeBytes { FITSKeywordSet.word($0) }
-            guard let name = wanted.names[word], out[name] == nil else { continue }
+            guard wanted.contains(word), !out.contains(word) else { continue }
             ffpsvc(&card, &value, &comment, &status)
             guard status == 0 else { skipped += 1; continue }
-            out[name] = FITSCard(value: FITSFile.text(value), comment: FITSFile.text(comment))
+            out.add(word, FITSCard(value: FITSFile.text(value), comment: wanted.wantsComment(word) ? FITSFile.text(comment) : ""))
         }
         return (out, skipped)
     }
@@ -98,35 +98,43 @@ final class FITSFile {
     /// The cards named in `wanted` from raw header bytes (80-byte cards up to END), values
     /// parsed by cfitsio's `ffpsvc`: for a header already in memory, without a card-by-card
     /// walk through the open file.
-    static func cards(in header: [UInt8], named wanted: FITSKeywordSet) -> (cards: [String: FITSCard], skipped: Int) {
-        var out: [String: FITSCard] = [:]
+    static func cards(in header: [UInt8], named wanted: FITSKeywordSet) -> (cards: FITSCards, skipped: Int) {
+        var out = FITSCards()
         var skipped = 0
-        var card = [CChar](repeating: 0, count: 96)
-        var value = [CChar](repeating: 0, count: 96)
-        var comment = [CChar](repeating: 0, count: 96)
-        var at = 0
-        while at + 80 <= header.count {
-            let word = header.withUnsafeBytes { FITSKeywordSet.word(UnsafeRawBufferPointer(rebasing: $0[at..<(at + 8)])) }
-            if word == FITSKeywordSet.endWord { break }
-            if let name = wanted.names[word], out[name] == nil {
-                for i in 0..<80 { card[i] = CChar(bitPattern: header[at + i]) }
-                card[80] = 0
-                var status: Int32 = 0
-                ffpsvc(&card, &value, &comment, &status)
-                if status == 0 {
-                    out[name] = FITSCard(value: text(value), comment: text(comment))
-                } else {
-                    skipped += 1
+        // One stack buffer for the card and cfitsio's value and comment (each up to 80 bytes + NUL).
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 3 * 96) { buffer in
+            let card = buffer.baseAddress!, value = card + 96, comment = card + 192
+            header.withUnsafeBytes { bytes in
+                var at = 0
+                while at + 80 <= bytes.count {
+                    let word = FITSKeywordSet.word(UnsafeRawBufferPointer(rebasing: bytes[at..<(at + 8)]))
+                    if word == FITSKeywordSet.endWord { break }
+                    if wanted.contains(word), !out.contains(word) {
+                        UnsafeMutableRawPointer(card).copyMemory(from: bytes.baseAddress! + at, byteCount: 80)
+                        card[80] = 0
+                        value[0] = 0
+                        comment[0] = 0
+                        var status: Int32 = 0
+                        ffpsvc(card, value, comment, &status)
+                        if status == 0 {
+                            out.add(word, FITSCard(value: String(cString: value), comment: wanted.wantsComment(word) ? String(cString: comment) : ""))
+                        } else {
+                            skipped += 1
+                        }
+                    }
+                    at += 80
                 }
             }
-            at += 80
         }
         return (out, skipped)
     }
 
+    /// A NUL-terminated C string as a String (invalid UTF-8 repaired).
     private static func text(_ buffer: [CChar]) -> String {
-        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-        return String(decoding: bytes, as: UTF8.self)
+        buffer.withUnsafeBytes { b in
+            let n = b.firstIndex(of: 0) ?? b.count
+            return String(decoding: UnsafeRawBufferPointer(rebasing: b[..<n]), as: UTF8.self)
+        }
     }
 
     /// cfitsio's text for a status code (`ffgerr`), as a HeaderReadError.

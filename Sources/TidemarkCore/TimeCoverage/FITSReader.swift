@@ -143,7 +143,7 @@ public struct FITSReader: CoverageReader {
         }
 
         /// The current HDU's time cards: from the header read here, else through cfitsio.
-        func cards(path: PathBytes) throws(HeaderReadError) -> (cards: [String: FITSCard], skipped: Int) {
+        func cards(path: PathBytes) throws(HeaderReadError) -> (cards: FITSCards, skipped: Int) {
             if let header { return FITSFile.cards(in: header, named: FITSTimeKeywords.keywordSet) }
             guard let fits else { throw HeaderReadError(.fits, path, "read header", "no header to read") }
             return try fits.cards(named: FITSTimeKeywords.keywordSet)
@@ -191,7 +191,7 @@ public struct FITSReader: CoverageReader {
             end = FITSHeaderGuard.headerEnd(header)
         }
         guard let end else { return nil }
-        let bytes = Array(header.prefix(end))
+        let bytes = end == header.count ? header : Array(header.prefix(end))
         // Sized from its mandatory cards, a plain primary HDU needs no cfitsio at all.
         if let dataEnd = FITSDataSize.primaryDataEnd(bytes, headerEnd: end) {
             guard dataEnd == file.size else { return nil }

@@ -1,38 +1,3 @@
-/// Keyword names as the 8-byte words that open their cards (blank-padded), for lookups
-/// without building a String per card.
-struct FITSKeywordSet: Sendable {
-    let names: [UInt64: String]
-
-    init(_ names: Set<String>) {
-        var map: [UInt64: String] = [:]
-        for n in names {
-            let padded = Array((n + "        ").utf8.prefix(8))
-            map[padded.withUnsafeBytes { Self.word($0) }] = n
-        }
-        self.names = map
-    }
-
-    static let endWord: UInt64 = Array("END     ".utf8).withUnsafeBytes { word($0) }
-
-    /// The first 8 bytes as a word, lower case folded to upper as cfitsio does.
-    static func word(_ b: UnsafeRawBufferPointer) -> UInt64 {
-        var w: UInt64 = 0
-        for i in 0..<8 {
-            var c = i < b.count ? b[i] : 0x20
-            if c >= 0x61 && c <= 0x7a { c -= 0x20 }
-            if c == 0 { c = 0x20 }
-            w = w << 8 | UInt64(c)
-        }
-        return w
-    }
-}
-
-/// One FITS header card as written: the value keeps its quotes.
-struct FITSCard: Sendable {
-    var value: String
-    var comment: String = ""
-}
-
 /// The time keywords of one FITS HDU, turned into a UTC coverage by the precedence of
 /// the FITS time standard (Rots et al. 2015) as issue 3 orders it:
 ///
@@ -54,7 +19,9 @@ struct FITSTimeKeywords {
         "DATE-END", "TIME-END", "MJD-END", "TELAPSE", "XPOSURE", "EXPTIME", "EXPOSURE",
         "DATE_OBS", "DATE_BEG", "TIME_OBS", "DATE_END", "TIME_END", "MJD_OBS",
     ]
-    static let keywordSet = FITSKeywordSet(names)
+    /// Keywords whose comments are read (an exposure's unit); other cards keep no comment.
+    static let commentedNames: Set<String> = ["EXPTIME", "EXPOSURE"]
+    static let keywordSet = FITSKeywordSet(names, commented: commentedNames)
 
     /// Keywords that give a start: an HDU without any of them holds no time.
     static let startNames = ["DATE-BEG", "DATE-OBS", "MJD-BEG", "MJD-OBS", "TSTART", "DATE_OBS", "DATE_BEG", "MJD_OBS"]
@@ -62,59 +29,124 @@ struct FITSTimeKeywords {
     /// How far TSTART may lie from DATE-OBS and still be trusted (headers round DATE-OBS to seconds).
     static let agreement: Int64 = 2_000_000
 
-    var cards: [String: FITSCard]
+    var cards: FITSCards
 
-    var hasStartKeyword: Bool { Self.startNames.contains { cards[$0] != nil } }
+    init(cards: FITSCards) { self.cards = cards }
+
+    /// Cards by name, as tests write them.
+    init(cards: [String: FITSCard]) { self.cards = FITSCards(cards) }
+
+    static let startWords = startNames.map(FITSKeywordSet.word(of:))
+
+    var hasStartKeyword: Bool { Self.startWords.contains { cards[word: $0] != nil } }
 
     // MARK: - Values
 
     /// A string value without its quotes and trailing blanks (`''` is a quote).
-    func string(_ name: String) -> String? {
+    func string(_ name: StaticString) -> String? {
         guard let raw = cards[name]?.value else { return nil }
         return Self.unquote(raw)
     }
 
     static func unquote(_ raw: String) -> String {
-        var b = Array(raw.utf8)[...]
-        while b.first == 0x20 { b.removeFirst() }
-        guard b.first == 0x27 else {
-            while b.last == 0x20 { b.removeLast() }
-            return String(decoding: b, as: UTF8.self)
+        var raw = raw
+        return raw.withUTF8 { b in
+            var lo = 0, hi = b.count
+            while lo < hi, b[lo] == 0x20 { lo += 1 }
+            guard lo < hi, b[lo] == 0x27 else {
+                while hi > lo, b[hi - 1] == 0x20 { hi -= 1 }
+                return String(decoding: UnsafeBufferPointer(rebasing: b[lo..<hi]), as: UTF8.self)
+            }
+            lo += 1
+            if hi > lo, b[hi - 1] == 0x27 { hi -= 1 }
+            let inner = UnsafeBufferPointer(rebasing: b[lo..<hi])
+            // Inside a FITS string, '' stands for one quote.
+            var out: [UInt8] = []
+            if inner.contains(0x27) {
+                out.reserveCapacity(inner.count)
+                var previousQuote = false
+                for c in inner {
+                    if c == 0x27 && previousQuote { previousQuote = false; continue }
+                    previousQuote = c == 0x27
+                    out.append(c)
+                }
+            } else {
+                var n = inner.count
+                while n > 0, inner[n - 1] == 0x20 { n -= 1 }
+                return String(decoding: UnsafeBufferPointer(rebasing: inner[..<n]), as: UTF8.self)
+            }
+            while out.last == 0x20 { out.removeLast() }
+            return String(decoding: out, as: UTF8.self)
         }
-        b.removeFirst()
-        if b.last == 0x27 { b.removeLast() }
-        // Inside a FITS string, '' stands for one quote.
-        var out: [UInt8] = []
-        out.reserveCapacity(b.count)
-        var previousQuote = false
-        for c in b {
-            if c == 0x27 && previousQuote { previousQuote = false; continue }
-            previousQuote = c == 0x27
-            out.append(c)
-        }
-        while out.last == 0x20 { out.removeLast() }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// A finite number, written plainly, with a Fortran `D` exponent, or quoted.
-    func number(_ name: String) -> Double? {
+    func number(_ name: StaticString) -> Double? {
         guard let raw = cards[name]?.value else { return nil }
-        // Bytes, not String operations: this runs for every time card of every file.
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(24)
-        var ended = false
-        for c in raw.utf8 {
-            if c == 0x20 || c == 0x27 || c == 0x09 || c == 0 {
-                // Blanks and quotes only around the number, not inside it.
-                if !bytes.isEmpty { ended = true }
-                continue
-            }
-            guard !ended, bytes.count < 40 else { return nil }
-            bytes.append(c == 0x44 || c == 0x64 ? 0x45 : c)  // D exponent → E
-        }
-        guard !bytes.isEmpty, let v = Double(String(decoding: bytes, as: UTF8.self)), v.isFinite else { return nil }
-        return v
+        return Self.number(raw)
     }
+
+    /// `number(_:)` of a card's raw value. Bytes in a small buffer, not String operations:
+    /// this runs for every time card of every file.
+    static func number(_ raw: String) -> Double? {
+        var raw = raw
+        return raw.withUTF8 { text in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { bytes -> Double? in
+                var count = 0
+                var ended = false
+                for c in text {
+                    if c == 0x20 || c == 0x27 || c == 0x09 || c == 0 {
+                        // Blanks and quotes only around the number, not inside it.
+                        if count > 0 { ended = true }
+                        continue
+                    }
+                    guard !ended, count < 40 else { return nil }
+                    bytes[count] = c == 0x44 || c == 0x64 ? 0x45 : c  // D exponent → E
+                    count += 1
+                }
+                guard count > 0 else { return nil }
+                let digits = UnsafeBufferPointer(rebasing: bytes[..<count])
+                if let v = exactDecimal(digits) { return v }
+                guard let v = Double(String(decoding: digits, as: UTF8.self)), v.isFinite else { return nil }
+                return v
+            }
+        }
+    }
+
+    /// A plain decimal (`-123.456`) whose digits fit a Double exactly, without strtod: the
+    /// digits as an integer divided by a power of ten that is itself exact, which IEEE
+    /// division rounds correctly, so the result is strtod's to the bit. Anything else
+    /// (exponents, more than 15 digits, `inf`, hex) gives nil and goes to `Double(_:)`.
+    static func exactDecimal(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
+        var i = 0
+        var negative = false
+        if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") { negative = b[i] == UInt8(ascii: "-"); i += 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0, fraction = 0
+        var point = false, any = false
+        while i < b.count {
+            let c = b[i]
+            if c >= 0x30 && c <= 0x39 {
+                any = true
+                // Leading zeros add no precision.
+                if mantissa != 0 || c != 0x30 { digits += 1 }
+                guard digits <= 15 else { return nil }
+                mantissa = mantissa * 10 + UInt64(c - 0x30)
+                if point { fraction += 1 }
+            } else if c == UInt8(ascii: "."), !point {
+                point = true
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        guard any, fraction <= 22 else { return nil }
+        let value = Double(mantissa) / exactPowersOfTen[fraction]
+        return negative ? -value : value
+    }
+
+    /// 10⁰ … 10²², every one exact in a Double.
+    private static let exactPowersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { a, _ in a * 10 } }
 
     // MARK: - Coverage
 
@@ -127,7 +159,7 @@ struct FITSTimeKeywords {
         }
         let unit = timeUnit(&notes)
 
-        func utc(_ label: DateLabel, _ key: String) -> Instant? {
+        func utc(_ label: DateLabel, _ key: StaticString) -> Instant? {
             guard let l = label.instant else { notes.append("\(key) '\(string(key) ?? "")' is not a valid date"); return nil }
             let s = label.scale.flatMap { TimeScale(fitsName: $0) } ?? scale
             if s != .utc && TimeScale.beforeLeapTable(l) {
@@ -135,7 +167,7 @@ struct FITSTimeKeywords {
             }
             return s.toUTC(l)
         }
-        func date(_ key: String) -> DateLabel? {
+        func date(_ key: StaticString) -> DateLabel? {
             guard let text = string(key) else { return nil }
             guard let label = FITSDateParser.parse(text) else {
                 if !text.trimmingBlanks.isEmpty { notes.append("\(key) '\(text)' is not a date Tidemark can read") }
@@ -143,7 +175,7 @@ struct FITSTimeKeywords {
             }
             return label
         }
-        func mjd(_ key: String) -> Instant? {
+        func mjd(_ key: StaticString) -> Instant? {
             guard let v = number(key) else { return nil }
             guard let label = Self.mjdLabel(v) else { notes.append("\(key) \(v) is out of range"); return nil }
             return scale.toUTC(label)
@@ -152,8 +184,8 @@ struct FITSTimeKeywords {
         // The start, and a date-only day to fall back on.
         var start: Instant?
         var startKey = ""
-        var day: (key: String, label: DateLabel)?
-        func take(_ key: String, _ label: DateLabel?, timeKeys: [String] = []) {
+        var day: (key: StaticString, label: DateLabel)?
+        func take(_ key: StaticString, _ label: DateLabel?, timeKeys: [StaticString] = []) {
             guard start == nil, var label else { return }
             if label.timeOfDay == nil {
                 for t in timeKeys {
@@ -166,10 +198,10 @@ struct FITSTimeKeywords {
                 if day == nil { day = (key, label) }
                 return
             }
-            if let i = utc(label, key) { start = i; startKey = key }
+            if let i = utc(label, key) { start = i; startKey = key.description }
         }
         /// A time from a less exact keyword, kept only when it falls on the date-only day.
-        func takeInstant(_ key: String, _ instant: Instant?) {
+        func takeInstant(_ key: StaticString, _ instant: Instant?) {
             guard start == nil, let instant else { return }
             if let day, let d0 = utc(DateLabel(year: day.label.year, month: day.label.month, day: day.label.day, timeOfDay: 0, scale: day.label.scale), day.key) {
                 let inDay = instant >= d0 && instant.microseconds < d0.microseconds &+ 86_400_000_000
@@ -178,7 +210,7 @@ struct FITSTimeKeywords {
                     return
                 }
             }
-            start = instant; startKey = key
+            start = instant; startKey = key.description
         }
 
         take("DATE-BEG", date("DATE-BEG"))
@@ -194,7 +226,7 @@ struct FITSTimeKeywords {
         var dayOnly = false
         if start == nil, let day {
             start = utc(DateLabel(year: day.label.year, month: day.label.month, day: day.label.day, timeOfDay: 0, scale: day.label.scale), day.key)
-            startKey = day.key
+            startKey = day.key.description
             dayOnly = start != nil
             if dayOnly { notes.append("\(day.key) '\(string(day.key) ?? "")' gives only a date and no keyword gives the time: coverage is the whole day") }
         }
@@ -223,7 +255,7 @@ struct FITSTimeKeywords {
 
         // The end.
         var end: Instant?
-        func offer(_ key: String, _ instant: Instant?) {
+        func offer(_ key: StaticString, _ instant: Instant?) {
             guard end == nil, let instant else { return }
             if instant < start {
                 notes.append("\(key) \(instant.iso8601) is before the start \(start.iso8601); not used")
@@ -233,7 +265,7 @@ struct FITSTimeKeywords {
         }
         /// A date-only end takes its time of day from `timeKeys`, as the start does; without
         /// one it means the end of that day.
-        func endDate(_ key: String, timeKeys: [String]) -> Instant? {
+        func endDate(_ key: StaticString, timeKeys: [StaticString]) -> Instant? {
             guard var label = date(key) else { return nil }
             if label.timeOfDay == nil {
                 label.timeOfDay = timeKeys.lazy.compactMap { self.string($0).flatMap(FITSDateParser.parseTimeOfDay) }.first ?? 86_400_000_000
@@ -247,7 +279,8 @@ struct FITSTimeKeywords {
         if dayOnly {
             offer("the whole day", Instant(microseconds: start.microseconds &+ 86_400_000_000))
         }
-        for (key, perUnit) in [("TELAPSE", unit), ("XPOSURE", unit), ("EXPTIME", nil), ("EXPOSURE", nil)] where end == nil {
+        let durations: [(StaticString, Double?)] = [("TELAPSE", unit), ("XPOSURE", unit), ("EXPTIME", nil), ("EXPOSURE", nil)]
+        for (key, perUnit) in durations where end == nil {
             guard let v = number(key) else { continue }
             let secondsPer = perUnit ?? Self.durationUnit(comment: cards[key]?.comment ?? "")
             guard let secondsPer else { continue }
@@ -290,7 +323,7 @@ struct FITSTimeKeywords {
     }
 
     /// TSTART or TSTOP: TIMEZERO + value, in TIMEUNIT, after the reference time.
-    private func elapsed(_ key: String, scale: TimeScale, unit: Double?, _ notes: inout [String]) -> Instant? {
+    private func elapsed(_ key: StaticString, scale: TimeScale, unit: Double?, _ notes: inout [String]) -> Instant? {
         guard let value = number(key), let unit else { return nil }
         guard let ref = reference() else {
             if !notes.contains(where: { $0.hasPrefix("TSTART has no reference") }) {
@@ -322,16 +355,27 @@ struct FITSTimeKeywords {
     /// Seconds per unit an exposure's comment names (`Exposure time minutes`); 1 by default.
     static func durationUnit(comment: String) -> Double? {
         if comment.isEmpty { return 1 }
-        // Plain bytes: Foundation's String.contains costs microseconds per call.
-        let c = comment.utf8.map { $0 >= 0x41 && $0 <= 0x5a ? $0 | 0x20 : $0 }
-        func has(_ w: [UInt8]) -> Bool {
-            guard c.count >= w.count else { return false }
-            return (0...(c.count - w.count)).contains { i in c[i..<(i + w.count)].elementsEqual(w) }
+        var comment = comment
+        // One pass over the bytes, folded as compared, noting which units are named
+        // anywhere; the first unit of `unitWords` named wins.
+        return comment.withUTF8 { c in
+            var named = [false, false, false]
+            for i in c.indices {
+                let first = c[i] >= 0x41 && c[i] <= 0x5a ? c[i] | 0x20 : c[i]
+                guard first == UInt8(ascii: "m") || first == UInt8(ascii: "h") || first == UInt8(ascii: "[") || first == UInt8(ascii: "(") else { continue }
+                for (unit, (words, _)) in unitWords.enumerated() where !named[unit] {
+                    named[unit] = words.contains { w in
+                        guard c.count - i >= w.count else { return false }
+                        for j in 0..<w.count where (c[i + j] >= 0x41 && c[i + j] <= 0x5a ? c[i + j] | 0x20 : c[i + j]) != w[j] { return false }
+                        return true
+                    }
+                }
+            }
+            return unitWords.indices.first { named[$0] }.map { unitWords[$0].1 } ?? 1
         }
-        for (words, seconds) in unitWords where words.contains(where: has) { return seconds }
-        return 1
     }
 
+    /// Words that name a unit, lower case, each beginning with m, h, [ or (.
     static let unitWords: [([[UInt8]], Double)] = [
         (["minute", "[min]", "(min)"].map { Array($0.utf8) }, 60),
         (["hour", "[h]", "(h)"].map { Array($0.utf8) }, 3600),
@@ -361,9 +405,22 @@ struct FITSTimeKeywords {
 extension String {
     /// Without leading and trailing blanks (spaces, tabs, NULs).
     var trimmingBlanks: String {
+        var copy = self
+        if let ascii = copy.withUTF8(Self.trimmedASCII) { return ascii }
+        // Not ASCII: by Characters, as a blank joined to a combining mark is no blank.
         var s = Substring(self)
         while let c = s.first, c == " " || c == "\t" || c == "\0" { s.removeFirst() }
         while let c = s.last, c == " " || c == "\t" || c == "\0" { s.removeLast() }
         return String(s)
+    }
+
+    /// `trimmingBlanks` of ASCII bytes (every well-formed header value), without building
+    /// Characters; nil when the bytes are not all ASCII.
+    private static func trimmedASCII(_ b: UnsafeBufferPointer<UInt8>) -> String? {
+        guard !b.contains(where: { $0 >= 0x80 }) else { return nil }
+        var lo = 0, hi = b.count
+        while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 || b[lo] == 0 { lo += 1 }
+        while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x09 || b[hi - 1] == 0 { hi -= 1 }
+        return String(decoding: UnsafeBufferPointer(rebasing: b[lo..<hi]), as: UTF8.self)
     }
 }

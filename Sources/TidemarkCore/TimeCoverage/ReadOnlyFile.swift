@@ -23,8 +23,13 @@ final class ReadOnlyFile {
         self.path = path
         let fd: Int32
         if let directory {
-            fd = (directory.name + [0]).withUnsafeBufferPointer { p in
-                p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { openat(directory.descriptor, $0, O_RDONLY | O_CLOEXEC) }
+            // The name NUL-terminated in a stack buffer: no array to allocate per file.
+            fd = withUnsafeTemporaryAllocation(of: CChar.self, capacity: directory.name.count + 1) { buffer in
+                directory.name.withUnsafeBytes { name in
+                    if let base = name.baseAddress { UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: base, byteCount: name.count) }
+                }
+                buffer[directory.name.count] = 0
+                return openat(directory.descriptor, buffer.baseAddress!, O_RDONLY | O_CLOEXEC)
             }
         } else {
             fd = (path + [0]).withUnsafeBufferPointer { p in
@@ -51,18 +56,23 @@ final class ReadOnlyFile {
 
     /// Up to `count` bytes at `at`; fewer only at end of file.
     func read(count: Int, at position: Int64) throws(SystemError) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let n = out.withUnsafeMutableBytes { b in pread(fd, b.baseAddress! + done, count - done, off_t(position) + off_t(done)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("pread", errno: errno, path: path)
+        var failure: Int32 = 0
+        // Filled by pread alone: no zeroing first.
+        let out = [UInt8](unsafeUninitializedCapacity: count) { b, initialized in
+            var done = 0
+            while done < count {
+                let n = pread(fd, b.baseAddress! + done, count - done, off_t(position) + off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    break
+                }
+                if n == 0 { break }
+                done += n
             }
-            if n == 0 { break }
-            done += n
+            initialized = failure == 0 ? done : 0
         }
-        if done < count { out.removeSubrange(done...) }
+        if failure != 0 { throw SystemError("pread", errno: failure, path: path) }
         return out
     }
 
