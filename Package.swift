@@ -51,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "tidemark",
             dependencies: [
-                "TidemarkCore",
+                "TidemarkCore", "TidemarkPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -66,10 +66,11 @@ let package = Package(
             path: "Benchmarks/tidemark-bench"
         ),
         .target(name: "TestSupport", dependencies: ["TidemarkCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "TidemarkCoreTests", dependencies: ["TidemarkCore", "TestSupport"]),
+        // The behaviour suites run on both stores.
+        .testTarget(name: "TidemarkCoreTests", dependencies: ["TidemarkCore", "TidemarkPostgres", "TestSupport"]),
         // Against the suite's real PostgreSQL server (scripts/test-postgres).
         .testTarget(name: "TidemarkPostgresTests", dependencies: ["TidemarkPostgres", "TidemarkCore", "TestSupport"]),
         // Runs the built `tidemark` binary, as users and cron do (and checks the benchmarks' child runner).
-        .testTarget(name: "tidemarkTests", dependencies: ["TidemarkCore", "TestSupport", "tidemark", "tidemark-bench"]),
+        .testTarget(name: "tidemarkTests", dependencies: ["TidemarkCore", "TidemarkPostgres", "TestSupport", "tidemark", "tidemark-bench"]),
     ]
 )

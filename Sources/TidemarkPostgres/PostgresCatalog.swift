@@ -19,6 +19,8 @@ public final class PostgresCatalog: @unchecked Sendable {
     // postgres-nio logs through swift-log; the library never prints.
     private let logger = Logger(label: "tidemark.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     private var closed = false
+    /// The transaction under way on the connection, if any (PostgresTransaction.swift).
+    let session = PostgresSession()
 
     /// Connects to `text` (a postgres:// URL) and migrates; every failure is a CatalogError
     /// whose message shows the URL with its password masked.

@@ -58,3 +58,5 @@ struct FastStatement {
         }
     }
 }
+
+extension FastStatement.Row: StreamFinisher.Columns {}

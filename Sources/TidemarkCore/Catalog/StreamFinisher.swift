@@ -8,7 +8,7 @@ import Synchronization
 /// which bounds overlap queries.
 ///
 /// One ordered pass per stream, in the caller's write transaction.
-struct StreamFinisher {
+public struct StreamFinisher {
     let db: Database
 
     struct Row {
@@ -23,22 +23,31 @@ struct StreamFinisher {
     }
 
     /// One month of one stream, as `stream_months` keeps it.
-    struct Month: Sendable {
-        var files: Int64 = 0, bytes: Int64 = 0, oldest: Int64?, newest: Int64?
-        var missing: Int64 = 0, deleted: Int64 = 0, errors: Int64 = 0
+    public struct Month: Sendable {
+        public var files: Int64 = 0, bytes: Int64 = 0, oldest: Int64?, newest: Int64?
+        public var missing: Int64 = 0, deleted: Int64 = 0, errors: Int64 = 0
         var isEmpty: Bool { files + missing + deleted == 0 }
     }
 
-    /// What one stream's files imply: computed from its rows, written by `write`.
-    struct Derived: Sendable {
-        var stream: Int64
+    /// What one stream's files imply: computed from its rows, written by `write` (or by
+    /// another store's writer: the derivation is the same on every store).
+    public struct Derived: Sendable {
+        public var stream: Int64
         /// Name-timed files whose end moves to the next file's start.
-        var clips: [(id: Int64, end: Int64)] = []
-        var runs: [(live: Bool, start: Int64, end: Int64, files: Int64, bytes: Int64)] = []
-        var longest: Int64 = 0
-        var months: [(key: Int64, month: Month)] = []
+        public var clips: [(id: Int64, end: Int64)] = []
+        public var runs: [(live: Bool, start: Int64, end: Int64, files: Int64, bytes: Int64)] = []
+        public var longest: Int64 = 0
+        /// By month key (`year * 12 + month - 1`; -1 for the files without a coverage).
+        public var months: [(key: Int64, month: Month)] = []
         /// Rows to write, for bounding what waits in memory.
         var weight: Int { clips.count + runs.count + months.count + 1 }
+    }
+
+    /// The columns of `readSQL` in one row, from any store: id, start, end, source, state,
+    /// size, has-error (1 or 0).
+    public protocol Columns {
+        func int64(_ i: Int32) -> Int64
+        func isNull(_ i: Int32) -> Bool
     }
 
     /// A stream's files in the order `derive` needs.
@@ -101,9 +110,10 @@ struct StreamFinisher {
         }
     }
 
-    /// Derives a stream from its rows, which `read` hands over in `readSQL`'s order, in one
-    /// pass that holds only the rows sharing one start (memory does not grow with the stream).
-    static func derive<E: Error>(stream: Int64, read: (_ body: (FastStatement.Row) -> Void) throws(E) -> Void) throws(E) -> Derived {
+    /// Derives a stream from its rows, which `read` hands over in `readSQL`'s order (by
+    /// start, then id), in one pass that holds only the rows sharing one start (memory does
+    /// not grow with the stream).
+    public static func derive<R: Columns, E: Error>(stream: Int64, read: (_ body: (R) -> Void) throws(E) -> Void) throws(E) -> Derived {
         var pass = Pass(stream: stream)
         try read { r in
             guard !r.isNull(1) else {  // no coverage: counted in reports, never drawn
