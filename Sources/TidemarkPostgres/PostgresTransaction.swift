@@ -19,15 +19,15 @@ extension PostgresCatalog {
     /// Inside another transaction (a snapshot's reads call helpers that open their own),
     /// `body` runs as part of it.
     func transaction<T>(_ mode: TransactionMode, attempts: Int = 4, _ body: () throws -> T) throws(CatalogError) -> T {
-        session.lock.lock()
-        defer { session.lock.unlock() }
-        if session.depth > 0 {
+        transactions.lock.lock()
+        defer { transactions.lock.unlock() }
+        if transactions.depth > 0 {
             do { return try body() } catch {
                 throw error as? CatalogError ?? PostgresErrorMapping.catalogError(error, url: url, connecting: false)
             }
         }
-        session.depth += 1
-        defer { session.depth -= 1 }
+        transactions.depth += 1
+        defer { transactions.depth -= 1 }
         var attempt = 1
         while true {
             do {
@@ -112,7 +112,7 @@ struct Cells: StreamFinisher.Columns {
 
 /// Who is in a transaction on a catalog's connection: held for the transaction's whole
 /// length, so no other thread's statement lands in it.
-final class PostgresSession: @unchecked Sendable {  // guarded by `lock`
+final class TransactionState: @unchecked Sendable {  // guarded by `lock`
     let lock = NSRecursiveLock()
     /// Transactions open on this thread (nested ones run inside the outermost).
     var depth = 0
