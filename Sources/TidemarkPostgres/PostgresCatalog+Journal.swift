@@ -64,6 +64,9 @@ extension PostgresCatalog: JournalStore {
 
     public func writeIntents(run: Int64, _ entries: [JournalEntry], at: Instant) throws(CatalogError) -> [Int64] {
         guard !entries.isEmpty else { return [] }
+        // An action refused because its file is not in the catalog (a forged plan) cannot be
+        // recorded against a file row here, as the schema's references are enforced: it is
+        // reported, and its id is left unused. Every intent is recorded.
         return try transaction(.write) {
             // Ids taken first, so each entry's id is known in order whatever order rows are inserted in.
             let ids = try rows("SELECT nextval(pg_get_serial_sequence('journal', 'id')) FROM generate_series(1, \(Int64(entries.count)))")
@@ -78,6 +81,7 @@ extension PostgresCatalog: JournalStore {
                             \(a.map { Int64(bitPattern: $0.expected.device) }), \(entries.map { $0.result != nil }),
                             \(entries.map { $0.result?.rawValue ?? "" }), \(entries.map { $0.detail != nil }), \(entries.map { $0.detail ?? "" }),
                             \(a.map(\.expected.ctimeNanoseconds))) AS e(id, f, a, ru, re, s, m, i, d, hr, r, hd, de, c)
+                WHERE NOT e.hr OR EXISTS (SELECT 1 FROM files WHERE files.id = e.f)
                 ORDER BY e.id
                 """)
             return ids

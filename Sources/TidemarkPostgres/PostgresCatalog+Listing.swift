@@ -4,9 +4,6 @@ import TidemarkCore
 // The PostgreSQL adapter of `CatalogListing`: the contexts and roots a catalog holds.
 
 extension PostgresCatalog: CatalogListing {
-    /// The URL with its password masked.
-    public var path: String { url.masked }
-
     public func contextNames() throws(CatalogError) -> [String] {
         try transaction(.snapshot) {
             try rows("SELECT name FROM contexts ORDER BY name COLLATE \"C\"").map { try $0.decode(String.self) }

@@ -11,9 +11,11 @@ import TidemarkCore
 public final class PostgresCatalog: Sendable {
     /// The catalog's address; its `masked` form is what messages show.
     public let url: PostgresURL
+    /// The catalog as messages show it: the URL with its password masked.
+    public var path: String { url.masked }
     /// How to reach the server: each run lock opens its own session with it.
     let configuration: PostgresConnection.Configuration
-    private let session: PostgresSession
+    let session: PostgresSession
     /// The transaction under way on the catalog's connection, if any (PostgresTransaction.swift).
     let transactions = TransactionState()
 
@@ -36,14 +38,21 @@ public final class PostgresCatalog: Sendable {
         }
     }
 
+    /// `init(url:)` with its errors typed: every one is a CatalogError.
+    public static func open(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(CatalogError) -> PostgresCatalog {
+        do { return try PostgresCatalog(url: url, environment: environment) } catch let e as CatalogError { throw e } catch {
+            throw CatalogError(path: CatalogLocation.maskingPassword(url), kind: .cannotOpen, message: "\(error)", cause: error)
+        }
+    }
+
     /// Closes the connection and stops its event loop (idempotent).
     public func close() {
         session.close()
     }
 
     /// The names of the migrations the database has recorded, in the order applied.
-    public func appliedMigrations() throws -> [String] {
-        try rows("SELECT identifier FROM tidemark_migrations ORDER BY applied, identifier").map { try $0.decode(String.self) }
+    public func appliedMigrations() throws(CatalogError) -> [String] {
+        try catching { try rows("SELECT identifier FROM tidemark_migrations ORDER BY applied, identifier").map { try $0.decode(String.self) } }
     }
 
     /// The migrations this build knows, in order.
@@ -97,6 +106,11 @@ public final class PostgresCatalog: Sendable {
     /// A new session on the same server, apart from the catalog's own.
     func newSession() throws(CatalogError) -> PostgresSession {
         try PostgresSession(url: url, configuration: configuration)
+    }
+
+    /// Runs `body`, its errors (a value that does not decode) as CatalogErrors.
+    func catching<T>(_ body: () throws -> T) throws(CatalogError) -> T {
+        do { return try body() } catch { throw PostgresErrorMapping.catalogError(error, url: url, connecting: false) }
     }
 
     private static func tls(_ mode: PostgresURL.TLSMode) throws -> PostgresConnection.Configuration.TLS {

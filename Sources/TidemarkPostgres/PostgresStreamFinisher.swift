@@ -16,7 +16,7 @@ extension PostgresCatalog {
             // A cursor: a stream's rows never sit in memory all at once.
             let derived = try StreamFinisher.derive(stream: stream) { (body: (Cells) -> Void) throws in
                 try cursor("""
-                    SELECT id, start, "end", source::int8, state::int8, size, (error IS NOT NULL)::int8 FROM files
+                    SELECT id, start, "end", source::int8, state::int8, size, CASE WHEN error IS NULL THEN 0 ELSE 1 END::int8 FROM files
                     WHERE stream_id = \(stream) ORDER BY start, id
                     """) { body($0); return true }
             }

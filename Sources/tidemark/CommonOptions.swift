@@ -104,6 +104,14 @@ func exitReporting(_ run: () throws -> Void) throws {
     }
 }
 
+/// A catalog named on the command line: a postgres:// URL, or a SQLite file (`~/` expanded).
+func catalogLocation(_ text: String) -> CatalogLocation {
+    switch CatalogLocation(text) {
+    case .sqlite(let path): return .sqlite(path: expandTilde(path))
+    case .postgres(let url): return .postgres(url: url)
+    }
+}
+
 func expandTilde(_ p: String) -> String {
     p.hasPrefix("~/") ? NSHomeDirectory() + p.dropFirst() : p
 }

@@ -21,6 +21,6 @@ struct Tidemark: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [Scan.self, Find.self, Inspect.self, Covers.self, CoverageCommand.self, ReportCommand.self, Delete.self, PolicyCommand.self,
-                      RootCommand.self]
+                      RootCommand.self, CatalogCommand.self]
     )
 }

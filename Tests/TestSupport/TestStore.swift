@@ -35,7 +35,10 @@ public enum TestStore: String, CaseIterable, Sendable, CustomTestStringConvertib
     public func contents(_ location: String) throws -> Data {
         switch self {
         case .sqlite: return FileManager.default.contents(atPath: location) ?? Data()
-        case .postgres: return Data(try run("/usr/bin/pg_dump", [location, "--data-only", "--no-owner"]).utf8)
+        case .postgres:
+            // Less the random key pg_dump fences its output with (`\restrict KEY`).
+            let dump = try run("/usr/bin/pg_dump", [location, "--data-only", "--no-owner"])
+            return Data(dump.split(separator: "\n").filter { !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }.joined(separator: "\n").utf8)
         }
     }
 }
@@ -63,4 +66,15 @@ private func run(_ tool: String, _ arguments: [String]) throws -> String {
     while !reader.isFinished { Thread.sleep(forTimeInterval: 0.001) }
     guard p.terminationStatus == 0 else { throw PSQLFailure(message: "\(tool): " + String(decoding: errData, as: UTF8.self)) }
     return String(decoding: data, as: UTF8.self)
+}
+
+/// Copies a catalog with the built `tidemark catalog copy`, a process of its own as a user
+/// runs it (in-process, its COPY waits on a task of the cooperative pool that the tests'
+/// own blocked threads may be holding).
+public func copyCatalog(from source: String, to destination: String) throws {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("tidemark").path) {
+        dir = Bundle.main.bundleURL.deletingLastPathComponent()
+    }
+    _ = try run(dir.appendingPathComponent("tidemark").path, ["catalog", "copy", "--from", source, "--to", destination])
 }

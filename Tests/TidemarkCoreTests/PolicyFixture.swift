@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Testing
 @testable import TidemarkCore
 import TidemarkPostgres
 import TestSupport
@@ -82,7 +83,7 @@ final class PolicyFixture: @unchecked Sendable {
         let name = String(url[url.range(of: "/", options: .backwards)!.upperBound...])
         try psql(admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
         try psql(admin, "CREATE DATABASE \(name)")
-        _ = try CatalogCopy.run(from: .sqlite(path: catalog.path), to: .postgres(url: url))
+        try copyCatalog(from: catalog.path, to: url)
         store = try PostgresCatalog(url: url)
     }
 
@@ -146,15 +147,9 @@ final class PolicyFixture: @unchecked Sendable {
         plan.actions.map { String($0.path.displayPath.dropFirst(tree.root.count + 1)) }
     }
 
-    /// The store's queries (find, coverage).
-    var queries: any QueryStore {
-        get throws { try #require(store as? any QueryStore, "the \(backend) catalog answers no queries") }
-    }
-
-    func entry(_ relative: String) throws -> CatalogEntry? {
-        var q = FindQuery()
-        q.states = []
-        return try queries.find(q).first { $0.path.displayPath == tree.path(relative) }
+    /// A file's state as the catalog's `file_view` names it.
+    func state(_ relative: String) throws -> String? {
+        try text("SELECT state FROM file_view WHERE path = '\(tree.path(relative))'")
     }
 
     /// One integer from the store, read on another connection (only what is committed);

@@ -38,17 +38,22 @@ import TidemarkCore
         let run = try #require(j["run"] as? Int)
         let results = try #require(j["results"] as? [String: Int])
         #expect(results["done"] == 6 && results["skipped"] == 0 && results["bytes_removed"] == 1200)
+        // The tombstones, each with the run that removed it and its coverage kept.
+        #expect(try s.sql("SELECT count(*) FROM files WHERE state = 2 AND gone_run = \(run) AND gone_at IS NOT NULL AND start IS NOT NULL") == "6")
+        #expect(try s.sql("SELECT count(*) FROM files WHERE state <> 0") == "6")
+        #expect(try s.catalogued("deleted").isDisjoint(with: s.filesOnDisk))
+        // Again: nothing left in that range.
+        let again = try s.delete(["--categories", "raw/nidas", "--before", "2017-05-02", "--yes"])
+        #expect(again.status == 3 && again.stdout.contains("Nothing to do"), "\(again.stdout)")
+        // As `find` and `covers` show them (the query side of PostgreSQL is another branch's).
+        guard store == .sqlite else { return }
         let deleted = try #require(try tidemark(["find", "--db", s.db, "--state", "deleted", "--json"]).json() as? [[String: Any]])
         #expect(deleted.count == 6)
         #expect(deleted.allSatisfy { $0["gone_by"] as? String == "policy run \(run)" && $0["gone_at"] is String && $0["start"] is String })
-        #expect(try s.catalogued("deleted").isDisjoint(with: s.filesOnDisk))
         // "This hour was covered once, and was aged off by run N."
         let covers = try #require(try tidemark(["covers", "2017-05-01T05:00:00Z", "--include-gone", "--db", s.db, "--json"]).json() as? [[String: Any]])
         let raw = try #require(covers.first { $0["category"] as? String == "raw/nidas" })
         #expect(raw["state"] as? String == "deleted" && raw["gone_by"] as? String == "policy run \(run)")
-        // Again: nothing left in that range.
-        let again = try s.delete(["--categories", "raw/nidas", "--before", "2017-05-02", "--yes"])
-        #expect(again.status == 3 && again.stdout.contains("Nothing to do"), "\(again.stdout)")
     }
 
     @Test(arguments: TestStore.allCases)

@@ -12,12 +12,16 @@ struct ScannedIsfs {
 
     /// On SQLite.
     init(days: Int = 2) throws {
-        self = try #require(try Self(store: .sqlite, days: days))
+        try self.init(store: .sqlite, db: temporaryDirectory("policy-db") + "/c.db", days: days)
     }
 
     /// On `store`; nil when it is PostgreSQL and there is no server (see `freshPostgresDatabase`).
     init?(store: TestStore, days: Int = 2) throws {
         guard let db = try store.freshLocation() else { return nil }
+        try self.init(store: store, db: db, days: days)
+    }
+
+    private init(store: TestStore, db: String, days: Int) throws {
         self.store = store
         self.db = db
         makeIsfsTree(tree, days: days)

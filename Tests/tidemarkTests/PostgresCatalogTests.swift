@@ -7,6 +7,10 @@ import TidemarkCore
 @Suite struct PostgresCatalogTests {
     static let url = "postgres://alice:s3cret-pw@127.0.0.1:1/archive"
 
+    /// The commands that run on a PostgreSQL catalog: with no server there, they say they
+    /// cannot connect (exit 1).
+    static let running: Set<String> = ["root forget", "policy plan"]
+
     /// Each command that opens a catalog, given the URL by `--db` or by `$TIDEMARK_DB`.
     static let commands: [[String]] = [
         ["find", "--context", "perdigao/ustar"],
@@ -29,7 +33,9 @@ import TidemarkCore
             #expect(!r.stderr.contains("s3cret-pw"), "\(command): the password was printed: \(r.stderr)")
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir.root).isEmpty, "\(command) \(url) created files")
             if r.status == 1 {
-                #expect(r.stderr.contains("PostgreSQL catalog supports no commands yet"), "\(command): \(r.stderr)")
+                let message = Self.running.contains(command.prefix(2).joined(separator: " "))
+                    ? "cannot connect to 127.0.0.1:1" : "PostgreSQL catalog supports no commands yet"
+                #expect(r.stderr.contains(message), "\(command): \(r.stderr)")
                 #expect(r.stderr.contains("alice:***@127.0.0.1:1/archive"), "\(command): \(r.stderr)")
             }
         }

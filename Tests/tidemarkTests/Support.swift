@@ -103,11 +103,12 @@ func siteDefinition(root: String) throws -> String {
     return dir
 }
 
-/// Runs one SQL statement with the sqlite3 shell (a separate process, as a person would).
-func sql(_ db: String, _ query: String) throws -> String {
+/// Runs one SQL statement with the sqlite3 shell (a separate process, as a person would),
+/// with shell options such as `-quote`.
+func sql(_ db: String, _ query: String, options: [String] = []) throws -> String {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-    p.arguments = [db, query]
+    p.arguments = options + [db, query]
     let out = Pipe()
     p.standardOutput = out
     try p.run()
