@@ -61,7 +61,8 @@ extension PostgresCatalog {
     /// transaction (there must be one); `body` returns false to stop. Other statements may
     /// run between batches, and so may another cursor. `sql` is declared as text: it must
     /// hold literals only, never text from outside.
-    func cursor(_ sql: String, batch: Int = 5000, _ body: (Cells) throws -> Bool) throws {
+    func cursor(_ sql: String, _ body: (Cells) throws -> Bool) throws {
+        let batch = rowsPerFetch
         let name = "tidemark_cursor_\(Self.cursors.next())"
         try execute(PostgresQuery(unsafeSQL: "DECLARE \(name) NO SCROLL CURSOR FOR \(sql)"))
         defer { try? execute(PostgresQuery(unsafeSQL: "CLOSE \(name)")) }
@@ -70,6 +71,13 @@ extension PostgresCatalog {
             for row in rows where try !body(Cells(row.makeRandomAccess(), url: url)) { return }
             if rows.count < batch { return }
         }
+    }
+
+    /// Rows a cursor hands over at a time: a plan over millions of files holds this many
+    /// rows of them at once, not all. (Tests make it small, so every read takes several.)
+    public var rowsPerFetch: Int {
+        get { transactions.lock.withLock { transactions.rowsPerFetch } }
+        set { transactions.lock.withLock { transactions.rowsPerFetch = max(1, newValue) } }
     }
 
     /// Numbers the cursors, so that two open at once have two names.
@@ -116,6 +124,8 @@ final class TransactionState: @unchecked Sendable {  // guarded by `lock`
     let lock = NSRecursiveLock()
     /// Transactions open on this thread (nested ones run inside the outermost).
     var depth = 0
+    /// See `PostgresCatalog.rowsPerFetch`.
+    var rowsPerFetch = 5000
 }
 
 /// A number that grows by one at each call, from any thread.

@@ -84,7 +84,10 @@ final class PolicyFixture: @unchecked Sendable {
         try psql(admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
         try psql(admin, "CREATE DATABASE \(name)")
         try copyCatalog(from: catalog.path, to: url)
-        store = try PostgresCatalog(url: url)
+        let postgres = try PostgresCatalog(url: url)
+        // Every plan reads its candidates (and a stream finisher its rows) in several batches.
+        postgres.rowsPerFetch = 5
+        store = postgres
     }
 
     /// Two days of 4-hour files: raw/nidas (200 B), raw/dsm tse01 (100 B), merge (300 B).
@@ -160,6 +163,14 @@ final class PolicyFixture: @unchecked Sendable {
         case .postgres:
             let text = sql.replacing(/CAST\(('[^']*') AS BLOB\)/) { "convert_to(\($0.1), 'UTF8')" }
             return Int(try psql(url!, text)) ?? -1
+        }
+    }
+
+    /// Runs a write on a connection of its own, committed when it returns (another host's).
+    func writeElsewhere(_ sql: String) throws {
+        switch backend {
+        case .sqlite: try SQLiteCatalog(path: catalog.path, create: false).pool.write { db in try db.execute(sql: sql) }
+        case .postgres: try psql(url!, sql)
         }
     }
 
