@@ -59,8 +59,7 @@ let package = Package(
         .executableTarget(
             name: "tidemark-bench",
             dependencies: [
-                "TidemarkCore",
-                "TidemarkPostgres",
+                "TidemarkCore", "TidemarkPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

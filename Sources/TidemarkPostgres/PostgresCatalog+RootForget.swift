@@ -3,27 +3,6 @@ import PostgresNIO
 import TidemarkCore
 
 extension PostgresCatalog {
-    public func contents(of root: RootState) throws(CatalogError) -> RootContents {
-        try transaction(.snapshot) { try contents(root.id) }
-    }
-
-    private func contents(_ rootId: Int64) throws -> RootContents {
-        var c = RootContents()
-        let live = FileState.live.rawValue
-        let files = try first("""
-            SELECT count(*), count(*) FILTER (WHERE f.state = \(live)), coalesce(sum(f.size) FILTER (WHERE f.state = \(live)), 0)::int8
-            FROM files f JOIN dirs d ON d.id = f.dir_id WHERE d.root_id = \(rootId)
-            """)!
-        (c.files, c.live, c.liveBytes) = (Int(try files.int(0)), Int(try files.int(1)), try files.int(2))
-        c.directories = Int(try first("SELECT count(*) FROM dirs WHERE root_id = \(rootId)")!.int(0))
-        let journal = try first("""
-            SELECT count(*), count(*) FILTER (WHERE j.result IS NULL) FROM journal j JOIN files f ON f.id = j.file_id
-            JOIN dirs d ON d.id = f.dir_id WHERE d.root_id = \(rootId)
-            """)!
-        (c.journalEntries, c.openIntents) = (Int(try journal.int(0)), Int(try journal.int(1)))
-        return c
-    }
-
     /// Drops a stale or unavailable root, as the SQLite catalog does (`forgetRoot` there):
     /// its directories and file rows go, the streams and datasets they were part of are
     /// recomputed, the forget is recorded in `root_events` and the journal entries of its
@@ -32,7 +11,7 @@ extension PostgresCatalog {
         try transaction(.write) {
             // The root's row first: a scan or another forget of it waits, and sees it gone.
             try execute("SELECT id FROM roots WHERE id = \(root.id) FOR UPDATE")
-            let contents = try contents(root.id)
+            let contents = try self.contents(of: root)
             let event = try first("""
                 INSERT INTO root_events (context, path, device, inode, event, at, files, live, bytes, last_scan, detail)
                 VALUES (\(root.context), \(root.path), \(root.identity.map { Int64(bitPattern: $0.device) }),

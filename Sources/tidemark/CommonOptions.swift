@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
 import TidemarkCore
+import TidemarkPostgres
 
 /// Where the catalog and the context definitions are.
 struct CatalogOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The catalog file (a postgres:// URL is recognised; no command runs on PostgreSQL yet).", valueName: "FILE"))
+    @Option(name: .long, help: ArgumentHelp("The catalog: a SQLite file, or a postgres:// URL (all but scan, so far).", valueName: "FILE|URL"))
     var db: String?
 
     @Option(name: .long, help: ArgumentHelp("Directory of context definitions (<context>.toml).", valueName: "DIR"))
@@ -12,17 +13,19 @@ struct CatalogOptions: ParsableArguments {
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
-    /// The SQLite catalog file; a PostgreSQL URL (which no command runs on yet) is refused
-    /// here, before anything is opened or created.
+    /// Where the catalog is: --db, else $TIDEMARK_DB, else the default file.
+    var location: CatalogLocation { catalogLocation(db ?? SQLiteCatalog.defaultPath(environment: environment)) }
+
+    /// The SQLite catalog file, for the commands that run on SQLite only so far: a PostgreSQL
+    /// URL is refused here, before anything is opened or created.
     var catalogPath: String {
         get throws {
-            let text = db ?? SQLiteCatalog.defaultPath(environment: environment)
-            switch CatalogLocation(text) {
-            case .sqlite: return db.map(expandTilde) ?? text
+            switch location {
+            case .sqlite(let path): return path
             case .postgres:
                 throw Failure.runtime("""
-                    \(CatalogLocation(text).masked): the PostgreSQL catalog supports no commands yet; \
-                    use a SQLite catalog file for --db (or $TIDEMARK_DB)
+                    \(location.masked): this command does not run on a PostgreSQL catalog yet (find, covers, coverage, report, \
+                    root list and forget, delete and policy do); use a SQLite catalog file for --db (or $TIDEMARK_DB)
                     """)
             }
         }
@@ -37,9 +40,15 @@ struct CatalogOptions: ParsableArguments {
         }
     }
 
-    /// Opens the catalog read-only for a query, as the query store (queries are written
-    /// against the protocol, whatever store is behind it).
-    func openQueryStore() throws -> any QueryStore { try openCatalog(create: false) }
+    /// Opens the catalog for queries, as the query store (queries are written against the
+    /// protocol, whatever store is behind it): a SQLite file read-only, or a PostgreSQL server.
+    func openQueryStore() throws -> any QueryStore {
+        switch location {
+        case .sqlite: return try openCatalog(create: false)
+        case .postgres(let url):
+            do { return try PostgresCatalog.open(url: url, environment: environment) } catch { throw Failure.runtime(error.description) }
+        }
+    }
 
     var library: DefinitionLibrary {
         DefinitionLibrary.standard(explicit: catalogs.map(expandTilde), environment: environment,

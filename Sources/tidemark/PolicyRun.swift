@@ -51,13 +51,12 @@ extension CatalogOptions {
     /// command; never creates one. `readOnly` (plans): not a byte of a SQLite catalog is
     /// written; a PostgreSQL catalog is only read.
     func openPolicyStore(readOnly: Bool) throws -> any PolicyStore {
-        let text = db ?? SQLiteCatalog.defaultPath(environment: environment)
         do {
-            switch CatalogLocation(text) {
-            case .sqlite: return try SQLiteCatalog(path: try catalogPath, create: false, readOnly: readOnly)
-            case .postgres(let url): return try PostgresCatalog.open(url: url)
+            switch location {
+            case .sqlite(let path): return try SQLiteCatalog(path: path, create: false, readOnly: readOnly)
+            case .postgres(let url): return try PostgresCatalog.open(url: url, environment: environment)
             }
-        } catch let e as CatalogError { throw Failure.runtime(e.description) }
+        } catch { throw Failure.runtime(error.description) }
     }
 }
 

@@ -28,7 +28,7 @@ struct RootList: ParsableCommand {
 
     func run() throws {
         try exitReporting {
-            let store = try catalog.openCatalog(create: false)
+            let store = try catalog.openQueryStore()
             let (states, rows) = try runtime {
                 let names = try store.contextNames()
                 if let context, !names.contains(context) {

@@ -7,12 +7,13 @@ import TidemarkCore
     let catalogs = packageRoot + "/catalogs"
     let contract = ["path", "category", "stream", "start", "end", "source", "state", "error"]
 
-    @Test func findFiltersAndKeepsTheJSONContract() throws {
+    @Test(arguments: Store.allCases) func findFiltersAndKeepsTheJSONContract(_ store: Store) throws {
         let tree = TempTree("find")
         makeIsfsTree(tree)
         tree.write([UInt8]("raw_data/bad".utf8) + [0xFF] + [UInt8](".dat".utf8))
-        let db = temporaryDirectory("db") + "/c.db"
-        #expect(try tidemark(["scan", "perdigao/ustar", "--scan", tree.root, "--db", db, "--catalogs", catalogs, "--quiet"]).status == 0)
+        let scanned = temporaryDirectory("db") + "/c.db"
+        #expect(try tidemark(["scan", "perdigao/ustar", "--scan", tree.root, "--db", scanned, "--catalogs", catalogs, "--quiet"]).status == 0)
+        guard let db = try store.db(scanned) else { return }
 
         let r = try tidemark(["find", "--db", db, "--context", "perdigao/ustar", "--category", "raw/nidas",
                               "--from", "2017-05-01T05:00:00Z", "--to", "20170501T1200", "--json"])

@@ -17,8 +17,9 @@ import TidemarkCore
         return (db, tree)
     }
 
-    @Test func coversAnswersWithTheShapeOfFind() throws {
-        let (db, _) = try catalogWithAGap()
+    @Test(arguments: Store.allCases) func coversAnswersWithTheShapeOfFind(_ store: Store) throws {
+        let (scanned, _) = try catalogWithAGap()
+        guard let db = try store.db(scanned) else { return }
         let r = try tidemark(["covers", "2017-05-01T09:00:00Z", "--db", db, "--category", "raw/nidas", "--include-gone", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let rows = try #require(try r.json() as? [[String: Any]])
@@ -32,8 +33,9 @@ import TidemarkCore
         #expect(open.count == 6)
     }
 
-    @Test func coverageListsGapsAsTableJSONCSVAndPicture() throws {
-        let (db, tree) = try catalogWithAGap()
+    @Test(arguments: Store.allCases) func coverageListsGapsAsTableJSONCSVAndPicture(_ store: Store) throws {
+        let (scanned, tree) = try catalogWithAGap()
+        guard let db = try store.db(scanned) else { return }
         let json = try tidemark(["coverage", "--from", "20170501", "--to", "20170503", "--db", db, "--category", "raw/nidas", "--json"])
         #expect(json.status == 0, "\(json.stderr)")
         let rows = try #require(try json.json() as? [[String: Any]])
@@ -57,8 +59,9 @@ import TidemarkCore
         #expect(pic.stdout.contains("LONGEST GAP"))
     }
 
-    @Test func reportAddsUpByMeaning() throws {
-        let (db, _) = try catalogWithAGap()
+    @Test(arguments: Store.allCases) func reportAddsUpByMeaning(_ store: Store) throws {
+        let (scanned, _) = try catalogWithAGap()
+        guard let db = try store.db(scanned) else { return }
         let r = try tidemark(["report", "--db", db, "--by", "category", "--json"])
         let rows = try #require(try r.json() as? [[String: Any]])
         let raw = try #require(rows.first { ($0["group"] as? [String: String])?["category"] == "raw/nidas" })

@@ -62,16 +62,7 @@ extension SQLiteCatalog {
 extension SQLiteCatalog {
     /// Catalogued files matching `query`, ordered by context, category, stream and start.
     public func find(_ q: FindQuery) throws(CatalogError) -> [CatalogEntry] {
-        // With a time bound, find is covers: the indexed overlap search.
-        if q.from != nil || q.to != nil {
-            var c = CoversQuery(window: TimeWindow(begin: q.from, end: q.to))
-            c.context = q.context
-            c.categories = q.categories
-            c.stream = q.stream
-            c.states = q.states
-            c.limit = q.limit
-            return try covers(c)
-        }
+        if let c = q.asCovers { return try covers(c) }
         var (conditions, args) = streamFilter(context: q.context, categories: q.categories, stream: q.stream)
         if !q.states.isEmpty {
             conditions.append("f.state IN (\(q.states.map { String($0.rawValue) }.joined(separator: ",")))")

@@ -12,6 +12,12 @@ public struct CategorySummary: Sendable, Encodable {
     public var earliest: Instant?
     public var latest: Instant?
 
+    public init(context: String, category: String, streams: Int, files: Int, bytes: Int64, missing: Int, deleted: Int, errors: Int,
+                earliest: Instant? = nil, latest: Instant? = nil) {
+        self.context = context; self.category = category; self.streams = streams; self.files = files; self.bytes = bytes
+        self.missing = missing; self.deleted = deleted; self.errors = errors; self.earliest = earliest; self.latest = latest
+    }
+
     enum CodingKeys: String, CodingKey { case context, category, streams, files, bytes, missing, deleted, errors, earliest, latest }
 
     public func encode(to encoder: any Encoder) throws {

@@ -14,3 +14,17 @@ public struct FindQuery: Sendable {
 
     public init() {}
 }
+
+extension FindQuery {
+    /// With a time bound, find is covers (the indexed overlap search): that query, else nil.
+    public var asCovers: CoversQuery? {
+        guard from != nil || to != nil else { return nil }
+        var c = CoversQuery(window: TimeWindow(begin: from, end: to))
+        c.context = context
+        c.categories = categories
+        c.stream = stream
+        c.states = states
+        c.limit = limit
+        return c
+    }
+}

@@ -25,6 +25,12 @@ public struct ReportRow: Sendable, Encodable {
 
     init(group: [String: String]) { self.group = group }
 
+    /// A row as a store adds it up.
+    public init(group: [String: String], files: Int, bytes: Int64, oldest: Instant?, newest: Instant?, missing: Int, deleted: Int) {
+        self.group = group; self.files = files; self.bytes = bytes; self.oldest = oldest; self.newest = newest
+        self.missing = missing; self.deleted = deleted
+    }
+
     /// All rows added up (the group is empty).
     public static func total(_ rows: [ReportRow]) -> ReportRow {
         var t = ReportRow(group: [:])

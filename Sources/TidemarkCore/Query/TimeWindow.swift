@@ -13,8 +13,8 @@ public struct TimeWindow: Sendable, Equatable {
     public var isInstant: Bool { begin != nil && begin == end }
 
     /// Bounds for SQL: open ends become the extremes of Int64.
-    var lo: Int64 { begin?.microseconds ?? Int64.min / 4 }
-    var hi: Int64 { end?.microseconds ?? Int64.max / 4 }
+    public var lo: Int64 { begin?.microseconds ?? Int64.min / 4 }
+    public var hi: Int64 { end?.microseconds ?? Int64.max / 4 }
 
     /// The reference definition of overlap, which the SQL in `covers` must agree with.
     public func overlaps(start s: Int64, end e: Int64) -> Bool {

@@ -29,6 +29,8 @@ public protocol QueryStore: CatalogListing {
     func policyRuns(context: String?, limit: Int) throws(CatalogError) -> [PolicyRunRecord]
     /// Journal entries after entry `since`, oldest first, at most `limit`.
     func journal(since: Int64, limit: Int) throws(CatalogError) -> [JournalRecord]
+    /// What the catalog holds under a root (`root list`; the same read as JournalStore's).
+    func contents(of root: RootState) throws(CatalogError) -> RootContents
 }
 
 /// A root as the catalog records it (what it is now on disk is `RootState`).
