@@ -20,8 +20,11 @@ public final class PostgresCatalog: Sendable {
     let transactions = TransactionState()
 
     /// Connects to `text` (a postgres:// URL) and migrates; every failure is a CatalogError
-    /// whose message shows the URL with its password masked.
-    public init(url text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    /// whose message shows the URL with its password masked. Without `create` a database
+    /// that holds no catalog is refused, with nothing made in it; `readOnly` refuses one
+    /// that needs a migration rather than applying it (as a SQLite catalog opened read-only).
+    public init(url text: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                create: Bool = true, readOnly: Bool = false) throws {
         let url = try PostgresURL(text, environment: environment)
         self.url = url
         do {
@@ -32,15 +35,16 @@ public final class PostgresCatalog: Sendable {
             throw PostgresErrorMapping.catalogError(error, url: url, connecting: true)
         }
         session = try PostgresSession(url: url, configuration: configuration)
-        do { try migrate() } catch {
+        do { try migrate(create: create, readOnly: readOnly) } catch {
             close()
             throw error
         }
     }
 
     /// `init(url:)` with its errors typed: every one is a CatalogError.
-    public static func open(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(CatalogError) -> PostgresCatalog {
-        do { return try PostgresCatalog(url: url, environment: environment) } catch let e as CatalogError { throw e } catch {
+    public static func open(url: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            create: Bool = true, readOnly: Bool = false) throws(CatalogError) -> PostgresCatalog {
+        do { return try PostgresCatalog(url: url, environment: environment, create: create, readOnly: readOnly) } catch let e as CatalogError { throw e } catch {
             throw CatalogError(path: CatalogLocation.maskingPassword(url), kind: .cannotOpen, message: "\(error)", cause: error)
         }
     }
@@ -62,10 +66,16 @@ public final class PostgresCatalog: Sendable {
 
     /// Brings the schema up to date in one transaction, under a transaction-scoped advisory
     /// lock so two first uses at once do not both create it.
-    private func migrate() throws {
+    private func migrate(create: Bool, readOnly: Bool) throws {
         try execute("BEGIN")
         do {
             try execute("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))")
+            if !create, try rows("SELECT to_regclass('tidemark_migrations') IS NULL").first?.decode(Bool.self) == true {
+                throw CatalogError(path: url.masked, kind: .cannotOpen, message: """
+                    no catalog here yet (the database holds none); run `tidemark scan` first, or `tidemark catalog copy` into it, \
+                    or name another with --db
+                    """)
+            }
             try execute("CREATE TABLE IF NOT EXISTS tidemark_migrations (identifier text PRIMARY KEY, applied bigint NOT NULL)")
             let applied = Set(try rows("SELECT identifier FROM tidemark_migrations").map { try $0.decode(String.self) })
             let known = Set(Self.knownMigrations)
@@ -73,6 +83,11 @@ public final class PostgresCatalog: Sendable {
                 throw CatalogError(path: url.masked, kind: .newerSchema, message: """
                     written by a newer Tidemark (it has the schema change '\(unknown)', which this Tidemark does not know); \
                     upgrade Tidemark to read or write this catalog
+                    """)
+            }
+            if readOnly, applied != known {
+                throw CatalogError(path: url.masked, kind: .olderSchema, message: """
+                    this catalog was written by an older Tidemark; run `tidemark scan` once to bring it up to date
                     """)
             }
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)

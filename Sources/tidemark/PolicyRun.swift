@@ -54,7 +54,7 @@ extension CatalogOptions {
         do {
             switch location {
             case .sqlite(let path): return try SQLiteCatalog(path: path, create: false, readOnly: readOnly)
-            case .postgres(let url): return try PostgresCatalog.open(url: url, environment: environment)
+            case .postgres(let url): return try PostgresCatalog.open(url: url, environment: environment, create: false, readOnly: readOnly)
             }
         } catch { throw Failure.runtime(error.description) }
     }

@@ -33,6 +33,23 @@ import TidemarkPostgres
         #expect(s.catalogBytes == before)
     }
 
+    /// A plan names a catalog that is not there: it says so, and creates nothing (on
+    /// PostgreSQL, not even the schema in the empty database).
+    @Test(arguments: TestStore.allCases)
+    func aPlanOnACatalogNotThereCreatesNothing(_ store: TestStore) throws {
+        guard let db = try store.freshLocation() else { return }
+        for command in [["policy", "plan", "ustar-nightly", "--policies", policies],
+                        ["delete", "--context", "perdigao/ustar", "--categories", "merge", "--before", "2017-05-02"],
+                        ["root", "forget", "/nowhere", "--context", "perdigao/ustar"]] {
+            let r = try tidemark(command + ["--db", db, "--catalogs", packageRoot + "/catalogs"])
+            #expect(r.status == 1 && r.stderr.contains("no catalog here yet"), "\(command): \(r.stderr)")
+        }
+        switch store {
+        case .sqlite: #expect(!FileManager.default.fileExists(atPath: db))
+        case .postgres: #expect(try psql(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "0")
+        }
+    }
+
     @Test(arguments: TestStore.allCases, [
         ("[[rule]]\nkind = \"age-off\"\ncategories = [\"merge\"]\nolder_then = \"3d\"", "p.toml:5: rule[1].older_then: unknown key"),
         ("[[rule]]\nkind = \"age-off\"\ncategories = [\"merge\"]\nwhen_above = \"80%\"\nuntil_below = \"90%\"", "p.toml:6: rule[1].until_below"),
