@@ -14,7 +14,7 @@ extension PostgresCatalog {
             let contents = try self.contents(of: root)
             let event = try first("""
                 INSERT INTO root_events (context, path, device, inode, event, at, files, live, bytes, last_scan, detail)
-                VALUES (\(root.context), \(root.path), \(root.identity.map { Int64(bitPattern: $0.device) }),
+                VALUES (\(root.context), \(ByteBuffer(bytes: root.path)), \(root.identity.map { Int64(bitPattern: $0.device) }),
                         \(root.identity.map { Int64(bitPattern: $0.inode) }), 'forget', \(now.microseconds), \(Int64(contents.files)),
                         \(Int64(contents.live)), \(contents.liveBytes), \(root.lastScan), \(root.unavailable.map { "unavailable: \($0)" } ?? root.why))
                 RETURNING id
