@@ -14,11 +14,15 @@ extension PostgresCatalog {
         try execute("SELECT id FROM streams WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE")
         for stream in ids {
             // A cursor: a stream's rows never sit in memory all at once.
-            let derived = try StreamFinisher.derive(stream: stream) { (body: (Cells) -> Void) throws in
+            let derived = try StreamFinisher.derive(stream: stream) { (body: (StreamFinisher.FileRow) -> Void) throws in
                 try cursor("""
-                    SELECT id, start, "end", source::int8, state::int8, size, CASE WHEN error IS NULL THEN 0 ELSE 1 END::int8 FROM files
-                    WHERE stream_id = \(stream) ORDER BY start, id
-                    """) { body($0); return true }
+                    SELECT id, start, coalesce("end", 0), source::int8, state::int8, size, CASE WHEN error IS NULL THEN 0 ELSE 1 END::int8
+                    FROM files WHERE stream_id = \(stream) ORDER BY start NULLS FIRST, id
+                    """) { r in
+                    body(StreamFinisher.FileRow(id: try r.int(0), start: try r.optionalInt(1), end: try r.int(2), source: try r.int(3),
+                                                state: try r.int(4), size: try r.int(5), hasError: try r.int(6) != 0))
+                    return true
+                }
             }
             try write(derived)
         }

@@ -91,14 +91,13 @@ extension PostgresCatalog {
 
 /// One result row's columns by position, decoded as the catalog stores them: bigint and
 /// integer as Int64, bytea as bytes, text as String.
-struct Cells: StreamFinisher.Columns {
+struct Cells {
     let row: PostgresRandomAccessRow
     let url: PostgresURL
 
     init(_ row: PostgresRandomAccessRow, url: PostgresURL) { self.row = row; self.url = url }
 
-    func int64(_ i: Int32) -> Int64 { (try? row[Int(i)].decode(Int64.self)) ?? 0 }
-    func isNull(_ i: Int32) -> Bool { row[Int(i)].bytes == nil }
+    func isNull(_ i: Int) -> Bool { row[i].bytes == nil }
 
     func int(_ i: Int) throws -> Int64 { try decoded(i, Int64.self) }
     func optionalInt(_ i: Int) throws -> Int64? { try decoded(i, Int64?.self) }

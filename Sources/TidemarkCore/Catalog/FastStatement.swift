@@ -58,5 +58,3 @@ struct FastStatement {
         }
     }
 }
-
-extension FastStatement.Row: StreamFinisher.Columns {}
