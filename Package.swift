@@ -67,7 +67,8 @@ let package = Package(
             path: "Benchmarks/tidemark-bench"
         ),
         .target(name: "TestSupport", dependencies: ["TidemarkCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "TidemarkCoreTests", dependencies: ["TidemarkCore", "TestSupport"]),
+        // The behaviour suites run on both stores.
+        .testTarget(name: "TidemarkCoreTests", dependencies: ["TidemarkCore", "TidemarkPostgres", "TestSupport"]),
         // Against the suite's real PostgreSQL server (scripts/test-postgres).
         // (tidemark-bench: its hidden hold-lock mode is the holder the tests kill.)
         .testTarget(name: "TidemarkPostgresTests", dependencies: ["TidemarkPostgres", "TidemarkCore", "TestSupport", "tidemark-bench"]),

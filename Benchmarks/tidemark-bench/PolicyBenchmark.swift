@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TidemarkCore
+import TidemarkPostgres
 
 /// `tidemark-bench policy`: planning an age-off of 100,000 files in the 1,000,000-file
 /// catalog, and executing it against `find … -delete` on copies of the same files.
@@ -13,12 +14,18 @@ struct PolicyBenchmark: ParsableCommand {
             The execution runs on two fresh copies of exactly the planned files (plus the newest \
             file of each stream, which is kept): `tidemark delete --yes` on one, `find -delete` \
             on the other. Building and scanning the copies is not measured.
+
+            With --postgres URL (a server whose user may create databases) both catalogs are \
+            copied into PostgreSQL databases beside the URL's (`catalog copy`, not measured), \
+            and the plan and the execution run there.
             """)
 
     @Option(help: "Files in the tree.") var files = 1_000_000
     @Option(help: "Files the age-off plan selects.") var select = 100_000
     @OptionGroup var places: BenchPlaces
     @Option(help: "Runs of the plan measurement; the median is kept.") var repeats = 3
+    @Option(help: ArgumentHelp("Plan and execute on PostgreSQL copies of the catalogs, on this server.", valueName: "URL"))
+    var postgres: String?
 
     func run() throws {
         let dir = places.dir
@@ -35,7 +42,8 @@ struct PolicyBenchmark: ParsableCommand {
         guard scan.status == 0 else { throw BenchError("the scan of \(root) failed: tidemark \(scan.outcome)") }
 
         // 1. Planning: the oldest raw/dsm files (16 bytes each) until `select` of them are chosen.
-        let catalog = try SQLiteCatalog(path: db, readOnly: true)
+        let planDb = try postgres.map { try Self.copy(db, into: "tidemark_bench_plan", beside: $0, bin: bin) } ?? db
+        let catalog: any PlanningStore = try postgres == nil ? SQLiteCatalog(path: db, readOnly: true) : PostgresCatalog(url: planDb)
         let bytes = Int64(select) * 16
         let policy = Policy(name: "bench", context: "bench/archive",
                             rules: [.ageOff(AgeOffRule(name: "oldest raw/dsm", categories: ["raw/dsm"], target: .bytes(bytes)))],
@@ -50,7 +58,7 @@ struct PolicyBenchmark: ParsableCommand {
         }
         let planSeconds = planTimes.sorted()[planTimes.count / 2]
         let chosen = plan!.actions
-        let dryRun = try Measure.run([bin, "delete", "--context", "bench/archive", "--db", db, "--categories", "raw/dsm",
+        let dryRun = try Measure.run([bin, "delete", "--context", "bench/archive", "--db", planDb, "--categories", "raw/dsm",
                                       "--size", String(Double(bytes) / 1e6), "--json"])
         guard dryRun.status == 0 else { throw BenchError("tidemark delete (dry run) \(dryRun.outcome)") }
 
@@ -78,10 +86,11 @@ struct PolicyBenchmark: ParsableCommand {
         let definitions = work + "/catalogs"
         try FileManager.default.createDirectory(atPath: definitions + "/bench", withIntermediateDirectories: true)
         try BenchTree.definition(root: work + "/tidemark/data").write(toFile: definitions + "/bench/archive.toml", atomically: true, encoding: .utf8)
-        let copyDb = work + "/copy.sqlite"
-        guard try Measure.run([bin, "scan", "bench/archive", "--catalogs", definitions, "--db", copyDb, "--quiet"]).status == 0 else {
+        let copyFile = work + "/copy.sqlite"
+        guard try Measure.run([bin, "scan", "bench/archive", "--catalogs", definitions, "--db", copyFile, "--quiet"]).status == 0 else {
             throw BenchError("the scan of the copy failed")
         }
+        let copyDb = try postgres.map { try Self.copy(copyFile, into: "tidemark_bench_copy", beside: $0, bin: bin) } ?? copyFile
         sync()
 
         // 3. Execution, each on its own copy.
@@ -94,7 +103,8 @@ struct PolicyBenchmark: ParsableCommand {
         let leftByTidemark = Self.count(work + "/tidemark/data")
 
         print("""
-            tidemark-bench policy: \(Format.count(built))-file tree, \(ProcessInfo.processInfo.activeProcessorCount) cores
+            tidemark-bench policy: \(Format.count(built))-file tree, \(ProcessInfo.processInfo.activeProcessorCount) cores, \
+            catalog \(postgres == nil ? "SQLite" : "PostgreSQL")
             plan: age-off of the oldest raw/dsm until \(Format.count(select)) files are chosen: \(Format.count(chosen.count)) chosen
               PolicyPlanner.plan (in process, median of \(planTimes.count))   \(Format.col(planSeconds)) s   goal ≤ 1 s
               tidemark delete … --json (dry run, whole process)   \(Format.col(dryRun.seconds)) s   peak \(Format.mb(dryRun.maxRSSBytes))
@@ -106,6 +116,21 @@ struct PolicyBenchmark: ParsableCommand {
         if delete.status != 0 { throw BenchError("tidemark delete --yes \(delete.outcome)") }
         if find.status != 0 { throw BenchError("find -delete \(find.outcome)") }
         if done != chosen.count { throw BenchError("tidemark removed \(done) files, the plan had \(chosen.count)") }
+    }
+
+    /// The SQLite catalog `file` copied into a new database `name` on the server of `url`
+    /// (dropped first if there); its URL.
+    static func copy(_ file: String, into name: String, beside url: String, bin: String) throws -> String {
+        guard let slash = url.range(of: "/", options: .backwards) else { throw BenchError("--postgres \(url): not a postgres:// URL") }
+        for sql in ["DROP DATABASE IF EXISTS \(name) WITH (FORCE)", "CREATE DATABASE \(name)"] {
+            guard try Measure.run(["/usr/bin/psql", url, "-qc", sql]).status == 0 else { throw BenchError("psql could not run: \(sql)") }
+        }
+        let target = String(url[..<slash.upperBound]) + name
+        FileHandle.standardError.write(Data("copying \(file) into PostgreSQL database \(name) (not measured) …\n".utf8))
+        guard try Measure.run([bin, "catalog", "copy", "--from", file, "--to", target]).status == 0 else {
+            throw BenchError("tidemark catalog copy into \(name) failed")
+        }
+        return target
     }
 
     /// Yesterday's UTC date as `yyyyMMdd`.

@@ -11,16 +11,20 @@ import TidemarkCore
 public final class PostgresCatalog: Sendable {
     /// The catalog's address; its `masked` form is what messages show.
     public let url: PostgresURL
-    /// How to reach the server: each run lock opens its own session with it.
-    let configuration: PostgresConnection.Configuration
-    /// The catalog's own connection.
-    let session: PostgresSession
     /// The catalog as messages show it: the URL with its password masked.
     public var path: String { url.masked }
+    /// How to reach the server: each run lock opens its own session with it.
+    let configuration: PostgresConnection.Configuration
+    let session: PostgresSession
+    /// The transaction under way on the catalog's connection, if any (PostgresTransaction.swift).
+    let transactions = TransactionState()
 
     /// Connects to `text` (a postgres:// URL) and migrates; every failure is a CatalogError
-    /// whose message shows the URL with its password masked.
-    public init(url text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    /// whose message shows the URL with its password masked. Without `create` a database
+    /// that holds no catalog is refused, with nothing made in it; `readOnly` refuses one
+    /// that needs a migration rather than applying it (as a SQLite catalog opened read-only).
+    public init(url text: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                create: Bool = true, readOnly: Bool = false) throws {
         let url = try PostgresURL(text, environment: environment)
         self.url = url
         do {
@@ -31,15 +35,16 @@ public final class PostgresCatalog: Sendable {
             throw PostgresErrorMapping.catalogError(error, url: url, connecting: true)
         }
         session = try PostgresSession(url: url, configuration: configuration)
-        do { try migrate() } catch {
+        do { try migrate(create: create, readOnly: readOnly) } catch {
             close()
             throw error
         }
     }
 
     /// `init(url:)` with its errors typed: every one is a CatalogError.
-    public static func open(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(CatalogError) -> PostgresCatalog {
-        do { return try PostgresCatalog(url: url, environment: environment) } catch let e as CatalogError { throw e } catch {
+    public static func open(url: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            create: Bool = true, readOnly: Bool = false) throws(CatalogError) -> PostgresCatalog {
+        do { return try PostgresCatalog(url: url, environment: environment, create: create, readOnly: readOnly) } catch let e as CatalogError { throw e } catch {
             throw CatalogError(path: CatalogLocation.maskingPassword(url), kind: .cannotOpen, message: "\(error)", cause: error)
         }
     }
@@ -62,7 +67,7 @@ public final class PostgresCatalog: Sendable {
     /// Brings the schema up to date in one transaction, under a transaction-scoped advisory
     /// lock so two first uses at once do not both create it. A catalog already up to date is
     /// only read (a role that may only SELECT can open it, and a query starts sooner).
-    private func migrate() throws {
+    private func migrate(create: Bool, readOnly: Bool) throws {
         if try rows("SELECT to_regclass('tidemark_migrations') IS NOT NULL")[0].decode(Bool.self),
            try upToDate(Set(try rows("SELECT identifier FROM tidemark_migrations").map { try $0.decode(String.self) })) {
             return
@@ -70,9 +75,19 @@ public final class PostgresCatalog: Sendable {
         try execute("BEGIN")
         do {
             try execute("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))")
+            if !create, try rows("SELECT to_regclass('tidemark_migrations') IS NULL").first?.decode(Bool.self) == true {
+                throw CatalogError(path: url.masked, kind: .cannotOpen, message: """
+                    no catalog here yet (the database holds none); run `tidemark scan` first, or `tidemark catalog copy` into it, \
+                    or name another with --db
+                    """)
+            }
             try execute("CREATE TABLE IF NOT EXISTS tidemark_migrations (identifier text PRIMARY KEY, applied bigint NOT NULL)")
             let applied = Set(try rows("SELECT identifier FROM tidemark_migrations").map { try $0.decode(String.self) })
-            _ = try upToDate(applied)
+            if !(try upToDate(applied)), readOnly {
+                throw CatalogError(path: url.masked, kind: .olderSchema, message: """
+                    this catalog was written by an older Tidemark; run `tidemark scan` once to bring it up to date
+                    """)
+            }
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
             for (order, m) in PostgresSchema.migrations.enumerated() where !applied.contains(m.name) {
                 for statement in m.statements { try execute(PostgresQuery(unsafeSQL: statement)) }

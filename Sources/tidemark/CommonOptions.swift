@@ -5,7 +5,7 @@ import TidemarkPostgres
 
 /// Where the catalog and the context definitions are.
 struct CatalogOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The catalog: a SQLite file, or a postgres:// URL (queries and `root list` only, so far).", valueName: "FILE|URL"))
+    @Option(name: .long, help: ArgumentHelp("The catalog: a SQLite file, or a postgres:// URL (all but scan, so far).", valueName: "FILE|URL"))
     var db: String?
 
     @Option(name: .long, help: ArgumentHelp("Directory of context definitions (<context>.toml).", valueName: "DIR"))
@@ -24,8 +24,8 @@ struct CatalogOptions: ParsableArguments {
             case .sqlite(let path): return path
             case .postgres:
                 throw Failure.runtime("""
-                    \(location.masked): this command does not run on a PostgreSQL catalog yet (find, covers, coverage, report \
-                    and root list do); use a SQLite catalog file for --db (or $TIDEMARK_DB)
+                    \(location.masked): this command does not run on a PostgreSQL catalog yet (find, covers, coverage, report, \
+                    root list and forget, delete and policy do); use a SQLite catalog file for --db (or $TIDEMARK_DB)
                     """)
             }
         }
@@ -46,7 +46,10 @@ struct CatalogOptions: ParsableArguments {
         switch location {
         case .sqlite: return try openCatalog(create: false)
         case .postgres(let url):
-            do { return try PostgresCatalog.open(url: url, environment: environment) } catch { throw Failure.runtime(error.description) }
+            // A query creates nothing: an empty database is "no catalog here yet", as on SQLite.
+            do { return try PostgresCatalog.open(url: url, environment: environment, create: false, readOnly: true) } catch {
+                throw Failure.runtime(error.description)
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TidemarkCore
+import TidemarkPostgres
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,6 +39,24 @@ struct ExecuteFlags: ParsableArguments {
 
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    }
+}
+
+/// What `delete`, `policy` and `root forget` need of a catalog, on either store: a planning
+/// snapshot, the journal and the run locks.
+typealias PolicyStore = PlanningStore & JournalStore & RunLocking
+
+extension CatalogOptions {
+    /// Opens the catalog `--db` names (a SQLite file or a postgres:// URL) for a policy
+    /// command; never creates one. `readOnly` (plans): not a byte of a SQLite catalog is
+    /// written; a PostgreSQL catalog is only read.
+    func openPolicyStore(readOnly: Bool) throws -> any PolicyStore {
+        do {
+            switch location {
+            case .sqlite(let path): return try SQLiteCatalog(path: path, create: false, readOnly: readOnly)
+            case .postgres(let url): return try PostgresCatalog.open(url: url, environment: environment, create: false, readOnly: readOnly)
+            }
+        } catch { throw Failure.runtime(error.description) }
     }
 }
 
@@ -101,12 +120,7 @@ struct PolicyRunner {
         if output.report!.hasFaults { throw ExitCode(PolicyExit.faults) }
     }
 
-    private func open(readOnly: Bool) throws -> SQLiteCatalog {
-        let path = try catalog.catalogPath
-        do { return try SQLiteCatalog(path: path, create: false, readOnly: readOnly) } catch {
-            throw Failure.runtime(error.description)
-        }
-    }
+    private func open(readOnly: Bool) throws -> any PolicyStore { try catalog.openPolicyStore(readOnly: readOnly) }
 
     /// Maps policy and catalog errors to the documented failures.
     private func guarded<T>(_ body: () throws -> T) throws -> T {

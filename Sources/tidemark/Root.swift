@@ -99,9 +99,7 @@ struct RootForget: ParsableCommand {
     func run() throws {
         try exitReporting {
             // Written only with --yes; never created.
-            let store: SQLiteCatalog
-            let catalogPath = try catalog.catalogPath
-            do { store = try SQLiteCatalog(path: catalogPath, create: false, readOnly: !yes) } catch { throw Failure.runtime("\(error)") }
+            let store = try catalog.openPolicyStore(readOnly: !yes)
             let root: RootState
             do {
                 let definitions = try catalog.definitionRoots(for: context.map { [$0] } ?? (try runtime { try store.contextNames() }))

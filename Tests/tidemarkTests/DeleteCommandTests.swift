@@ -4,10 +4,11 @@ import TestSupport
 import TidemarkCore
 
 /// `tidemark delete`: iss_catalog.py's spelling, plans that change nothing, executions that
-/// leave tombstones, and the exit codes scripts rely on.
+/// leave tombstones, and the exit codes scripts rely on; on both stores.
 @Suite struct DeleteCommandTests {
-    @Test func withoutYesItPrintsThePlanAndTheCatalogStaysByteIdentical() throws {
-        let s = try ScannedIsfs()
+    @Test(arguments: TestStore.allCases)
+    func withoutYesItPrintsThePlanAndTheCatalogStaysByteIdentical(_ store: TestStore) throws {
+        guard let s = try ScannedIsfs(store: store) else { return }
         let before = s.catalogBytes
         let disk = s.filesOnDisk
         // iss_catalog.py delete --time 20000101, --size MB: 0.0007 MB = 700 B, oldest first.
@@ -27,8 +28,9 @@ import TidemarkCore
         #expect(s.filesOnDisk == disk)
     }
 
-    @Test func withYesItRemovesAndFindShowsDeletedTombstonesWithTheRun() throws {
-        let s = try ScannedIsfs()
+    @Test(arguments: TestStore.allCases)
+    func withYesItRemovesAndFindShowsDeletedTombstonesWithTheRun(_ store: TestStore) throws {
+        guard let s = try ScannedIsfs(store: store) else { return }
         let r = try s.delete(["--categories", "raw/nidas", "--before", "2017-05-02", "--yes", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let j = try #require(try r.json() as? [String: Any])
@@ -36,21 +38,26 @@ import TidemarkCore
         let run = try #require(j["run"] as? Int)
         let results = try #require(j["results"] as? [String: Int])
         #expect(results["done"] == 6 && results["skipped"] == 0 && results["bytes_removed"] == 1200)
+        // The tombstones, each with the run that removed it and its coverage kept.
+        #expect(try s.sql("SELECT count(*) FROM files WHERE state = 2 AND gone_run = \(run) AND gone_at IS NOT NULL AND start IS NOT NULL") == "6")
+        #expect(try s.sql("SELECT count(*) FROM files WHERE state <> 0") == "6")
+        #expect(try s.catalogued("deleted").isDisjoint(with: s.filesOnDisk))
+        // Again: nothing left in that range.
+        let again = try s.delete(["--categories", "raw/nidas", "--before", "2017-05-02", "--yes"])
+        #expect(again.status == 3 && again.stdout.contains("Nothing to do"), "\(again.stdout)")
+        // As `find` and `covers` show them.
         let deleted = try #require(try tidemark(["find", "--db", s.db, "--state", "deleted", "--json"]).json() as? [[String: Any]])
         #expect(deleted.count == 6)
         #expect(deleted.allSatisfy { $0["gone_by"] as? String == "policy run \(run)" && $0["gone_at"] is String && $0["start"] is String })
-        #expect(try s.catalogued("deleted").isDisjoint(with: s.filesOnDisk))
         // "This hour was covered once, and was aged off by run N."
         let covers = try #require(try tidemark(["covers", "2017-05-01T05:00:00Z", "--include-gone", "--db", s.db, "--json"]).json() as? [[String: Any]])
         let raw = try #require(covers.first { $0["category"] as? String == "raw/nidas" })
         #expect(raw["state"] as? String == "deleted" && raw["gone_by"] as? String == "policy run \(run)")
-        // Again: nothing left in that range.
-        let again = try s.delete(["--categories", "raw/nidas", "--before", "2017-05-02", "--yes"])
-        #expect(again.status == 3 && again.stdout.contains("Nothing to do"), "\(again.stdout)")
     }
 
-    @Test func aChangedFileIsSkippedAndTheRunEndsWithFaults() throws {
-        let s = try ScannedIsfs()
+    @Test(arguments: TestStore.allCases)
+    func aChangedFileIsSkippedAndTheRunEndsWithFaults(_ store: TestStore) throws {
+        guard let s = try ScannedIsfs(store: store) else { return }
         s.tree.write("raw_data/isfs_20170501_040000.dat", size: 201)  // grown since the scan
         let r = try s.delete(["--categories", "raw/nidas", "--before", "2017-05-02", "--yes"])
         #expect(r.status == 4, "\(r.stdout)\(r.stderr)")
@@ -58,8 +65,9 @@ import TidemarkCore
         #expect(FileManager.default.fileExists(atPath: s.tree.path("raw_data/isfs_20170501_040000.dat")))
     }
 
-    @Test func unknownCategoriesAndBadArgumentsAreRefused() throws {
-        let s = try ScannedIsfs(days: 1)
+    @Test(arguments: TestStore.allCases)
+    func unknownCategoriesAndBadArgumentsAreRefused(_ store: TestStore) throws {
+        guard let s = try ScannedIsfs(store: store, days: 1) else { return }
         let before = s.catalogBytes
         let r = try s.delete(["--categories", "raw/nidsa", "--before", "2017-05-02", "--yes"])
         #expect(r.status == 2 && r.stderr.contains("unknown category 'raw/nidsa'") && r.stderr.contains("did you mean 'raw/nidas'"))
@@ -70,7 +78,9 @@ import TidemarkCore
         #expect(!FileManager.default.fileExists(atPath: s.db + ".lock"))
     }
 
-    @Test func untilUsageFreesTheRootsFileSystemBelowTheMark() throws {
+    @Test(arguments: TestStore.allCases)
+    func untilUsageFreesTheRootsFileSystemBelowTheMark(_ store: TestStore) throws {
+        guard let db = try store.freshLocation() else { return }
         guard let mount = mountTmpfs("tmpfs-usage", size: "400k") else { return }
         defer { unmount(mount) }
         // 90 files of one 4 kB page each: 360 kB of 400 kB, 90 % used.
@@ -79,8 +89,7 @@ import TidemarkCore
             try? FileManager.default.createDirectory(atPath: mount + "/merge", withIntermediateDirectories: true)
             #expect(FileManager.default.createFile(atPath: path, contents: Data(count: 4096)))
         }
-        let db = temporaryDirectory("usage-db") + "/c.db"
-        #expect(try tidemark(["scan", "perdigao/ustar", "--scan", mount, "--db", db, "--catalogs", packageRoot + "/catalogs", "--quiet"]).status == 0)
+        try scanIntoCatalog(store: store, db: db, ["perdigao/ustar", "--scan", mount, "--catalogs", packageRoot + "/catalogs", "--quiet"])
         let calm = try tidemark(["delete", "--context", "perdigao/ustar", "--db", db, "--categories", "merge", "--until-usage", "95%"])
         #expect(calm.status == 3 && calm.stdout.contains("not above 95%"), "\(calm.stdout)")
         let r = try tidemark(["delete", "--context", "perdigao/ustar", "--db", db, "--categories", "merge", "--until-usage", "80%", "--yes", "--json"])

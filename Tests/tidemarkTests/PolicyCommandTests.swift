@@ -2,14 +2,16 @@ import Foundation
 import Testing
 import TestSupport
 import TidemarkCore
+import TidemarkPostgres
 
 /// `tidemark policy plan|run`: the shipped policies, malformed ones, the lock, and a run
-/// killed half-way that the next run completes.
+/// killed half-way that the next run completes; on both stores.
 @Suite struct PolicyCommandTests {
     let policies = packageRoot + "/policies"
 
-    @Test func theShippedPolicyPlansAndRunsOnAnIsfsTree() throws {
-        let s = try ScannedIsfs()
+    @Test(arguments: TestStore.allCases)
+    func theShippedPolicyPlansAndRunsOnAnIsfsTree(_ store: TestStore) throws {
+        guard let s = try ScannedIsfs(store: store) else { return }
         let before = s.catalogBytes
         let plan = try tidemark(["policy", "plan", "ustar-nightly", "--policies", policies, "--db", s.db])
         #expect(plan.status == 0, "\(plan.stderr)")
@@ -22,22 +24,42 @@ import TidemarkCore
         #expect(purged.isDisjoint(with: s.filesOnDisk))
     }
 
-    @Test func policyRunWithoutYesOnlyPlans() throws {
-        let s = try ScannedIsfs(days: 1)
+    @Test(arguments: TestStore.allCases)
+    func policyRunWithoutYesOnlyPlans(_ store: TestStore) throws {
+        guard let s = try ScannedIsfs(store: store, days: 1) else { return }
         let before = s.catalogBytes
         let r = try tidemark(["policy", "run", "ustar-nightly", "--policies", policies, "--db", s.db])
         #expect(r.status == 0 && r.stdout.contains("Run again with --yes"))
         #expect(s.catalogBytes == before)
     }
 
-    @Test(arguments: [
+    /// A plan names a catalog that is not there: it says so, and creates nothing (on
+    /// PostgreSQL, not even the schema in the empty database).
+    @Test(arguments: TestStore.allCases)
+    func aPlanOrQueryOnACatalogNotThereCreatesNothing(_ store: TestStore) throws {
+        guard let db = try store.freshLocation() else { return }
+        for command in [["policy", "plan", "ustar-nightly", "--policies", policies],
+                        ["delete", "--context", "perdigao/ustar", "--categories", "merge", "--before", "2017-05-02"],
+                        ["root", "forget", "/nowhere", "--context", "perdigao/ustar"],
+                        ["find", "--context", "perdigao/ustar"], ["covers", "2017-05-01"], ["report"], ["root", "list"]] {
+            let r = try tidemark(command + ["--db", db, "--catalogs", packageRoot + "/catalogs"])
+            #expect(r.status == 1 && r.stderr.contains("no catalog here yet"), "\(command): \(r.stderr)")
+        }
+        switch store {
+        case .sqlite: #expect(!FileManager.default.fileExists(atPath: db))
+        case .postgres: #expect(try psql(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "0")
+        }
+    }
+
+    @Test(arguments: TestStore.allCases, [
         ("[[rule]]\nkind = \"age-off\"\ncategories = [\"merge\"]\nolder_then = \"3d\"", "p.toml:5: rule[1].older_then: unknown key"),
         ("[[rule]]\nkind = \"age-off\"\ncategories = [\"merge\"]\nwhen_above = \"80%\"\nuntil_below = \"90%\"", "p.toml:6: rule[1].until_below"),
         ("[[rule]]\nkind = \"age-off\"\ncategories = [\"merged\"]\nolder_than = \"3d\"", "p.toml:4: rule[1].categories: unknown category 'merged'"),
         ("[[rule]]\nkind = \"age-off\"\ncategories = [\"merge\"]\nolder_than = 3.5", "p.toml:5: rule[1].older_than"),
     ])
-    func aMalformedPolicyIsRefusedBeforeAnythingHappens(_ rules: String, _ message: String) throws {
-        let s = try ScannedIsfs(days: 1)
+    func aMalformedPolicyIsRefusedBeforeAnythingHappens(_ store: TestStore, _ policy: (String, String)) throws {
+        let (rules, message) = policy
+        guard let s = try ScannedIsfs(store: store, days: 1) else { return }
         let dir = temporaryDirectory("bad-policies")
         try ("context = \"perdigao/ustar\"\n" + rules).write(toFile: dir + "/p.toml", atomically: true, encoding: .utf8)
         let before = s.catalogBytes
@@ -66,13 +88,15 @@ import TidemarkCore
         }
     }
 
-    @Test func aSecondRunIsRefusedWhileAnotherHoldsTheLock() throws {
-        let s = try ScannedIsfs(days: 1)
+    @Test(arguments: TestStore.allCases)
+    func aSecondRunIsRefusedWhileAnotherHoldsTheLock(_ store: TestStore) throws {
+        guard let s = try ScannedIsfs(store: store, days: 1) else { return }
         let disk = s.filesOnDisk
-        var held: PolicyLock? = try PolicyLock(catalog: SQLiteCatalog(path: s.db, create: false), context: "perdigao/ustar", holder: "policy run held")
+        let catalog: any RunLocking = store == .sqlite ? try SQLiteCatalog(path: s.db, create: false) : try PostgresCatalog(url: s.db)
+        var held: PolicyLock? = try PolicyLock(catalog: catalog, context: "perdigao/ustar", holder: "policy run held")
         let r = try s.delete(["--categories", "merge", "--before", "2017-05-02", "--yes"])
         #expect(r.status == 5, "\(r.stderr)")
-        #expect(r.stderr.contains("another policy run holds the catalog \(s.db) (policy run held, pid \(getpid())"), "\(r.stderr)")
+        #expect(r.stderr.contains("another policy run holds the catalog \(CatalogLocation(s.db).masked) (policy run held, pid \(getpid())"), "\(r.stderr)")
         let p = try tidemark(["policy", "run", "ustar-nightly", "--policies", policies, "--db", s.db, "--yes"])
         #expect(p.status == 5)
         #expect(s.filesOnDisk == disk)
@@ -83,8 +107,9 @@ import TidemarkCore
         #expect(try s.delete(["--categories", "merge", "--before", "2017-05-02", "--yes"]).status == 0)
     }
 
-    @Test func aRunKilledHalfWayIsCompletedByTheNextRun() throws {
-        let s = try ScannedIsfs()
+    @Test(arguments: TestStore.allCases)
+    func aRunKilledHalfWayIsCompletedByTheNextRun(_ store: TestStore) throws {
+        guard let s = try ScannedIsfs(store: store) else { return }
         let args = ["--categories", "raw/nidas", "--categories", "raw/dsm", "--categories", "merge", "--before", "2017-05-03", "--yes", "--batch-size", "4"]
         // SIGKILL after the 10th removal: two batches complete, the third with intents
         // committed, two files removed and no results written.
@@ -92,8 +117,8 @@ import TidemarkCore
         #expect(killed.status == SIGKILL, "\(killed.status) \(killed.stderr)")
         let planned = 33  // 36 files less the newest of each of the three streams
         #expect(s.filesOnDisk.count == 36 + 2 + 1 - 10)  // 36 archives, two netCDF files and a README, less ten
-        #expect(try sql(s.db, "SELECT count(*) FROM journal WHERE result IS NULL") == "4")
-        #expect(try sql(s.db, "SELECT status FROM policy_runs") == "running")
+        #expect(try s.sql("SELECT count(*) FROM journal WHERE result IS NULL") == "4")
+        #expect(try s.sql("SELECT status FROM policy_runs") == "running")
         // A dry run meanwhile: files with open entries are left out, and nothing changes.
         let before = s.catalogBytes
         let plan = try #require(try s.delete(args.filter { $0 != "--yes" } + ["--json"]).json() as? [String: Any])
@@ -112,10 +137,10 @@ import TidemarkCore
         #expect(try s.catalogued("live").isSubset(of: onDisk))
         #expect(try s.catalogued("deleted").count == planned && s.catalogued("deleted").isDisjoint(with: onDisk))
         // Nothing removed twice, nothing open, and each run reports what it did.
-        #expect(try sql(s.db, "SELECT count(*) FROM journal WHERE result IS NULL") == "0")
-        #expect(try sql(s.db, "SELECT count(*) FROM (SELECT file_id FROM journal WHERE result = 'done' GROUP BY file_id HAVING count(*) > 1)") == "0")
-        #expect(try sql(s.db, "SELECT count(DISTINCT file_id) FROM journal WHERE result = 'done'") == "\(planned)")
-        #expect(try sql(s.db, "SELECT id || ' ' || status || ' ' || done FROM policy_runs ORDER BY id") == "1 interrupted 10\n2 done 23")
-        #expect(try sql(s.db, "SELECT gone_run, count(*) FROM files WHERE state = 2 GROUP BY gone_run") == "1|10\n2|23")
+        #expect(try s.sql("SELECT count(*) FROM journal WHERE result IS NULL") == "0")
+        #expect(try s.sql("SELECT count(*) FROM (SELECT file_id FROM journal WHERE result = 'done' GROUP BY file_id HAVING count(*) > 1) AS t") == "0")
+        #expect(try s.sql("SELECT count(DISTINCT file_id) FROM journal WHERE result = 'done'") == "\(planned)")
+        #expect(try s.sql("SELECT id || ' ' || status || ' ' || done FROM policy_runs ORDER BY id") == "1 interrupted 10\n2 done 23")
+        #expect(try s.sql("SELECT gone_run, count(*) FROM files WHERE state = 2 GROUP BY gone_run ORDER BY gone_run") == "1|10\n2|23")
     }
 }

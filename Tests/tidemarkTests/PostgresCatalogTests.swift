@@ -14,12 +14,12 @@ import TidemarkCore
         ["coverage", "--from", "2017-05-01", "--to", "2017-05-02"],
         ["report"],
         ["root", "list"],
+        ["root", "forget", "/nowhere", "--context", "perdigao/ustar"],
+        ["policy", "plan", packageRoot + "/policies/ustar-nightly.toml", "--catalogs", packageRoot + "/catalogs"],
     ]
 
     /// Each command that opens a catalog, given the URL by `--db` or by `$TIDEMARK_DB`.
     static let commands: [[String]] = queries + [
-        ["root", "forget", "/nowhere", "--context", "perdigao/ustar"],
-        ["policy", "plan", packageRoot + "/policies/ustar-nightly.toml", "--catalogs", packageRoot + "/catalogs"],
         ["scan", "perdigao/ustar", "--catalogs", packageRoot + "/catalogs"],
     ]
 

@@ -8,14 +8,16 @@ import TidemarkCore
 /// unmounted disk, a moved tree. Afterwards `delete --yes` and `policy run --yes` remove
 /// exactly what a correct single-root catalog would, and nothing elsewhere.
 @Suite struct RootCommandTests {
-    let db = temporaryDirectory("roots-db") + "/c.db"
+    var store = TestStore.sqlite
+    var db = temporaryDirectory("roots-db") + "/c.db"
     let catalogs = packageRoot + "/catalogs"
     let policies = packageRoot + "/policies"
     static let deleteArgs = ["--categories", "raw/nidas", "--categories", "merge", "--before", "2017-06-01"]
 
     @discardableResult
     func scan(_ roots: [String], context: String = "perdigao/ustar", _ extra: [String] = []) throws -> Run {
-        try tidemark(["scan", "--context", context] + roots.flatMap { ["--scan", $0] } + ["--db", db, "--catalogs", catalogs] + extra)
+        try scanIntoCatalog(store: store, db: db, ["--context", context] + roots.flatMap { ["--scan", $0] } + ["--catalogs", catalogs] + extra,
+                            checked: false)
     }
 
     func delete(_ extra: [String] = [], environment: [String: String] = [:]) throws -> Run {
@@ -29,7 +31,15 @@ import TidemarkCore
         return try #require(try r.json() as? [[String: Any]])
     }
 
-    func count(_ query: String) throws -> Int { Int(try sql(db, query)) ?? -1 }
+    /// These tests on `backend`, with a catalog of their own; nil when there is no server.
+    func on(_ backend: TestStore) throws -> RootCommandTests? {
+        guard let location = try backend.freshLocation() else { return nil }
+        var t = self
+        (t.store, t.db) = (backend, location)
+        return t
+    }
+
+    func count(_ query: String) throws -> Int { Int(try store.sql(db, query)) ?? -1 }
 
     /// What a correct single-root catalog's `delete` leaves of a scanned ISFS tree: every file
     /// but the raw/nidas and merge archives, less the newest of each of those two streams.
@@ -122,7 +132,14 @@ import TidemarkCore
         #expect(try count("SELECT count(*) FROM files") == 20)
     }
 
-    @Test func aRootGivenOnceWithScanGoesStaleAndCanBeForgotten() throws {
+    /// On both stores.
+    @Test(arguments: TestStore.allCases)
+    func aRootGivenOnceWithScanGoesStaleAndCanBeForgotten(_ backend: TestStore) throws {
+        guard let t = try on(backend) else { return }
+        try t.staleRootForgotten()
+    }
+
+    func staleRootForgotten() throws {
         let a = TempTree("once"), b = TempTree("nightly")
         makeIsfsTree(a)
         makeIsfsTree(b)
@@ -160,7 +177,8 @@ import TidemarkCore
         #expect(onDisk(a.root) == diskA)
         let unknown = try tidemark(["root", "forget", a.root, "--db", db, "--catalogs", catalogs, "--yes"])
         #expect(unknown.status == 64 && unknown.stderr.contains("no root"), "\(unknown.stderr)")
-        #expect(try sql(db, "PRAGMA foreign_key_check") == "")
+        // (PostgreSQL enforces the references on every write.)
+        if store == .sqlite { #expect(try sql(db, "PRAGMA foreign_key_check") == "") }
         let nowhere = try tidemark(["root", "list", "--context", "nowhere/host", "--db", db, "--catalogs", catalogs])
         #expect(nowhere.status == 64 && nowhere.stderr.contains("no context 'nowhere/host'"), "\(nowhere.stderr)")
         let noCatalog = try tidemark(["root", "forget", a.root, "--db", db + ".none", "--yes"])
@@ -257,7 +275,40 @@ import TidemarkCore
         #expect(r.stderr.contains(tree.root) && r.stderr.contains("permission denied"), "\(r.stderr)")
     }
 
-    @Test func aSettleUnderAnUnavailableRootSaysWhichRootAndLeavesItsIntentsOpen() throws {
+    /// On both stores.
+    @Test(arguments: TestStore.allCases)
+    func aSettleUnderAnUnavailableRootSaysWhichRootAndLeavesItsIntentsOpen(_ backend: TestStore) throws {
+        guard let t = try on(backend) else { return }
+        try t.settleUnderAnUnavailableRoot()
+    }
+
+    /// A killed run's journal under a root that is gone for good: forgetting the root keeps
+    /// every entry, open ones too, with its path.
+    @Test(arguments: TestStore.allCases)
+    func forgettingARootKeepsItsJournalWithThePaths(_ backend: TestStore) throws {
+        guard let t = try on(backend) else { return }
+        let tree = TempTree("forget-journal")
+        makeIsfsTree(tree)
+        #expect(try t.scan([tree.root], ["--quiet"]).status == 0)
+        let killed = try t.delete(["--yes"], environment: ["TIDEMARK_TEST_KILL_AFTER_REMOVALS": "3"])
+        #expect(killed.status == SIGKILL, "\(killed.status) \(killed.stderr)")
+        let entries = try t.count("SELECT count(*) FROM journal")
+        let open = try t.count("SELECT count(*) FROM journal WHERE result IS NULL")
+        #expect(entries > 3 && entries == open)
+        // The disk is gone: an empty directory where the root was.
+        #expect(rename(tree.root, tree.root + ".gone") == 0 && mkdir(tree.root, 0o755) == 0)
+        let r = try tidemark(["root", "forget", tree.root, "--context", "perdigao/ustar", "--db", t.db, "--catalogs", catalogs, "--yes"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(try t.count("SELECT count(*) FROM journal") == 0)
+        #expect(try t.count("SELECT count(*) FROM files") == 0)
+        #expect(try t.count("SELECT count(*) FROM forgotten_journal WHERE result IS NULL") == entries)
+        let path = tree.root + "/raw_data/isfs_20170501_000000.dat"
+        #expect(try t.count("SELECT count(*) FROM forgotten_journal WHERE path = CAST('\(path)' AS \(backend == .sqlite ? "BLOB" : "bytea"))") == 1)
+        #expect(try t.count("SELECT count(*) FROM root_events WHERE event = 'forget' AND files = 39") == 1)
+        try? FileManager.default.removeItem(atPath: tree.root + ".gone")
+    }
+
+    func settleUnderAnUnavailableRoot() throws {
         let tree = TempTree("settle")
         makeIsfsTree(tree)
         #expect(try scan([tree.root], ["--quiet"]).status == 0)
