@@ -52,6 +52,7 @@ let package = Package(
             name: "tidemark",
             dependencies: [
                 "TidemarkCore",
+                "TidemarkPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -66,7 +67,10 @@ let package = Package(
             path: "Benchmarks/tidemark-bench"
         ),
         .target(name: "TestSupport", dependencies: ["TidemarkCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "TidemarkCoreTests", dependencies: ["TidemarkCore", "TestSupport"]),
+        // Behaviour suites run on both stores (TidemarkPostgres for the PostgreSQL side).
+        .testTarget(name: "TidemarkCoreTests", dependencies: [
+            "TidemarkCore", "TestSupport", "TidemarkPostgres", .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
         // Against the suite's real PostgreSQL server (scripts/test-postgres).
         .testTarget(name: "TidemarkPostgresTests", dependencies: ["TidemarkPostgres", "TidemarkCore", "TestSupport"]),
         // Runs the built `tidemark` binary, as users and cron do (and checks the benchmarks' child runner).

@@ -16,6 +16,8 @@ public final class PostgresCatalog: @unchecked Sendable {
     public let url: PostgresURL
     private let group: MultiThreadedEventLoopGroup
     private let connection: PostgresConnection
+    /// How to reach the server, for the further connections a scan opens (one per walker).
+    let configuration: PostgresConnection.Configuration
     // postgres-nio logs through swift-log; the library never prints.
     private let logger = Logger(label: "tidemark.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     private var closed = false
@@ -30,6 +32,7 @@ public final class PostgresCatalog: @unchecked Sendable {
             let config = PostgresConnection.Configuration(
                 host: url.host, port: url.port, username: url.user, password: url.resolvedPassword(environment: environment),
                 database: url.database, tls: try Self.tls(url.tls))
+            configuration = config
             connection = try PostgresConnection.connect(on: group.next(), configuration: config, id: 1, logger: logger).wait()
         } catch {
             try? group.syncShutdownGracefully()

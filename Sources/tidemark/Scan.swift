@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TidemarkCore
+import TidemarkPostgres
 
 struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -78,7 +79,7 @@ struct Scan: ParsableCommand {
             if roots.isEmpty {
                 throw Failure.configuration("context '\(name)' has no roots in \(definition.file); give one with --scan DIR")
             }
-            let store = try catalog.openCatalog(create: true)
+            let store = try openScanStore()
             var options = ScanOptions()
             if let threads { options.walk.threads = threads }
             options.walk.followSymlinks = followSymlinks
@@ -117,7 +118,9 @@ struct Scan: ParsableCommand {
             }
             guard !quiet else { return }
             let summary: [CategorySummary]
-            do { summary = try store.summary(context: report.context) } catch { throw Failure.runtime("\(error)") }
+            // PostgreSQL answers queries through its catalog (where the query store is).
+            let queries = (store as? any QueryStore) ?? ((store as? PostgresScanStore)?.catalog as? any QueryStore)
+            do { summary = try queries?.summary(context: report.context) ?? [] } catch { throw Failure.runtime("\(error)") }
             try Output.print("""
                 Scanned \(report.context) (\(report.roots.joined(separator: ", "))) in \(Format.seconds(report.seconds))
                   \(Format.count(report.files)) files, \(Format.bytes(report.bytes)): \(Format.count(report.new)) new, \
@@ -129,6 +132,16 @@ struct Scan: ParsableCommand {
                 \(SummaryTable.render(summary))
                 """, done: done)
         }
+    }
+}
+
+extension Scan {
+    /// The catalog to scan into, created if need be: a SQLite file, or a PostgreSQL server
+    /// for a postgres:// URL.
+    func openScanStore() throws -> any ScanStore {
+        let text = catalog.db ?? SQLiteCatalog.defaultPath(environment: catalog.environment)
+        guard case .postgres(let url) = CatalogLocation(text) else { return try catalog.openCatalog(create: true) }
+        do { return try PostgresScanStore(url: url, environment: catalog.environment) } catch { throw Failure.runtime(error.description) }
     }
 }
 

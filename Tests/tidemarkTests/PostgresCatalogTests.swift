@@ -15,8 +15,20 @@ import TidemarkCore
         ["root", "list"],
         ["root", "forget", "/nowhere", "--context", "perdigao/ustar"],
         ["policy", "plan", packageRoot + "/policies/ustar-nightly.toml", "--catalogs", packageRoot + "/catalogs"],
-        ["scan", "perdigao/ustar", "--catalogs", packageRoot + "/catalogs"],
     ]
+
+    /// `scan` runs on PostgreSQL: a server it cannot reach is exit 1, said with the password
+    /// masked, and no `postgres:` directory is made.
+    @Test(arguments: [true, false]) func scanToAnUnreachableServerSaysSo(byOption: Bool) throws {
+        let dir = TempTree("pg-scan-url")
+        let command = ["scan", "perdigao/ustar", "--catalogs", packageRoot + "/catalogs", "--scan", dir.root]
+        let r = byOption ? try tidemark(command + ["--db", Self.url], cwd: dir.root)
+                         : try tidemark(command, environment: ["TIDEMARK_DB": Self.url], cwd: dir.root)
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(!r.stderr.contains("s3cret-pw") && r.stderr.contains("alice:***@127.0.0.1:1/archive"), "\(r.stderr)")
+        #expect(r.stderr.contains("cannot connect to 127.0.0.1:1"), "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.root).isEmpty)
+    }
 
     @Test(arguments: commands, [true, false])
     func aPostgresURLIsRefusedWithoutMakingADirectory(_ command: [String], byOption: Bool) throws {

@@ -8,7 +8,7 @@ import Synchronization
 /// which bounds overlap queries.
 ///
 /// One ordered pass per stream, in the caller's write transaction.
-struct StreamFinisher {
+public struct StreamFinisher {
     let db: Database
 
     struct Row {
@@ -23,22 +23,59 @@ struct StreamFinisher {
     }
 
     /// One month of one stream, as `stream_months` keeps it.
-    struct Month: Sendable {
-        var files: Int64 = 0, bytes: Int64 = 0, oldest: Int64?, newest: Int64?
-        var missing: Int64 = 0, deleted: Int64 = 0, errors: Int64 = 0
+    public struct Month: Sendable {
+        public var files: Int64 = 0, bytes: Int64 = 0, oldest: Int64?, newest: Int64?
+        public var missing: Int64 = 0, deleted: Int64 = 0, errors: Int64 = 0
         var isEmpty: Bool { files + missing + deleted == 0 }
     }
 
-    /// What one stream's files imply: computed from its rows, written by `write`.
-    struct Derived: Sendable {
-        var stream: Int64
+    /// What one stream's files imply: computed from its rows, written by each store's writer.
+    public struct Derived: Sendable {
+        public var stream: Int64
         /// Name-timed files whose end moves to the next file's start.
-        var clips: [(id: Int64, end: Int64)] = []
-        var runs: [(live: Bool, start: Int64, end: Int64, files: Int64, bytes: Int64)] = []
-        var longest: Int64 = 0
-        var months: [(key: Int64, month: Month)] = []
+        public var clips: [(id: Int64, end: Int64)] = []
+        public var runs: [(live: Bool, start: Int64, end: Int64, files: Int64, bytes: Int64)] = []
+        /// The stream's longest file, which bounds overlap queries.
+        public var longest: Int64 = 0
+        /// Rollups by UTC month of coverage start (key year * 12 + month - 1; -1: no coverage).
+        public var months: [(key: Int64, month: Month)] = []
         /// Rows to write, for bounding what waits in memory.
-        var weight: Int { clips.count + runs.count + months.count + 1 }
+        public var weight: Int { clips.count + runs.count + months.count + 1 }
+    }
+
+    /// One of a stream's files as `derive` reads them: ordered by start, then id.
+    public struct FileRow: Sendable {
+        public var id: Int64
+        /// nil: no coverage (counted in reports, never drawn).
+        public var start: Int64?
+        public var end: Int64
+        public var source: Int64
+        public var state: Int64
+        public var size: Int64
+        public var hasError: Bool
+
+        public init(id: Int64, start: Int64?, end: Int64, source: Int64, state: Int64, size: Int64, hasError: Bool) {
+            self.id = id; self.start = start; self.end = end; self.source = source; self.state = state; self.size = size; self.hasError = hasError
+        }
+    }
+
+    /// The columns, order and condition of the read `derive` needs, for a store's own query:
+    /// a stream's files by `stream_id`, ordered by start (NULLs first, as SQLite orders them), then id.
+    public static let readColumns = #"id, start, "end", source, state, size, error IS NOT NULL"#
+
+    /// Derives a stream from its rows, which `read` hands over in start, id order (rows
+    /// without a start first), in one pass that holds only the rows sharing one start.
+    public static func derive<E: Error>(stream: Int64, rows read: (_ body: (FileRow) -> Void) throws(E) -> Void) throws(E) -> Derived {
+        var pass = Pass(stream: stream)
+        try read { r in
+            guard let start = r.start else {
+                Self.count(&pass.undated, state: r.state, size: r.size, start: nil, end: nil, error: r.hasError)
+                return
+            }
+            pass.add(Row(id: r.id, start: start, end: r.end, nameTimed: r.source == Int64(TimeSource.name.code),
+                         state: r.state, size: r.size, hasError: r.hasError))
+        }
+        return pass.finish()
     }
 
     /// A stream's files in the order `derive` needs.

@@ -6,6 +6,10 @@ public struct PolicyContext: Sendable {
     public var name: String
     public var roots: [(id: Int64, path: PathBytes)]
     public var categories: Set<String>
+
+    public init(id: Int64, name: String, roots: [(id: Int64, path: PathBytes)], categories: Set<String>) {
+        self.id = id; self.name = name; self.roots = roots; self.categories = categories
+    }
 }
 
 extension CatalogListing {

@@ -36,7 +36,7 @@ public enum LockRegion: Sendable, Hashable {
     case context(String)
 
     /// The name its holder is recorded under in `lock_owners`.
-    var key: String {
+    public var key: String {
         switch self {
         case .policyRuns: "policy runs"
         case .context(let c): "context " + c
@@ -55,6 +55,10 @@ public struct LockHolder: Sendable {
     /// When the holder took the lock.
     public var since: Instant
 
+    public init(holder: String, pid: Int64, host: String, since: Instant) {
+        self.holder = holder; self.pid = pid; self.host = host; self.since = since
+    }
+
     /// `pid 123 on host since 2017-05-01T02:30:00Z`.
     public var owner: String { "pid \(pid) on \(host) since \(since.iso8601)" }
 }
@@ -67,6 +71,8 @@ public struct LockConflict: Error, Sendable {
     public var region: LockRegion
     /// Who holds it; nil when the holder has not recorded itself yet.
     public var holder: LockHolder?
+
+    public init(catalog: String, region: LockRegion, holder: LockHolder?) { self.catalog = catalog; self.region = region; self.holder = holder }
 }
 
 /// Why a lock could not be taken.
