@@ -1,7 +1,4 @@
 import Foundation
-import Logging
-import NIOCore
-import NIOPosix
 import NIOSSL
 import PostgresNIO
 import TidemarkCore
@@ -11,47 +8,36 @@ import TidemarkCore
 /// (never from an event-loop thread). Opening connects and brings the schema up to date
 /// through the named migrations (PostgresSchema), creating it on first use; a server with a
 /// migration this build does not know is refused (CatalogError kind newerSchema).
-public final class PostgresCatalog: @unchecked Sendable {
+public final class PostgresCatalog: Sendable {
     /// The catalog's address; its `masked` form is what messages show.
     public let url: PostgresURL
-    private let group: MultiThreadedEventLoopGroup
-    private let connection: PostgresConnection
-    /// How to reach the server, for the further connections a scan opens (one per walker).
+    /// How to reach the server: each run lock opens its own session with it.
     let configuration: PostgresConnection.Configuration
-    // postgres-nio logs through swift-log; the library never prints.
-    private let logger = Logger(label: "tidemark.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
-    private var closed = false
+    /// The catalog's own connection.
+    let session: PostgresSession
 
     /// Connects to `text` (a postgres:// URL) and migrates; every failure is a CatalogError
     /// whose message shows the URL with its password masked.
     public init(url text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let url = try PostgresURL(text, environment: environment)
         self.url = url
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
-            let config = PostgresConnection.Configuration(
+            configuration = PostgresConnection.Configuration(
                 host: url.host, port: url.port, username: url.user, password: url.resolvedPassword(environment: environment),
                 database: url.database, tls: try Self.tls(url.tls))
-            configuration = config
-            connection = try PostgresConnection.connect(on: group.next(), configuration: config, id: 1, logger: logger).wait()
         } catch {
-            try? group.syncShutdownGracefully()
             throw PostgresErrorMapping.catalogError(error, url: url, connecting: true)
         }
+        session = try PostgresSession(url: url, configuration: configuration)
         do { try migrate() } catch {
             close()
             throw error
         }
     }
 
-    deinit { close() }
-
     /// Closes the connection and stops its event loop (idempotent).
     public func close() {
-        guard !closed else { return }
-        closed = true
-        try? connection.close().wait()
-        try? group.syncShutdownGracefully()
+        session.close()
     }
 
     /// The names of the migrations the database has recorded, in the order applied.
@@ -98,15 +84,18 @@ public final class PostgresCatalog: @unchecked Sendable {
     // MARK: - Statements
 
     /// Runs one statement, waiting for it.
-    func execute(_ query: PostgresQuery) throws {
+    func execute(_ query: PostgresQuery) throws(CatalogError) {
         _ = try rows(query)
     }
 
     /// Runs one statement and returns its rows.
-    func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
-        do { return try connection.query(query, logger: logger).wait().rows } catch {
-            throw PostgresErrorMapping.catalogError(error, url: url, connecting: false)
-        }
+    func rows(_ query: PostgresQuery) throws(CatalogError) -> [PostgresRow] {
+        try session.rows(query)
+    }
+
+    /// A new session on the same server, apart from the catalog's own.
+    func newSession() throws(CatalogError) -> PostgresSession {
+        try PostgresSession(url: url, configuration: configuration)
     }
 
     private static func tls(_ mode: PostgresURL.TLSMode) throws -> PostgresConnection.Configuration.TLS {

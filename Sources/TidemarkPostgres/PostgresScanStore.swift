@@ -9,14 +9,9 @@ import TidemarkCore
 /// statements over arrays (no round trip per row), and the finisher locks the streams it
 /// rewrites. Several hosts scan their own contexts into one catalog at once: each scan holds
 /// its context's lock (a session advisory lock, freed when a killed scanner's connection dies).
-public final class PostgresScanStore: ScanStore, @unchecked Sendable {  // small statements go through `main`, behind `mainLock`
-    /// The catalog, migrated when opened.
+public final class PostgresScanStore: ScanStore, Sendable {
+    /// The catalog, migrated when opened; its own session runs the scan's small statements.
     public let catalog: PostgresCatalog
-    /// Connections of walkers, writer and readers run on these loops.
-    private let group: MultiThreadedEventLoopGroup
-    private let main: PostgresSession
-    private let mainLock = NSLock()
-    private let connections = ManagedAtomicCounter()
     /// Where this host keeps the crash guard's records of scans into this catalog.
     private let stateDirectory: String
 
@@ -25,32 +20,20 @@ public final class PostgresScanStore: ScanStore, @unchecked Sendable {  // small
         do { catalog = try PostgresCatalog(url: url, environment: environment) } catch let e as CatalogError { throw e } catch {
             throw CatalogError(path: CatalogLocation.maskingPassword(url), kind: .cannotOpen, message: "\(error)", cause: error)
         }
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let state = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/state")
         stateDirectory = state + "/tidemark"
-        do { main = try PostgresSession(url: catalog.url, configuration: catalog.configuration, on: group.next(), id: 1) } catch {
-            try? group.syncShutdownGracefully()
-            throw error
-        }
     }
 
-    deinit {
-        main.close()
-        try? group.syncShutdownGracefully()
-    }
+    /// A new connection to the catalog's server (one per walker, one for the writer).
+    func session() throws(CatalogError) -> PostgresSession { try PostgresSession(url: catalog.url, configuration: catalog.configuration) }
 
-    /// A new connection to the catalog's server.
-    func session() throws(CatalogError) -> PostgresSession {
-        try PostgresSession(url: catalog.url, configuration: catalog.configuration, on: group.next(), id: connections.next())
-    }
+    /// Runs `body` on the catalog's own session (its statements and transactions one caller at a time).
+    func onMain<T>(_ body: (PostgresSession) throws(CatalogError) -> T) throws(CatalogError) -> T { try body(catalog.session) }
 
-    /// Runs `body` on the shared connection, one caller at a time.
-    func onMain<T>(_ body: (PostgresSession) throws(CatalogError) -> T) throws(CatalogError) -> T {
-        mainLock.lock()
-        defer { mainLock.unlock() }
-        return try body(main)
-    }
+    public func lock(_ region: LockRegion, holder: String) throws(CatalogLockError) -> any RunLock { try catalog.lock(region, holder: holder) }
+
+    public func probe(_ region: LockRegion) throws(CatalogLockError) -> LockProbe { try catalog.probe(region) }
 
     public var path: String { catalog.url.masked }
 
@@ -153,13 +136,6 @@ public final class PostgresScanStore: ScanStore, @unchecked Sendable {  // small
     public func makeWriter(_ session: ScanSession) throws(CatalogError) -> any ScanBatchWriter {
         PostgresScanWriter(store: self, connection: try self.session(), session: session)
     }
-}
-
-/// Connection ids for postgres-nio's logs, counted from 2 (1 is the catalog's own).
-private final class ManagedAtomicCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 1
-    func next() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
 }
 
 /// One walker's lookups: a directory's catalogued files, in name order, on its own connection.

@@ -16,15 +16,6 @@ struct Run {
     func json() throws -> Any { try JSONSerialization.jsonObject(with: Data(stdout.utf8), options: [.fragmentsAllowed]) }
 }
 
-/// Directory of the built products (the `tidemark` binary lives beside the test bundle).
-let productsDirectory: String = {
-    var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    if !FileManager.default.fileExists(atPath: url.appendingPathComponent("tidemark").path) {
-        url = Bundle.main.bundleURL.deletingLastPathComponent()
-    }
-    return url.path
-}()
-
 let tidemarkBinary = productsDirectory + "/tidemark"
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 

@@ -51,11 +51,12 @@ public final class CatalogLock: RunLock, @unchecked Sendable {  // immutable onc
         self.identity = identity
         // Only a note for others' messages: a catalog that cannot take it (a full disk) fails
         // at the run's first real write, with the message for that.
+        let me = LockHolder.thisProcess(holder)
         try? catalog.write { db in
             try db.execute(sql: """
                 INSERT INTO lock_owners (lock, holder, pid, host, since) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (lock) DO UPDATE SET holder = excluded.holder, pid = excluded.pid, host = excluded.host, since = excluded.since
-                """, arguments: [region.key, holder, Int64(getpid()), Self.hostName, Instant(secondsSince1970: Date().timeIntervalSince1970).microseconds])
+                """, arguments: [region.key, me.holder, me.pid, me.host, me.since.microseconds])
         }
     }
 
@@ -135,11 +136,6 @@ public final class CatalogLock: RunLock, @unchecked Sendable {  // immutable onc
         return range
     }
 
-    private static let hostName: String = {
-        var host = [CChar](repeating: 0, count: 256)
-        guard gethostname(&host, 255) == 0 else { return "?" }
-        return String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }()
 }
 
 extension SQLiteCatalog: RunLocking {

@@ -12,6 +12,7 @@ final class ScanLock: Sendable {
             switch error {
             case .held(let conflict): throw .busy(conflict)
             case .unavailable(let e): throw .lockUnavailable(e)
+            case .catalog(let e): throw .catalog(e)
             }
         }
         do { try catalog.interruptKilledScans(context: context) } catch { throw .catalog(error) }

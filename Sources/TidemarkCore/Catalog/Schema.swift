@@ -270,6 +270,30 @@ enum Schema {
                 JOIN contexts c ON c.id = r.context_id JOIN streams s ON s.id = f.stream_id;
                 """)
         }
+        m.registerMigration("v10: work claims") { db in
+            // Queued work of every queue (copies, update requests), claimed under a lease
+            // (ClaimStore): `token` is drawn afresh at each claim, and a worker acts on its
+            // item only while the token is still its own. Times are microseconds.
+            try db.execute(sql: """
+                CREATE TABLE work_items (
+                    id INTEGER PRIMARY KEY,
+                    queue TEXT NOT NULL,
+                    item TEXT NOT NULL,
+                    payload TEXT,
+                    state TEXT NOT NULL DEFAULT 'queued',
+                    claimer TEXT,
+                    token INTEGER,
+                    lease_until INTEGER,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    enqueued INTEGER NOT NULL,
+                    claimed INTEGER,
+                    finished INTEGER,
+                    outcome TEXT,
+                    UNIQUE (queue, item)
+                );
+                CREATE INDEX work_items_by_state ON work_items (queue, state, id);
+                """)
+        }
         return m
     }
 }

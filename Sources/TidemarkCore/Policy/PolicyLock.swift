@@ -27,6 +27,7 @@ public final class PolicyLock: @unchecked Sendable {  // immutable once made
             switch error {
             case .held(let conflict): throw .locked(conflict)
             case .unavailable(let e): throw .lockUnavailable(e)
+            case .catalog(let e): throw .catalog(e)
             }
         }
     }

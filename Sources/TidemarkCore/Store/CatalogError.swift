@@ -26,6 +26,9 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
         case serializationFailure
         /// The disk or the network failed an input/output.
         case io
+        /// A worker's claim on a queued item was lost (its lease ran out and the item was
+        /// handed on): it may not act on the item any more.
+        case leaseLost
         /// Anything else.
         case other
 

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,7 +12,7 @@ public protocol RunLock: AnyObject, Sendable {
 }
 
 /// A store whose regions can be locked, one holder at a time.
-public protocol RunLocking: CatalogListing {
+public protocol RunLocking: AnyObject, Sendable {
     /// Takes the lock on `region` or throws at once (it never waits). `holder` names the run
     /// in others' messages: `scan`, `policy run NAME`, `delete`.
     func lock(_ region: LockRegion, holder: String) throws(CatalogLockError) -> any RunLock
@@ -42,6 +43,11 @@ public enum LockRegion: Sendable, Hashable {
         case .context(let c): "context " + c
         }
     }
+
+    /// A 64-bit hash of `key` that every process and build computes alike (FNV-1a over its
+    /// UTF-8 bytes), unlike `hashValue`, which Swift seeds afresh in each process: a
+    /// server's advisory lock is keyed by it.
+    public var stableHash: UInt64 { ContextDefinition.fnv1aValue(key) }
 }
 
 /// Who holds a lock, as they recorded it when they took it.
@@ -55,12 +61,25 @@ public struct LockHolder: Sendable {
     /// When the holder took the lock.
     public var since: Instant
 
+    /// A holder as a store recorded it.
     public init(holder: String, pid: Int64, host: String, since: Instant) {
         self.holder = holder; self.pid = pid; self.host = host; self.since = since
     }
 
     /// `pid 123 on host since 2017-05-01T02:30:00Z`.
     public var owner: String { "pid \(pid) on \(host) since \(since.iso8601)" }
+
+    /// This process, taking a lock now as `holder`.
+    public static func thisProcess(_ holder: String) -> LockHolder {
+        LockHolder(holder: holder, pid: Int64(getpid()), host: hostName, since: Instant(secondsSince1970: Date().timeIntervalSince1970))
+    }
+
+    /// This machine's name, as holders record it.
+    public static let hostName: String = {
+        var host = [CChar](repeating: 0, count: 256)
+        guard gethostname(&host, 255) == 0 else { return "?" }
+        return String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
 }
 
 /// A lock found held by another run.
@@ -72,7 +91,10 @@ public struct LockConflict: Error, Sendable {
     /// Who holds it; nil when the holder has not recorded itself yet.
     public var holder: LockHolder?
 
-    public init(catalog: String, region: LockRegion, holder: LockHolder?) { self.catalog = catalog; self.region = region; self.holder = holder }
+    /// A refusal at `region` of `catalog`, naming its holder when known.
+    public init(catalog: String, region: LockRegion, holder: LockHolder?) {
+        self.catalog = catalog; self.region = region; self.holder = holder
+    }
 }
 
 /// Why a lock could not be taken.
@@ -81,6 +103,8 @@ public enum CatalogLockError: Error, Sendable {
     case held(LockConflict)
     /// No one holds it, but it cannot be taken (a read-only catalog).
     case unavailable(SystemError)
+    /// The store failed while taking or looking at it (a server that cannot be reached).
+    case catalog(CatalogError)
 
     /// What stopped a lock that no one holds, said so a person knows what to do.
     public static func describe(_ e: SystemError) -> String {

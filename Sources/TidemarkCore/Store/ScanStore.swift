@@ -5,7 +5,7 @@
 /// applies the differences in batches and finishes the scan (tombstones for directories not
 /// reached, stream runs and rollups, dataset ranges, the scan's record); and the context's
 /// lock (`RunLocking`) keeps a second scan of the context, or a policy run on it, out.
-public protocol ScanStore: RunLocking {
+public protocol ScanStore: RunLocking, CatalogListing {
     /// Every root the catalog records, of every context, for admitting a scan's roots.
     func knownRoots() throws(CatalogError) -> [KnownRoot]
     /// Marks the context's scans still `running` as interrupted: called with the context's

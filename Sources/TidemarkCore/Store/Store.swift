@@ -4,8 +4,9 @@
 /// listings, status reads), `PlanningStore` with its `PlanningSnapshot` (everything a planner
 /// reads, within one consistent read), `JournalStore` (a run's record, intents, results,
 /// settling, root forget), `RunLocking` with its `RunLock` (one run per region, knowing
-/// whether its holder is alive) — and adapters behind them: the SQLite catalog (Catalog/) is
-/// the first. No SQL string and no driver type leaves an adapter; file states, time sources
+/// whether its holder is alive), `ClaimStore` (queued work claimed under a lease) — and
+/// adapters behind them: the SQLite catalog (Catalog/) and the PostgreSQL one
+/// (TidemarkPostgres). No SQL string and no driver type leaves an adapter; file states, time sources
 /// and fault codes cross the seam as one enum each (`FileState`, `TimeSource`, `FaultCode`),
 /// and errors as one `CatalogError` whose `kind` each adapter maps from its own codes.
 ///
