@@ -40,7 +40,7 @@ struct Scan: ParsableCommand {
     @OptionGroup var catalog: CatalogOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "Worker threads, 1 to 256 (default: the number of cores, at most 8).")
+    @Option(help: "Worker threads, 1 to 256 (default: the number of cores, at most 8; 8 for a PostgreSQL catalog).")
     var threads: Int?
 
     @Flag(help: "Follow symbolic links (off: they are counted and skipped).")
@@ -82,6 +82,9 @@ struct Scan: ParsableCommand {
             let store = try openScanStore()
             var options = ScanOptions()
             if let threads { options.walk.threads = threads }
+            // Each lookup on a server waits on the network: more walkers hide that wait (an
+            // unchanged 200,000-file rescan took 1.98 s with 2, 1.38 s with 8 on 2 cores).
+            else if store is PostgresScanStore { options.walk.threads = 8 }
             options.walk.followSymlinks = followSymlinks
             options.reread = reread
             let scanner = Scanner(catalog: store, definition: definition, roots: roots.map(\.pathBytes),
