@@ -3,13 +3,21 @@ import Foundation
 import TidemarkCore
 import TidemarkPostgres
 
-/// `tidemark-bench postgres --queries`: the query benchmark's catalog copied into PostgreSQL
-/// (`catalog copy`, timed), then covers and coverage of a year timed on it.
+/// `tidemark-bench postgres --scan | --queries`: scans of the scan benchmark's tree into
+/// PostgreSQL against `find` (PostgresScanBenchmark.swift); the query benchmark's catalog
+/// copied into PostgreSQL (`catalog copy`, timed), then covers and coverage of a year timed on it.
 struct PostgresBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "postgres",
-        abstract: "Time catalog copy into PostgreSQL and the queries on the PostgreSQL catalog.",
+        abstract: "Time scans into PostgreSQL, catalog copy into it, and the queries on a PostgreSQL catalog.",
         discussion: """
+            --scan: a first scan and an unchanged rescan of the scan benchmark's tree (--files, \
+            default 1,000,000) into the database tidemark_bench_scan, which the benchmark makes and \
+            drops on the server --server names (its user may create databases); without --server \
+            $TIDEMARK_TEST_POSTGRES, so `scripts/test-postgres .build/release/tidemark-bench postgres \
+            --scan` runs it on a private loopback server (fsync off). Goals: first scan ≤ 2.5× find, \
+            unchanged rescan ≤ 1.5× find, in the same run.
+
             --queries: the query benchmark's synthetic catalog (built once in --dir) is copied into \
             the database --url names (an empty one; one already holding that copy is reused), then \
             covers of an instant (p50/p99), covers of a day, coverage with gaps of one year, report \
@@ -18,16 +26,23 @@ struct PostgresBenchmark: ParsableCommand {
             coverage of a year ≤ 250 ms.
             """)
 
-    @Flag(help: "Run the query measurements (the scan measurements are not here yet).") var queries = false
+    @Flag(help: "Time scans into PostgreSQL against find.") var scan = false
+    @Option(help: "--scan: a postgres:// URL of a server whose user may create databases (default: $TIDEMARK_TEST_POSTGRES).") var server: String?
+    @Flag(help: "Run the query measurements.") var queries = false
     @Option(help: "The PostgreSQL database to use (default: $TIDEMARK_BENCH_POSTGRES).") var url: String?
-    @Option(help: "Files in the catalog (about).") var files = 10_000_000
+    @Option(help: "Files in the tree (--scan, default 1,000,000) or the catalog (--queries, about; default 10,000,000).") var files: Int?
     @Option(help: "Random queries for each covers measurement.") var samples = 1000
     @Option(help: "Runs of the whole `tidemark covers` command, per run.") var commandRuns = 50
     @Option(help: "Runs of every measurement (the median and range are printed).") var runs = 3
     @OptionGroup var places: BenchPlaces
 
     func run() throws {
-        guard queries else { throw ValidationError("give --queries (the scan measurements of `postgres` are not here yet)") }
+        guard scan || queries else { throw ValidationError("say what to time: --scan, --queries or both") }
+        if scan {
+            try PostgresScanMeasurement(files: files ?? 1_000_000, places: places, repeats: runs, server: server).run()
+        }
+        guard queries else { return }
+        let files = self.files ?? 10_000_000
         guard let url = url ?? ProcessInfo.processInfo.environment["TIDEMARK_BENCH_POSTGRES"], !url.isEmpty else {
             throw ValidationError("name an empty PostgreSQL database with --url postgres://… (or $TIDEMARK_BENCH_POSTGRES)")
         }

@@ -1,14 +1,20 @@
 import Foundation
 import GRDB
+import PostgresNIO
 import Testing
 @testable import TidemarkCore
+@testable import TidemarkPostgres
 import TestSupport
 
 /// The catalog's contents after a sequence of scans, compared with a dump pinned from the
 /// scanner as it was before the scan's hot paths were rewritten (ScanContentsReference).
 /// The dump names rows by their paths and names, not ids (ids follow the walk's order),
 /// and leaves out what differs between runs (inode, device, ctime: checked against disk).
+/// A PostgreSQL catalog must come out identical, dump for dump.
 @Suite struct ScanContentsTests {
+    /// The store a test scans into.
+    enum Store: String, CaseIterable, Sendable { case sqlite, postgres }
+
     static let definitionText = """
         context = "test/contents"
         ignore = ["**/.*"]
@@ -41,9 +47,17 @@ import TestSupport
         """
 
     let tree = TempTree("contents")
-    let catalog: SQLiteCatalog
+    let catalog: any ScanStore
 
-    init() throws { catalog = try temporaryCatalog() }
+    /// A scan of the tree into `store`; nil for PostgreSQL without the tests' server.
+    init?(_ store: Store) throws {
+        switch store {
+        case .sqlite: catalog = try temporaryCatalog()
+        case .postgres:
+            guard let url = try freshPostgresDatabase() else { return nil }
+            catalog = try PostgresScanStore(url: url)
+        }
+    }
 
     func scan(threads: Int, at seconds: Int) throws -> ScanReport {
         let d = try ContextDefinition(file: "contents.toml", text: Self.definitionText, defaultName: "test/contents")
@@ -118,11 +132,16 @@ import TestSupport
         #expect(third.new == 0 && third.changed == 0 && third.missing == 0 && third.unchanged == second.files)
         dumps.append(try dump())
         try checkStatsMatchDisk()
-        #expect(try catalog.foreignKeyViolations() == 0)
+        if let sqlite = catalog as? SQLiteCatalog { #expect(try sqlite.foreignKeyViolations() == 0) }
         return dumps
     }
 
-    @Test(arguments: [1, 3]) func contentsMatchThePinnedReference(threads: Int) throws {
+    @Test(arguments: [1, 3], Store.allCases) static func contentsMatchThePinnedReference(threads: Int, store: Store) throws {
+        guard let test = try ScanContentsTests(store) else { return }
+        try test.check(threads: threads)
+    }
+
+    func check(threads: Int) throws {
         let dumps = try scanSequence(threads: threads)
         if let out = ProcessInfo.processInfo.environment["TIDEMARK_WRITE_SCAN_DUMP"] {
             try dumps.joined(separator: "=====\n").write(toFile: out + "-\(threads)", atomically: true, encoding: .utf8)
@@ -142,31 +161,74 @@ import TestSupport
 
     /// Inode, device and ctime are left out of the dump: they must match the disk.
     func checkStatsMatchDisk() throws {
-        let rows = try catalog.pool.read { db in
-            try GRDBRow.fetchAll(db, sql: """
-                SELECT d.path, f.name, f.inode, f.device, f.ctime FROM files f JOIN dirs d ON d.id = f.dir_id WHERE f.state = 0
-                """)
-        }
+        let rows = try rows("""
+            SELECT d.path, f.name, f.inode, f.device, f.ctime FROM files f JOIN dirs d ON d.id = f.dir_id WHERE f.state = 0
+            """)
         #expect(!rows.isEmpty)
         for r in rows {
-            let rel = PathBytes(r[0] as Data)
-            let path = (rel.isEmpty ? tree.rootBytes : tree.rootBytes.appendingComponent(rel)).appendingComponent(PathBytes(r[1] as Data))
+            guard case .blob(let rel) = r[0], case .blob(let name) = r[1], case .int(let inode) = r[2], case .int(let device) = r[3],
+                  case .int(let ctime) = r[4] else { Issue.record("odd row \(r)"); continue }
+            let path = (rel.isEmpty ? tree.rootBytes : tree.rootBytes.appendingComponent(rel)).appendingComponent(name)
             let st = try FileStat.of(path: path)
-            #expect(st.inode == UInt64(bitPattern: r[2] as Int64) && st.device == UInt64(bitPattern: r[3] as Int64)
-                    && st.ctimeNanoseconds == r[4] as Int64, "\(path.displayPath)")
+            #expect(st.inode == UInt64(bitPattern: inode) && st.device == UInt64(bitPattern: device) && st.ctimeNanoseconds == ctime,
+                    "\(path.displayPath)")
+        }
+    }
+
+    /// A value as both stores' rows are compared.
+    enum Value: CustomStringConvertible {
+        case null, int(Int64), text(String), blob(PathBytes)
+        /// As GRDB shows a value, blobs as quoted paths.
+        var description: String {
+            switch self {
+            case .null: "NULL"
+            case .int(let i): String(i)
+            case .text(let t): String(reflecting: t)
+            case .blob(let b): "'" + b.displayPath + "'"
+            }
+        }
+    }
+
+    /// The rows of a query, from whichever store the test scanned into.
+    func rows(_ sql: String) throws -> [[Value]] {
+        if let sqlite = catalog as? SQLiteCatalog {
+            return try sqlite.pool.read { db in
+                try GRDBRow.fetchAll(db, sql: sql).map { row in
+                    row.databaseValues.map { v in
+                        switch v.storage {
+                        case .null: .null
+                        case .int64(let i): .int(i)
+                        case .double(let d): .text(String(d))
+                        case .string(let s): .text(s)
+                        case .blob(let d): .blob(PathBytes(d))
+                        }
+                    }
+                }
+            }
+        }
+        let pg = catalog as! PostgresScanStore
+        return try pg.onMain { s throws(CatalogError) in
+            try s.rows(PostgresQuery(unsafeSQL: sql)).map { row in
+                row.map { cell -> Value in
+                    guard let bytes = cell.bytes else { return .null }
+                    switch cell.dataType {
+                    case .bytea: return .blob(Array(bytes.readableBytesView))
+                    case .text, .varchar, .name: return .text(String(buffer: bytes))
+                    case .bool: return .int(bytes.getInteger(at: bytes.readerIndex, as: UInt8.self) == 1 ? 1 : 0)
+                    default: return .int(cell.optionalInt ?? -999)
+                    }
+                }
+            }
         }
     }
 
     /// The rows of every table the scan writes, by name rather than id, in a fixed order.
     func dump() throws -> String {
-        try catalog.pool.read { db in
+        do {
             var out = ""
             func add(_ label: String, _ sql: String) throws {
-                for row in try GRDBRow.fetchAll(db, sql: sql) {
-                    out += label + " " + row.databaseValues.map { v in
-                        if case .blob(let d) = v.storage { return "'" + PathBytes(d).displayPath + "'" }
-                        return v.description
-                    }.joined(separator: "|") + "\n"
+                for row in try rows(sql) {
+                    out += label + " " + row.map(\.description).joined(separator: "|") + "\n"
                 }
             }
             try add("context", "SELECT name, fingerprint IS NOT NULL FROM contexts ORDER BY name")

@@ -49,11 +49,13 @@ final class Started {
 struct CameraArchive {
     let tree = TempTree("cam")
     let defs = temporaryDirectory("defs")
-    let db = temporaryDirectory("cam-db") + "/c.db"
+    let db: String
     let flag = temporaryDirectory("pause") + "/paused"
 
-    /// Exposures `a.fits`, `b.fits`, `c.fits` an hour apart on 2017-05-01; scanned once unless told.
-    init(scanned: Bool = true) throws {
+    /// Exposures `a.fits`, `b.fits`, `c.fits` an hour apart on 2017-05-01; scanned once unless
+    /// told, into `db` (a new SQLite file unless given).
+    init(scanned: Bool = true, db: String? = nil) throws {
+        self.db = db ?? temporaryDirectory("cam-db") + "/c.db"
         for (i, name) in ["a", "b", "c"].enumerated() {
             tree.write("\(name).fits", contents: CrashGuardTests.fits("2017-05-01T0\(i):00:00"))
         }

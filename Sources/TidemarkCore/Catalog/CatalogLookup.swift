@@ -3,7 +3,7 @@ internal import GRDBSQLite
 
 /// One walker thread's directory lookup: its own read-only connection (see ReadConnection)
 /// with the lookup prepared once.
-final class CatalogLookup {
+final class CatalogLookup: DirectoryLookup {
     private let statement: ReadConnection.Statement
 
     /// The directory's id on every row (one row when it has no files), then its files by name.
@@ -29,7 +29,7 @@ final class CatalogLookup {
     }
 
     /// The files of one directory as the catalog holds them, read in place, one at a time.
-    struct Cursor {
+    struct Cursor: CatalogCursor {
         fileprivate let statement: ReadConnection.Statement
         private var handle: OpaquePointer { statement.handle }
         /// The directory's row, nil when the catalog does not know it.

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Two roots over the same files: one is the other, or lies inside it. A physical file is
 /// catalogued once, so such a root is refused.
@@ -45,7 +44,7 @@ public struct AdmittedRoot: Sendable {
     public var probe: ProbedRoot
     public var existingId: Int64?
     /// Record the scan's path for the known root (found by its identity under another name).
-    var rename: Bool
+    public var rename: Bool
 }
 
 /// Why a scan's roots cannot be catalogued as given; thrown before the scan writes anything.
@@ -55,20 +54,13 @@ enum AdmissionError: Error {
     case replaced(path: PathBytes, now: RootIdentity, catalogued: RootIdentity)
 }
 
-extension SQLiteCatalog {
+extension ScanStore {
     /// Matches a scan's roots (probed, deduplicated, none inside another) with the roots the
     /// catalog holds. A root of another context that is, holds or lies inside one of them is
     /// refused; so is a root of this context the definition names. Any other root of this
     /// context so placed stops being current with this scan: a note says so.
     func admit(_ roots: [ProbedRoot], definition: ContextDefinition, fromDefinition: Bool) throws -> (roots: [AdmittedRoot], notes: [String]) {
-        struct Known { var id: Int64; var context: String; var path: PathBytes; var identity: RootIdentity? }
-        let known = try read { db in
-            try Row.fetchAll(db, sql: "SELECT r.id, c.name, r.path, r.device, r.inode FROM roots r JOIN contexts c ON c.id = r.context_id ORDER BY r.id")
-                .map { row in
-                    Known(id: row[0], context: row[1], path: PathBytes(row[2] as Data),
-                          identity: (row[3] as Int64?).flatMap { d in (row[4] as Int64?).map { RootIdentity(device: UInt64(bitPattern: d), inode: UInt64(bitPattern: $0)) } })
-                }
-        }
+        let known = try knownRoots()
         let definedIdentities = Set(definition.roots.compactMap { try? RootIdentity.of($0.pathBytes) })
         let definedPaths = Set(definition.roots.map { ProbedRoot.normalized($0.pathBytes) })
         var admitted: [AdmittedRoot] = []
@@ -116,8 +108,8 @@ extension SQLiteCatalog {
         }
         for p in [n.path, n.realPath] {
             if p == path { return .same }
-            if ScanWriter.isSameOrBelow(p, path) { return .inside }
-            if ScanWriter.isSameOrBelow(path, p) { return .contains }
+            if PathBytes.isSameOrBelow(p, path) { return .inside }
+            if PathBytes.isSameOrBelow(path, p) { return .contains }
         }
         return nil
     }

@@ -1,7 +1,33 @@
 import Foundation
 import GRDB
 
-extension SQLiteCatalog {
+extension SQLiteCatalog: ScanStore {
+    public func knownRoots() throws(CatalogError) -> [KnownRoot] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT r.id, c.name, r.path, r.device, r.inode FROM roots r JOIN contexts c ON c.id = r.context_id ORDER BY r.id")
+                .map { row in
+                    KnownRoot(id: row[0], context: row[1], path: PathBytes(row[2] as Data),
+                              identity: (row[3] as Int64?).flatMap { d in (row[4] as Int64?).map { RootIdentity(device: UInt64(bitPattern: d), inode: UInt64(bitPattern: $0)) } })
+                }
+        }
+    }
+
+    public func interruptKilledScans(context: String) throws(CatalogError) {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE scans SET status = \(sqlLiteral(ScanStatus.interrupted))
+                WHERE status = \(sqlLiteral(ScanStatus.running)) AND context_id = (SELECT id FROM contexts WHERE name = ?)
+                """, arguments: [context])
+        }
+    }
+
+    /// Beside the catalog file, one per context: scans of other contexts may run beside this one.
+    public func readingRecordPath(context: String) -> String { path + ".reading-" + ContextDefinition.fnv1a(context) }
+
+    public func makeLookup() throws(CatalogError) -> any DirectoryLookup { try CatalogLookup(path: path) }
+
+    public func makeWriter(_ session: ScanSession) throws(CatalogError) -> any ScanBatchWriter { ScanWriter(catalog: self, session: session) }
+
     /// Records the start of a scan: the context, its roots (admitted: known ones by their
     /// identity, new ones recorded with it) and a `running` scan row.
     public func beginScan(context: ContextDefinition, roots: [AdmittedRoot], explicit: Bool, started: Instant) throws(CatalogError) -> ScanSession {
@@ -26,12 +52,12 @@ extension SQLiteCatalog {
             }
             let lastStatus = try String.fetchOne(db, sql: "SELECT status FROM scans WHERE context_id = ? ORDER BY id DESC LIMIT 1",
                                                  arguments: [contextId])
-            try db.execute(sql: "INSERT INTO scans (context_id, started, status, explicit_roots) VALUES (?, ?, 'running', ?)",
+            try db.execute(sql: "INSERT INTO scans (context_id, started, status, explicit_roots) VALUES (?, ?, \(sqlLiteral(ScanStatus.running)), ?)",
                            arguments: [contextId, started.microseconds, explicit ? 1 : 0])
             return ScanSession(scanId: db.lastInsertedRowID, contextId: contextId, rootIds: rootIds,
                                reclassify: fingerprint != nil && fingerprint != context.fingerprint,
                                // A scan that died or failed left batches without their finish.
-                               finalizeAll: lastStatus != "complete" || fingerprint != context.fingerprint,
+                               finalizeAll: lastStatus != ScanStatus.complete.rawValue || fingerprint != context.fingerprint,
                                started: started)
         }
     }
@@ -39,7 +65,7 @@ extension SQLiteCatalog {
     /// Counts a strike for each file a dead scan was reading, and returns every suspect
     /// with its strikes.
     /// A file that changed since counts from one again.
-    func strikeSuspects(_ inFlight: Set<ReadingRecord.InFlight>) throws(CatalogError) -> [PathBytes: (strikes: Int, size: Int64, mtime: Int64)] {
+    public func strikeSuspects(_ inFlight: Set<InFlightRead>) throws(CatalogError) -> [PathBytes: ReadingSuspect] {
         try write { db in
             for f in inFlight {
                 try db.execute(sql: """
@@ -48,16 +74,16 @@ extension SQLiteCatalog {
                         strikes = CASE WHEN size = ?2 AND mtime = ?3 THEN strikes + 1 ELSE 1 END, size = ?2, mtime = ?3
                     """, arguments: [Data(f.path), f.size, f.mtimeNanoseconds])
             }
-            var out: [PathBytes: (strikes: Int, size: Int64, mtime: Int64)] = [:]
+            var out: [PathBytes: ReadingSuspect] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT path, strikes, size, mtime FROM reading_suspects") {
-                out[PathBytes(row[0] as Data)] = (row[1], row[2], row[3])
+                out[PathBytes(row[0] as Data)] = ReadingSuspect(strikes: row[1], size: row[2], mtime: row[3])
             }
             return out
         }
     }
 
     /// Forgets suspects whose header was read without the scan dying.
-    func clearSuspects(_ paths: [PathBytes]) throws(CatalogError) {
+    public func clearSuspects(_ paths: [PathBytes]) throws(CatalogError) {
         guard !paths.isEmpty else { return }
         try write { db in
             for p in paths { try db.execute(sql: "DELETE FROM reading_suspects WHERE path = ?", arguments: [Data(p)]) }
@@ -67,7 +93,7 @@ extension SQLiteCatalog {
 
 /// The one writer of a scan: applies directory changes in batched transactions and
 /// finishes with tombstones, clipped name coverage and dataset unions.
-public final class ScanWriter: @unchecked Sendable {  // used by the scan's writer thread only
+final class ScanWriter: ScanBatchWriter, @unchecked Sendable {  // used by the scan's writer thread only
     let catalog: SQLiteCatalog
     let session: ScanSession
     private var dirIds: [DirKey: Int64] = [:]
@@ -81,19 +107,14 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
     private struct DirKey: Hashable { var root: Int; var path: PathBytes }
     private struct StreamKey: Hashable { var category: String; var name: String }
 
-    public init(catalog: SQLiteCatalog, session: ScanSession) {
+    init(catalog: SQLiteCatalog, session: ScanSession) {
         self.catalog = catalog
         self.session = session
     }
 
-    /// Notes directories seen whole, so that their absence is not taken for deletion.
-    public func visited(_ dirId: Int64) { visitedDirs.insert(dirId) }
+    func visited(_ dirIds: [Int64]) { visitedDirs.formUnion(dirIds) }
 
-    /// Notes directories a walker listed whole (before `finish`, on the writer's thread or after it).
-    public func visited(_ dirIds: [Int64]) { visitedDirs.formUnion(dirIds) }
-
-    /// Writes a batch of directory changes in one transaction.
-    public func apply(_ batch: [DirectoryChanges]) throws(CatalogError) {
+    func apply(_ batch: [DirectoryChanges]) throws(CatalogError) {
         try catalog.write { db in
             for changes in batch { try self.apply(changes, db) }
         }
@@ -262,8 +283,8 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
     /// Name coverage is clipped to the next file's start in the same stream, and dataset
     /// coverage is recomputed as the union of its members. `missing` hears of each file so
     /// marked (root index, path relative to the root).
-    public func finish(report: ScanReport, unreadable: [Int: [PathBytes]], context: ContextDefinition, readers: Int = 2,
-                       missing onMissing: ((Int, PathBytes) -> Void)? = nil) throws(CatalogError) -> Int {
+    func finish(report: ScanReport, unreadable: [Int: [PathBytes]], context: ContextDefinition, readers: Int,
+                missing onMissing: ((Int, PathBytes) -> Void)?) throws(CatalogError) -> Int {
         // Committed before the streams are read on other connections; a scan that dies
         // in between leaves its record `running`, and the next one finishes every stream.
         let missing = try catalog.write { db in
@@ -279,7 +300,7 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
                     if !visitedDirs.contains(row.int64(0)) { unvisited.append((row.int64(0), row.blob(1))) }
                 }
                 for (id, path) in unvisited {
-                    if failed.contains(where: { Self.isSameOrBelow(path, $0) }) { continue }
+                    if failed.contains(where: { PathBytes.isSameOrBelow(path, $0) }) { continue }
                     let rows = try Row.fetchAll(db, sql: "UPDATE files SET state = 1, gone_at = ?, gone_scan = ? WHERE dir_id = ? AND state = 0 RETURNING stream_id, dataset_id, name",
                                                 arguments: [session.started.microseconds, session.scanId, id])
                     missing += rows.count
@@ -325,16 +346,16 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
     }
 
     /// Writes the scan's own record: its counts and the errors met.
-    public func record(report: ScanReport, status: String) throws(CatalogError) {
+    func record(report: ScanReport, status: ScanStatus) throws(CatalogError) {
         try catalog.write { db in
             try db.execute(sql: """
                 UPDATE scans SET finished = ?, status = ?, files = ?, new = ?, changed = ?, unchanged = ?, missing = ?,
                        revived = ?, errors = ?, bytes = ?, seconds = ? WHERE id = ?
-                """, arguments: [Instant(secondsSince1970: Date().timeIntervalSince1970).microseconds, status, report.files, report.new,
+                """, arguments: [Instant(secondsSince1970: Date().timeIntervalSince1970).microseconds, status.rawValue, report.files, report.new,
                                  report.changed, report.unchanged, report.missing, report.revived, report.errors, report.bytes,
                                  report.seconds, session.scanId])
             // The roots a complete scan walked: those of its latest are current (see RootStates).
-            if status == "complete" {
+            if status == .complete {
                 try db.execute(sql: "UPDATE roots SET last_scan = ? WHERE id IN (\(session.rootIds.map(String.init).joined(separator: ",")))",
                                arguments: [session.scanId])
             }
@@ -345,10 +366,4 @@ public final class ScanWriter: @unchecked Sendable {  // used by the scan's writ
         }
     }
 
-    /// True when `path` is `dir` or lies below it (both relative, or both absolute).
-    public static func isSameOrBelow(_ path: PathBytes, _ dir: PathBytes) -> Bool {
-        if dir.isEmpty { return true }
-        guard path.count >= dir.count, path.starts(with: dir) else { return false }
-        return path.count == dir.count || path[dir.count] == UInt8(ascii: "/")
-    }
 }

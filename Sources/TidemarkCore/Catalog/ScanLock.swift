@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A scan's hold on its context (the store's `RunLock`): no second scan of it and no policy run
 /// on it until the scan ends. Taking it also settles what killed scans left: while it is
@@ -8,7 +7,7 @@ import GRDB
 final class ScanLock: Sendable {
     private let lock: any RunLock
 
-    init(catalog: SQLiteCatalog, context: String) throws(ScanError) {
+    init(catalog: any ScanStore, context: String) throws(ScanError) {
         do { lock = try catalog.lock(.context(context), holder: "scan") } catch {
             switch error {
             case .held(let conflict): throw .busy(conflict)
@@ -16,15 +15,6 @@ final class ScanLock: Sendable {
             case .catalog(let e): throw .catalog(e)
             }
         }
-        do {
-            try catalog.write { db in
-                try db.execute(sql: """
-                    UPDATE scans SET status = \(sqlLiteral(ScanStatus.interrupted))
-                    WHERE status = \(sqlLiteral(ScanStatus.running)) AND context_id = (SELECT id FROM contexts WHERE name = ?)
-                    """, arguments: [context])
-            }
-        } catch {
-            throw .catalog(error)
-        }
+        do { try catalog.interruptKilledScans(context: context) } catch { throw .catalog(error) }
     }
 }

@@ -5,6 +5,8 @@ public struct CatalogedFile: Sendable {
     public var stat: FileStat
     public var state: FileState
 
+    public init(id: Int64, name: PathBytes, stat: FileStat, state: FileState) { self.id = id; self.name = name; self.stat = stat; self.state = state }
+
     /// Same file, same content as far as metadata can tell (a rewrite with its mtime put
     /// back still moves the ctime).
     public func isUnchanged(_ s: FileStat) -> Bool {
@@ -67,4 +69,9 @@ public struct ScanSession: Sendable {
     /// The last scan did not finish: recompute derived coverage for the whole context.
     public var finalizeAll: Bool
     public var started: Instant
+
+    public init(scanId: Int64, contextId: Int64, rootIds: [Int64], reclassify: Bool, finalizeAll: Bool, started: Instant) {
+        self.scanId = scanId; self.contextId = contextId; self.rootIds = rootIds; self.reclassify = reclassify
+        self.finalizeAll = finalizeAll; self.started = started
+    }
 }

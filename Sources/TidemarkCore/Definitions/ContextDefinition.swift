@@ -126,9 +126,9 @@ public struct ContextDefinition: Sendable {
         return out
     }
 
-    static func fnv1a(_ text: String) -> String { String(fnv1aValue(text), radix: 16) }
+    public static func fnv1a(_ text: String) -> String { String(fnv1aValue(text), radix: 16) }
 
-    static func fnv1aValue(_ text: String) -> UInt64 {
+    public static func fnv1aValue(_ text: String) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
         return h

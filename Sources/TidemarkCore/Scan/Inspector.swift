@@ -23,7 +23,7 @@ public struct Inspector: Sendable {
         // The context whose root holds the file, and the path relative to that root.
         var chosen: (ContextDefinition, PathBytes)?
         for d in definitions {
-            for root in d.roots.map(\.pathBytes) where ScanWriter.isSameOrBelow(path, root) && path.count > root.count {
+            for root in d.roots.map(\.pathBytes) where PathBytes.isSameOrBelow(path, root) && path.count > root.count {
                 chosen = (d, Array(path[(root.count + 1)...]))
             }
         }

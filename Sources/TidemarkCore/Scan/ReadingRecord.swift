@@ -17,11 +17,7 @@ final class ReadingRecord: @unchecked Sendable {  // each slot is written by one
     private let slots: Int
     private let fd: Int32
     /// A file in flight: its path and its size and mtime then.
-    struct InFlight: Hashable {
-        var path: PathBytes
-        var size: Int64
-        var mtimeNanoseconds: Int64
-    }
+    typealias InFlight = InFlightRead
 
     /// Files being read when the last scan died.
     let leftBehind: Set<InFlight>

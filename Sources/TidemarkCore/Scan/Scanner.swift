@@ -61,7 +61,7 @@ public struct ScanOptions: Sendable {
 /// new and changed files have their coverage read; one writer applies the differences
 /// in batched transactions. A file the catalog already holds, unchanged, costs one stat.
 public struct Scanner: Sendable {
-    public let catalog: SQLiteCatalog
+    public let catalog: any ScanStore
     public let definition: ContextDefinition
     public let roots: [PathBytes]
     public let resolver: CoverageResolver
@@ -71,7 +71,7 @@ public struct Scanner: Sendable {
     public let explicitRoots: Bool
 
     /// `explicitRoots` defaults to whether `roots` differ from the definition's.
-    public init(catalog: SQLiteCatalog, definition: ContextDefinition, roots: [PathBytes],
+    public init(catalog: any ScanStore, definition: ContextDefinition, roots: [PathBytes],
                 resolver: CoverageResolver = CoverageResolver(), options: ScanOptions = ScanOptions(), explicitRoots: Bool? = nil) {
         self.catalog = catalog
         self.definition = definition
@@ -93,7 +93,7 @@ public struct Scanner: Sendable {
         defer { withExtendedLifetime(lock) {} }
         // One record per context: scans of other contexts may run beside this one.
         let record: ReadingRecord
-        do { record = try ReadingRecord(path: catalog.path + ".reading-" + ContextDefinition.fnv1a(definition.name), workers: options.walk.threads) } catch {
+        do { record = try ReadingRecord(path: catalog.readingRecordPath(context: definition.name), workers: options.walk.threads) } catch {
             throw .readingRecord(error)
         }
         let session: ScanSession
@@ -107,11 +107,12 @@ public struct Scanner: Sendable {
             }
         }
         let walker = Walker(roots: roots, options: walkOptions)
-        let suspects: [PathBytes: (strikes: Int, size: Int64, mtime: Int64)]
+        let suspects: [PathBytes: ReadingSuspect]
         do { suspects = try catalog.strikeSuspects(record.leftBehind) } catch { throw .catalog(error) }
         let queue = BoundedQueue<DirectoryChanges>(capacity: options.queueCapacity)
         let shared = Mutex(Shared())
-        let writer = ScanWriter(catalog: catalog, session: session)
+        let writer: any ScanBatchWriter
+        do { writer = try catalog.makeWriter(session) } catch { throw .catalog(error) }
         let reclassify = session.reclassify || options.reread
 
         // The writer: one thread, batched transactions.
@@ -133,9 +134,10 @@ public struct Scanner: Sendable {
                 pending.removeAll(keepingCapacity: true)
                 pendingCount = 0
             }
+            var visited: [Int64] = []
             while let items = queue.popAll() {
                 for c in items {
-                    if let id = c.dirId { writer.visited(id) }
+                    if let id = c.dirId { visited.append(id) }
                     if !c.isEmpty && writerError.withLock({ $0 == nil }) {
                         pending.append(c)
                         pendingCount += c.count
@@ -143,6 +145,8 @@ public struct Scanner: Sendable {
                     }
                 }
                 flush()
+                writer.visited(visited)
+                visited.removeAll(keepingCapacity: true)
             }
             let cpu = PhaseClock.threadCPU()
             writerTimes.withLock { $0 = (Double(busy) / 1e9, cpu, PhaseClock.now()) }
@@ -204,7 +208,7 @@ public struct Scanner: Sendable {
             else { probed.lazy.compactMap { self.changedRoot($0.probe) }.first }
         if let failure {
             report.seconds = (ContinuousClock.now - clock).seconds
-            try? writer.record(report: report, status: "failed")
+            try? writer.record(report: report, status: .failed)
             throw failure
         }
         do {
@@ -216,7 +220,7 @@ public struct Scanner: Sendable {
                                                 missing: listen ? { progress?.file(.missing, roots[$0].appendingComponent($1)) } : nil)
             report.phases.finish = .init(wall: PhaseClock.seconds(finishing, PhaseClock.now()))
             report.seconds = (ContinuousClock.now - clock).seconds
-            try writer.record(report: report, status: "complete")
+            try writer.record(report: report, status: .complete)
         } catch {
             throw .catalog(error)
         }
@@ -231,7 +235,7 @@ public struct Scanner: Sendable {
 
     /// What one walker thread keeps while the walk runs; only that thread touches it.
     private final class WorkerState: @unchecked Sendable {
-        var lookup: CatalogLookup?
+        var lookup: (any DirectoryLookup)?
         var report = ScanReport()
         /// Catalogued directories this walker listed.
         var visited: [Int64] = []
@@ -292,7 +296,7 @@ public struct Scanner: Sendable {
     /// The directory's names, sorted, are merged with its catalogued files in name order,
     /// read in place from the walker's own connection: an unchanged file costs no copy.
     private func process(_ listing: DirectoryListing, worker: Int, state: WorkerState, record: ReadingRecord?,
-                         suspects: [PathBytes: (strikes: Int, size: Int64, mtime: Int64)],
+                         suspects: [PathBytes: ReadingSuspect],
                          session: ScanSession, classifier: Classifier,
                          reclassify: Bool, progress: ScanProgress?) -> Result<(DirectoryChanges, ScanReport), CatalogError> {
         let started = PhaseClock.now()
@@ -306,38 +310,9 @@ public struct Scanner: Sendable {
         let dirId: Int64?
         let reportsFiles = progress?.reportsFiles == true
         do {
-            if state.lookup == nil { state.lookup = try CatalogLookup(path: catalog.path) }
-            dirId = try state.lookup!.directory(root: session.rootIds[listing.root], relative: listing.relative) { (c) throws(CatalogError) in
-                for (i, (name, stat)) in files.enumerated() {
-                    var order = c.onRow ? c.compareName(name) : 1
-                    while order < 0 {
-                        if c.state == .live { gone.append((c.id, reportsFiles ? c.name : nil)) }
-                        try c.advance()
-                        order = c.onRow ? c.compareName(name) : 1
-                    }
-                    guard order == 0 else { work.append((i, nil)); continue }
-                    let was = c.state
-                    if c.isUnchanged(stat), !reclassify, was == .live || was == .missing {
-                        if was == .missing {
-                            revived.append(c.id)
-                            report.revived += 1
-                            if reportsFiles { progress?.file(.back, listing.path.appendingComponent(name)) }
-                        } else {
-                            report.unchanged += 1
-                        }
-                        report.files += 1
-                        report.bytes += stat.size
-                    } else {
-                        work.append((i, c.file))
-                    }
-                    try c.advance()
-                }
-                while c.onRow {
-                    if c.state == .live { gone.append((c.id, reportsFiles ? c.name : nil)) }
-                    try c.advance()
-                }
-                return c.dirId
-            }
+            if state.lookup == nil { state.lookup = try catalog.makeLookup() }
+            dirId = try Self.compare(state.lookup!, root: session.rootIds[listing.root], listing: listing, files: files, reclassify: reclassify,
+                                     progress: progress, report: &report, work: &work, gone: &gone, revived: &revived)
         } catch {
             return .failure(error)
         }
@@ -394,6 +369,48 @@ public struct Scanner: Sendable {
         report.phases.lookup.workerSeconds = PhaseClock.seconds(started, looked)
         report.phases.classify.workerSeconds = PhaseClock.seconds(looked, PhaseClock.now())
         return .success((changes, report))
+    }
+
+    /// Merges a directory's sorted names with its catalogued files: new and changed files go
+    /// to `work`, catalogued ones not listed to `gone`, missing ones found again to `revived`.
+    /// Returns the directory's id, nil when the catalog does not know it.
+    private static func compare<L: DirectoryLookup>(
+        _ lookup: L, root: Int64, listing: DirectoryListing, files: [(name: PathBytes, stat: FileStat)], reclassify: Bool,
+        progress: ScanProgress?, report: inout ScanReport, work: inout [(index: Int, old: CatalogedFile?)],
+        gone: inout [(id: Int64, name: PathBytes?)], revived: inout [Int64]
+    ) throws(CatalogError) -> Int64? {
+        let reportsFiles = progress?.reportsFiles == true
+        return try lookup.directory(root: root, relative: listing.relative) { (c) throws(CatalogError) in
+            for (i, (name, stat)) in files.enumerated() {
+                var order = c.onRow ? c.compareName(name) : 1
+                while order < 0 {
+                    if c.state == .live { gone.append((c.id, reportsFiles ? c.name : nil)) }
+                    try c.advance()
+                    order = c.onRow ? c.compareName(name) : 1
+                }
+                guard order == 0 else { work.append((i, nil)); continue }
+                let was = c.state
+                if c.isUnchanged(stat), !reclassify, was == .live || was == .missing {
+                    if was == .missing {
+                        revived.append(c.id)
+                        report.revived += 1
+                        if reportsFiles { progress?.file(.back, listing.path.appendingComponent(name)) }
+                    } else {
+                        report.unchanged += 1
+                    }
+                    report.files += 1
+                    report.bytes += stat.size
+                } else {
+                    work.append((i, c.file))
+                }
+                try c.advance()
+            }
+            while c.onRow {
+                if c.state == .live { gone.append((c.id, reportsFiles ? c.name : nil)) }
+                try c.advance()
+            }
+            return c.dirId
+        }
     }
 
     /// Sources that open the file and read its header (what a crash in a C library can stop).

@@ -10,8 +10,7 @@ public enum PolicyRunStatus: String, Sendable, CaseIterable {
     case interrupted
 }
 
-/// Where a scan stands; stored by its name. (The scan's writer still spells them in its
-/// SQL; it moves onto this enum with the scan store.)
+/// Where a scan stands; stored by its name.
 public enum ScanStatus: String, Sendable, CaseIterable {
     /// Walking, or killed while it was (the next scan of its context tells which).
     case running

@@ -12,9 +12,8 @@
 /// and fault codes cross the seam as one enum each (`FileState`, `TimeSource`, `FaultCode`),
 /// and errors as one `CatalogError` whose `kind` each adapter maps from its own codes.
 ///
-/// The scan's store (compare a directory, apply a batch, finish) will be the next protocol
-/// here, `ScanStore.swift`, once the scan path's rewrite has landed; until then `Scanner`
-/// talks to `SQLiteCatalog` directly.
+/// `ScanStore` is the scan's: each walker compares its directories through a lookup of its
+/// own, one writer applies batches and finishes the scan; `Scanner` sees only the protocol.
 ///
 /// Sync, not async, at the seam: every requirement is a plain throwing call.
 /// - The callers are synchronous: the CLI, the scanner's threads (many walkers, one

@@ -2,6 +2,13 @@
 public typealias PathBytes = [UInt8]
 
 extension Array where Element == UInt8 {
+    /// True when `path` is `dir` or lies below it (both relative, or both absolute).
+    public static func isSameOrBelow(_ path: PathBytes, _ dir: PathBytes) -> Bool {
+        if dir.isEmpty { return true }
+        guard path.count >= dir.count, path.starts(with: dir) else { return false }
+        return path.count == dir.count || path[dir.count] == UInt8(ascii: "/")
+    }
+
     /// The path as text for people: invalid UTF-8 bytes are shown as `\xNN`, and control
     /// characters (a newline in a name) as escapes, so one path stays on one line.
     public var displayPath: String {

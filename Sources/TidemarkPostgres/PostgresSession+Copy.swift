@@ -1,0 +1,126 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+import Synchronization
+import TidemarkCore
+
+// What a scan needs of a session beyond single statements: rows handed over as they
+// arrive, and `COPY … FROM STDIN`.
+
+extension PostgresSession {
+    /// `COPY table (columns) FROM STDIN` in text format, of rows already encoded (see `CopyText`).
+    /// postgres-nio's COPY is async: it runs on the connection's own event loop (the
+    /// cooperative pool may be taken by blocked callers, such as a test runner's threads
+    /// waiting on a scan), and this thread waits for it.
+    func copy(into table: String, columns: [String], _ data: ByteBuffer) throws(CatalogError) {
+        let outcome = Mutex<(any Error)?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let connection = self.connection
+        Task(executorPreference: LoopExecutor(connection.eventLoop)) {
+            do {
+                try await connection.copyFrom(table: table, columns: columns, logger: Self.logger) { writer in try await writer.write(data) }
+            } catch {
+                outcome.withLock { $0 = error }
+            }
+            done.signal()
+        }
+        done.wait()
+        if let e = outcome.withLock({ $0 }) { throw PostgresErrorMapping.catalogError(e, url: url, connecting: false) }
+    }
+}
+
+/// A task executor that runs jobs on one event loop.
+private final class LoopExecutor: TaskExecutor, @unchecked Sendable {  // immutable
+    let loop: any EventLoop
+
+    init(_ loop: any EventLoop) { self.loop = loop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
+
+/// Rows for `COPY … FROM STDIN` in PostgreSQL's text format: fields separated by tabs,
+/// `\N` for NULL, backslash escapes, `bytea` as `\\x` and hex digits.
+struct CopyText {
+    private(set) var buffer = ByteBufferAllocator().buffer(capacity: 1 << 16)
+    private var fieldsInRow = 0
+
+    var isEmpty: Bool { buffer.readableBytes == 0 }
+
+    mutating func int(_ v: Int64) {
+        separate()
+        buffer.writeString(String(v))
+    }
+
+    mutating func int(_ v: Int64?) {
+        if let v { int(v) } else { null() }
+    }
+
+    mutating func null() {
+        separate()
+        buffer.writeStaticString("\\N")
+    }
+
+    mutating func text(_ v: String?) {
+        separate()
+        guard let v else { buffer.writeStaticString("\\N"); return }
+        for b in v.utf8 {
+            switch b {
+            case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+            case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
+            case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
+            case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
+            default: buffer.writeInteger(b)
+            }
+        }
+    }
+
+    mutating func bytes(_ v: PathBytes) {
+        separate()
+        buffer.writeStaticString("\\\\x")
+        let digits: StaticString = "0123456789abcdef"
+        digits.withUTF8Buffer { hex in
+            for b in v {
+                buffer.writeInteger(hex[Int(b >> 4)])
+                buffer.writeInteger(hex[Int(b & 15)])
+            }
+        }
+    }
+
+    /// Ends the row.
+    mutating func endRow() {
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        fieldsInRow = 0
+    }
+
+    private mutating func separate() {
+        if fieldsInRow > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+        fieldsInRow += 1
+    }
+}
+
+extension PostgresCell {
+    /// A non-NULL `bigint` (binary format), 0 when NULL.
+    var int64: Int64 { bytes.flatMap { $0.getInteger(at: $0.readerIndex, as: Int64.self) } ?? 0 }
+    /// A `bigint` or `integer` that may be NULL (binary format).
+    var optionalInt: Int64? {
+        guard let b = bytes else { return nil }
+        switch b.readableBytes {
+        case 8: return b.getInteger(at: b.readerIndex, as: Int64.self)
+        case 4: return b.getInteger(at: b.readerIndex, as: Int32.self).map(Int64.init)
+        case 2: return b.getInteger(at: b.readerIndex, as: Int16.self).map(Int64.init)
+        default: return nil
+        }
+    }
+    /// A `bytea`'s bytes (empty when NULL).
+    var byteArray: PathBytes { bytes.map { Array($0.readableBytesView) } ?? [] }
+    /// A `text` (nil when NULL).
+    var string: String? { bytes.map { String(buffer: $0) } }
+}
+
+extension ByteBuffer {
+    /// The bytes of a path, to bind as `bytea`.
+    init(path: PathBytes) { self = ByteBufferAllocator().buffer(capacity: path.count); writeBytes(path) }
+}
