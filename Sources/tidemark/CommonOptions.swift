@@ -5,7 +5,7 @@ import TidemarkPostgres
 
 /// Where the catalog and the context definitions are.
 struct CatalogOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The catalog: a SQLite file, or a postgres:// URL (all but scan, so far).", valueName: "FILE|URL"))
+    @Option(name: .long, help: ArgumentHelp("The catalog: a SQLite file, or a postgres:// URL.", valueName: "FILE|URL"))
     var db: String?
 
     @Option(name: .long, help: ArgumentHelp("Directory of context definitions (<context>.toml).", valueName: "DIR"))
@@ -16,41 +16,46 @@ struct CatalogOptions: ParsableArguments {
     /// Where the catalog is: --db, else $TIDEMARK_DB, else the default file.
     var location: CatalogLocation { catalogLocation(db ?? SQLiteCatalog.defaultPath(environment: environment)) }
 
-    /// The SQLite catalog file, for the commands that run on SQLite only so far: a PostgreSQL
-    /// URL is refused here, before anything is opened or created.
-    var catalogPath: String {
-        get throws {
-            switch location {
-            case .sqlite(let path): return path
-            case .postgres:
-                throw Failure.runtime("""
-                    \(location.masked): this command does not run on a PostgreSQL catalog yet (find, covers, coverage, report, \
-                    root list and forget, delete and policy do); use a SQLite catalog file for --db (or $TIDEMARK_DB)
-                    """)
-            }
-        }
-    }
-
-    /// Opens the catalog: to write (created if need be) for scans, read-only for queries,
-    /// which then change not a byte of it.
-    func openCatalog(create: Bool) throws -> SQLiteCatalog {
-        let path = try catalogPath
-        do { return try SQLiteCatalog(path: path, create: create, readOnly: !create) } catch {
-            throw Failure.runtime(error.description)
-        }
-    }
-
     /// Opens the catalog for queries, as the query store (queries are written against the
     /// protocol, whatever store is behind it): a SQLite file read-only, or a PostgreSQL server.
+    /// A query creates nothing: no file, no schema ("no catalog here yet").
     func openQueryStore() throws -> any QueryStore {
+        try open(create: false, readOnly: true)
+    }
+
+    /// Opens the catalog for `delete`, `policy` and `root`; never creates one. `readOnly`
+    /// (plans): not a byte of a SQLite catalog is written; a PostgreSQL catalog is only read.
+    func openPolicyStore(readOnly: Bool) throws -> any PolicyStore {
+        try open(create: false, readOnly: readOnly)
+    }
+
+    /// Opens the catalog as the dataset and host stores: written by the commands that change
+    /// it (created only by `host add`), read-only otherwise.
+    func openDatasetStore(write: Bool, create: Bool = false) throws -> any DatasetStore & HostStore {
+        try open(create: create, readOnly: !write)
+    }
+
+    /// Opens the catalog to scan into, created if need be.
+    func openScanStore() throws -> any ScanStore {
         switch location {
-        case .sqlite: return try openCatalog(create: false)
-        case .postgres(let url):
-            // A query creates nothing: an empty database is "no catalog here yet", as on SQLite.
-            do { return try PostgresCatalog.open(url: url, environment: environment, create: false, readOnly: true) } catch {
-                throw Failure.runtime(error.description)
-            }
+        case .sqlite(let path): return try Self.runtime { try SQLiteCatalog(path: path, create: true, readOnly: false) }
+        case .postgres(let url): return try Self.runtime { try PostgresScanStore(url: url, environment: environment) }
         }
+    }
+
+    /// The catalog `--db` names, as the one type of either store that serves every command
+    /// but the scan (which has its own store, with its connections per walker).
+    private func open(create: Bool, readOnly: Bool) throws -> any CatalogStore & DatasetStore & HostStore {
+        switch location {
+        case .sqlite(let path): return try Self.runtime { try SQLiteCatalog(path: path, create: create, readOnly: readOnly) }
+        case .postgres(let url):
+            return try Self.runtime { try PostgresCatalog.open(url: url, environment: environment, create: create, readOnly: readOnly) }
+        }
+    }
+
+    /// A store's failure to open as a runtime failure (exit 1) with its message.
+    private static func runtime<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch { throw Failure.runtime("\(error)") }
     }
 
     var library: DefinitionLibrary {

@@ -157,17 +157,6 @@ private struct TransitionJSON: Encodable {
 }
 
 extension CatalogOptions {
-    /// The catalog as the dataset and host stores, on SQLite or PostgreSQL: written by the
-    /// commands that change it (a SQLite file created only by `host add`), read-only otherwise.
-    func openDatasetStore(write: Bool, create: Bool = false) throws -> any DatasetStore & HostStore {
-        switch catalogLocation(db ?? SQLiteCatalog.defaultPath(environment: environment)) {
-        case .sqlite(let path):
-            do { return try SQLiteCatalog(path: path, create: create, readOnly: !write) } catch { throw Failure.runtime(error.description) }
-        case .postgres(let url):
-            do { return try PostgresCatalog.open(url: url, environment: environment) } catch { throw Failure.runtime(error.description) }
-        }
-    }
-
     /// The one dataset of that name (in `context` when given); a usage error naming the
     /// contexts when there is none or several.
     func dataset(named name: String, context: String?, in store: any DatasetStore) throws -> DatasetRecord {

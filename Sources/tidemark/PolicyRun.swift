@@ -46,20 +46,6 @@ struct ExecuteFlags: ParsableArguments {
 /// snapshot, the journal and the run locks.
 typealias PolicyStore = PlanningStore & JournalStore & RunLocking
 
-extension CatalogOptions {
-    /// Opens the catalog `--db` names (a SQLite file or a postgres:// URL) for a policy
-    /// command; never creates one. `readOnly` (plans): not a byte of a SQLite catalog is
-    /// written; a PostgreSQL catalog is only read.
-    func openPolicyStore(readOnly: Bool) throws -> any PolicyStore {
-        do {
-            switch location {
-            case .sqlite(let path): return try SQLiteCatalog(path: path, create: false, readOnly: readOnly)
-            case .postgres(let url): return try PostgresCatalog.open(url: url, environment: environment, create: false, readOnly: readOnly)
-            }
-        } catch { throw Failure.runtime(error.description) }
-    }
-}
-
 /// Plans, and with `--yes` executes under the lock and the journal; prints either.
 struct PolicyRunner {
     let policy: Policy

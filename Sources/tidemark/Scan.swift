@@ -79,7 +79,7 @@ struct Scan: ParsableCommand {
             if roots.isEmpty {
                 throw Failure.configuration("context '\(name)' has no roots in \(definition.file); give one with --scan DIR")
             }
-            let store = try openScanStore()
+            let store = try catalog.openScanStore()
             var options = ScanOptions()
             if let threads { options.walk.threads = threads }
             // Each lookup on a server waits on the network: more walkers hide that wait (an
@@ -135,16 +135,6 @@ struct Scan: ParsableCommand {
                 \(SummaryTable.render(summary))
                 """, done: done)
         }
-    }
-}
-
-extension Scan {
-    /// The catalog to scan into, created if need be: a SQLite file, or a PostgreSQL server
-    /// for a postgres:// URL.
-    func openScanStore() throws -> any ScanStore {
-        let text = catalog.db ?? SQLiteCatalog.defaultPath(environment: catalog.environment)
-        guard case .postgres(let url) = CatalogLocation(text) else { return try catalog.openCatalog(create: true) }
-        do { return try PostgresScanStore(url: url, environment: catalog.environment) } catch { throw Failure.runtime(error.description) }
     }
 }
 
