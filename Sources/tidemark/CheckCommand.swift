@@ -12,7 +12,8 @@ struct CheckCommand: ParsableCommand {
             is also the answer when the catalog cannot be read, the context is not in it, or \
             the command line is bad: a check never exits 64. Durations are 90s, 30m, 26h, 2d.
             """,
-        subcommands: [ScanAgeCheckCommand.self, ArrivalCheckCommand.self, GapsCheckCommand.self, PolicyRunCheckCommand.self])
+        subcommands: [ScanAgeCheckCommand.self, ArrivalCheckCommand.self, GapsCheckCommand.self, PolicyRunCheckCommand.self,
+                      DiskCheckCommand.self, FaultsCheckCommand.self])
 
     /// Runs a check's command line as a plugin: parse errors and failures are UNKNOWN (3),
     /// `--help` prints help and exits 0.
@@ -71,13 +72,9 @@ struct AgeThresholdOptions: ParsableArguments {
     /// The thresholds in seconds; a duration that does not parse is UNKNOWN.
     var thresholds: Thresholds {
         get throws {
-            func seconds(_ text: String?, _ option: String) throws -> Double? {
-                guard let text else { return nil }
-                do { return Double(try Duration.parse(text)) / 1e6 } catch { throw CheckUnknown("\(option): \(error)") }
+            try checkThresholds(warning: warning, critical: critical) { text in
+                do { return Double(try Duration.parse(text)) / 1e6 } catch { throw CheckUnknown("\(error)") }
             }
-            let t = Thresholds(warning: try seconds(warning, "--warning"), critical: try seconds(critical, "--critical"))
-            if t.warning == nil && t.critical == nil { throw CheckUnknown("give --warning, --critical or both") }
-            return t
         }
     }
 }
@@ -152,4 +149,68 @@ struct PolicyRunCheckCommand: ParsableCommand {
             try PolicyRunCheck.run(store, policy: name, thresholds: try age.thresholds, now: now)
         }
     }
+}
+
+/// `--warning`/`--critical` as numbers (a count, or a percentage with an optional `%`).
+struct NumberThresholdOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("WARNING at or over this (90%, or a count).", valueName: "N")) var warning: String?
+    @Option(help: ArgumentHelp("CRITICAL at or over this.", valueName: "N")) var critical: String?
+
+    /// The thresholds; a number that does not parse is UNKNOWN.
+    var thresholds: Thresholds {
+        get throws {
+            try checkThresholds(warning: warning, critical: critical) { text in
+                let digits = text.hasSuffix("%") ? String(text.dropLast()) : text
+                guard let v = Double(digits), v.isFinite, v >= 0 else { throw CheckUnknown("'\(text)' is not a number (90%, 10)") }
+                return v
+            }
+        }
+    }
+}
+
+/// `check disk`.
+struct DiskCheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "disk", abstract: "How full the file system of each of the context's roots is (statvfs, as df's Use%).")
+
+    @OptionGroup var options: CheckOptions
+    @Option(help: "The context.") var context: String
+    @OptionGroup var percent: NumberThresholdOptions
+
+    func run() throws {
+        try options.run("DISK") { store, _ in try DiskCheck.run(store, context: context, thresholds: try percent.thresholds) }
+    }
+}
+
+/// `check faults`.
+struct FaultsCheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "faults",
+        abstract: "Failed actions of policy runs (failed copies, dependents and requests will count too once Tidemark has them).")
+
+    @OptionGroup var options: CheckOptions
+    @Option(help: ArgumentHelp("Only runs started within this long before now (1d).", valueName: "DURATION")) var since: String?
+    @OptionGroup var count: NumberThresholdOptions
+
+    func run() throws {
+        try options.run("FAULTS") { store, now in
+            let from: Instant?
+            do { from = try since.map { Instant(microseconds: now.microseconds - (try Duration.parse($0))) } } catch {
+                throw CheckUnknown("--since: \(error)")
+            }
+            return try FaultsCheck.run(store, since: from, thresholds: try count.thresholds)
+        }
+    }
+}
+
+/// Parses `--warning` and `--critical` with `parse`; a bad one is UNKNOWN naming its option,
+/// and at least one must be given.
+func checkThresholds(warning: String?, critical: String?, parse: (String) throws -> Double) throws -> Thresholds {
+    func value(_ text: String?, _ option: String) throws -> Double? {
+        guard let text else { return nil }
+        do { return try parse(text) } catch { throw CheckUnknown("\(option): \(error)") }
+    }
+    let t = Thresholds(warning: try value(warning, "--warning"), critical: try value(critical, "--critical"))
+    if t.warning == nil && t.critical == nil { throw CheckUnknown("give --warning, --critical or both") }
+    return t
 }

@@ -103,4 +103,44 @@ import TidemarkCore
         let faulted = try check(["policy-run", "ustar-nightly", "--warning", "26h", "--critical", "50h", "--db", t.db], "WARNING", 1)
         #expect(faulted.contains(" faults ") && faulted.contains("1 skipped"), "\(faulted)")
     }
+
+    @Test func diskFillsUpToCritical() throws {
+        guard let mount = mountTmpfs("check-disk", size: "1m") else { return }
+        defer { unmount(mount) }
+        let root = mount + "/data"
+        try FileManager.default.createDirectory(atPath: root + "/raw_data", withIntermediateDirectories: true)
+        let db = temporaryDirectory("check-db") + "/c.db"
+        #expect(try tidemark(["scan", "perdigao/ustar", "--scan", root, "--db", db, "--catalogs", catalogs, "--quiet"]).status == 0)
+        let base = ["disk", "--context", "perdigao/ustar", "--warning", "90%", "--critical", "97%", "--db", db]
+        let ok = try check(base, "OK", 0)
+        #expect(ok.contains("fullest \(root) at ") && ok.contains(" | \(root)=") && ok.hasSuffix("%;90;97;0;100"), "\(ok)")
+        func fill(_ name: String, _ kilobytes: Int) {
+            FileManager.default.createFile(atPath: root + "/" + name, contents: Data(repeating: 1, count: kilobytes * 1024))
+        }
+        fill("a", 940)
+        let warning = try check(base, "WARNING", 1)
+        #expect(warning.contains("\(root) at 9"), "\(warning)")
+        fill("b", 70)
+        _ = try check(base, "CRITICAL", 2)
+        _ = try check(["disk", "--context", "perdigao/ustar", "--warning", "lots", "--db", db], "UNKNOWN", 3)
+    }
+
+    @Test func faultsCountFailedActions() throws {
+        let s = try ScannedIsfs()
+        let base = ["faults", "--warning", "1", "--critical", "10", "--db", s.db]
+        let none = try check(base, "OK", 0)
+        #expect(none.hasSuffix(" | policy_failed=0;1;10;0"), "\(none)")
+        // A file that is a mount point cannot be removed (EBUSY): the run's action fails.
+        let busy = s.tree.path("raw_data/tse01_20170501_000000.dat")
+        guard isRoot, shell("/bin/mount", ["--bind", busy, busy]) == 0 else {
+            Issue.record("this test bind-mounts a file and needs root (CI runs as root)"); return
+        }
+        defer { unmount(busy) }
+        let run = try tidemark(["policy", "run", "ustar-nightly", "--policies", packageRoot + "/policies", "--db", s.db, "--yes"])
+        #expect(run.status == 4, "\(run.stdout) \(run.stderr)")
+        let warning = try check(base, "WARNING", 1)
+        #expect(warning.contains("1 failed action(s): ustar-nightly run "), "\(warning)")
+        _ = try check(["faults", "--critical", "1", "--db", s.db], "CRITICAL", 2)
+        _ = try check(base + ["--since", "1h", "--now", "+2h"], "OK", 0)
+    }
 }

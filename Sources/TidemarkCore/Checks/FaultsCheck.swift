@@ -1,0 +1,22 @@
+/// `check faults`: failed actions of policy runs within the window. (Failed copies,
+/// dependents and requests join the count when those exist.)
+public enum FaultsCheck {
+    /// Policy runs looked back through.
+    static let lookBack = 1000
+
+    /// The check's result: the number of failed actions of the runs started since `since`
+    /// against the thresholds, naming the runs that had them.
+    public static func run(_ store: any QueryStore, since: Instant?, thresholds: Thresholds) throws -> CheckResult {
+        let runs = try checkRead(store) { () throws(CatalogError) in try store.policyRuns(context: nil, limit: lookBack) }
+            .filter { since == nil || $0.started >= since! }
+        let faulty = runs.filter { $0.failed > 0 }
+        let failed = faulty.reduce(0) { $0 + $1.failed }
+        let state = thresholds.state(Double(failed))
+        let window = since.map { " since \($0.iso8601)" } ?? ""
+        let text = faulty.isEmpty
+            ? "no failed action in \(runs.count) policy run(s)\(window)"
+            : "\(failed) failed action(s)\(window): " + faulty.prefix(5).map { "\($0.policy) run \($0.id) (\($0.failed))" }.joined(separator: ", ")
+        return CheckResult(what: "FAULTS", state: state, text: text,
+                           perfdata: [PerfDatum("policy_failed", Double(failed), warning: thresholds.warning, critical: thresholds.critical, min: 0)])
+    }
+}
