@@ -190,6 +190,7 @@ struct FaultsCheckCommand: ParsableCommand {
 
     @OptionGroup var options: CheckOptions
     @Option(help: ArgumentHelp("Only runs started within this long before now (1d).", valueName: "DURATION")) var since: String?
+    @Option(help: ArgumentHelp("Also count the `failed` work items of this queue (repeatable).", valueName: "NAME")) var queue: [String] = []
     @OptionGroup var count: NumberThresholdOptions
 
     func run() throws {
@@ -198,7 +199,7 @@ struct FaultsCheckCommand: ParsableCommand {
             do { from = try since.map { Instant(microseconds: now.microseconds - (try Duration.parse($0))) } } catch {
                 throw CheckUnknown("--since: \(error)")
             }
-            return try FaultsCheck.run(store, since: from, thresholds: try count.thresholds)
+            return try FaultsCheck.run(store, since: from, queues: queue, thresholds: try count.thresholds)
         }
     }
 }

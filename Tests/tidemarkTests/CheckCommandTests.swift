@@ -143,4 +143,17 @@ import TidemarkCore
         _ = try check(["faults", "--critical", "1", "--db", s.db], "CRITICAL", 2)
         _ = try check(base + ["--since", "1h", "--now", "+2h"], "OK", 0)
     }
+
+    @Test(arguments: Store.allCases) func faultsCountFailedWorkItemsOfTheQueuesNamed(_ store: Store) throws {
+        let s = try ScannedIsfs()
+        let catalog = try SQLiteCatalog(path: s.db, create: false)
+        _ = try catalog.enqueue([WorkItem(key: "a"), WorkItem(key: "b")], queue: "copy")
+        for claim in try catalog.claim(queue: "copy", worker: "w", lease: 60_000_000, limit: 2) { try catalog.fail(claim, reason: "unreachable") }
+        guard let db = try store.db(s.db) else { return }
+        let base = ["faults", "--warning", "1", "--critical", "2", "--db", db]
+        _ = try check(base, "OK", 0)
+        let critical = try check(base + ["--queue", "copy"], "CRITICAL", 2)
+        #expect(critical.contains("2 failed work item(s) in copy") && critical.hasSuffix(" work_failed=2;1;2;0"), "\(critical)")
+        _ = try check(base + ["--queue", "other"], "OK", 0)
+    }
 }
