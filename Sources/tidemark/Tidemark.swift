@@ -18,9 +18,18 @@ struct Tidemark: ParsableCommand {
             Context definitions are catalogs/<context>.toml, searched in --catalogs DIR, \
             $TIDEMARK_CATALOGS, ./catalogs, ~/.config/tidemark/catalogs, <prefix>/share/tidemark/catalogs \
             and /etc/tidemark/catalogs.
+
+            `check` is a Nagios plugin and exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (never 64).
             """,
         version: "0.1.0",
         subcommands: [Scan.self, Find.self, Inspect.self, Covers.self, CoverageCommand.self, ReportCommand.self, Delete.self, PolicyCommand.self,
-                      RootCommand.self, DatasetCommand.self, HostCommand.self, CatalogCommand.self]
+                      RootCommand.self, DatasetCommand.self, HostCommand.self, CatalogCommand.self, CheckCommand.self]
     )
+
+    /// `check` answers as a Nagios plugin, a bad command line included; the rest as usual.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "check" { CheckCommand.runAsPlugin(arguments) }
+        main(nil)
+    }
 }
