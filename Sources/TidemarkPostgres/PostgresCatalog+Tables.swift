@@ -185,31 +185,9 @@ extension TableValue {
         case .real(let v):
             buffer.writeString(v.isNaN ? "NaN" : v.isInfinite ? (v < 0 ? "-Infinity" : "Infinity") : "\(v)")
         case .text(let s):
-            if asBytea { Self.writeHex(Array(s.utf8), to: &buffer) } else { Self.writeEscaped(s.utf8, to: &buffer) }
+            if asBytea { buffer.writeCopyHex(s.utf8) } else { buffer.writeCopyEscaped(s.utf8) }
         case .blob(let b):
-            if asBytea { Self.writeHex(b, to: &buffer) } else { Self.writeEscaped(String(decoding: b, as: UTF8.self).utf8, to: &buffer) }
-        }
-    }
-
-    private static func writeEscaped(_ bytes: some Sequence<UInt8>, to buffer: inout ByteBuffer) {
-        for b in bytes {
-            switch b {
-            case UInt8(ascii: "\\"): buffer.writeString("\\\\")
-            case UInt8(ascii: "\n"): buffer.writeString("\\n")
-            case UInt8(ascii: "\r"): buffer.writeString("\\r")
-            case UInt8(ascii: "\t"): buffer.writeString("\\t")
-            default: buffer.writeInteger(b)
-            }
-        }
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    private static func writeHex(_ bytes: [UInt8], to buffer: inout ByteBuffer) {
-        buffer.writeString("\\\\x")
-        for b in bytes {
-            buffer.writeInteger(hexDigits[Int(b >> 4)])
-            buffer.writeInteger(hexDigits[Int(b & 15)])
+            if asBytea { buffer.writeCopyHex(b) } else { buffer.writeCopyEscaped(String(decoding: b, as: UTF8.self).utf8) }
         }
     }
 }

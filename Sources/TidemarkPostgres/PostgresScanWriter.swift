@@ -20,6 +20,8 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
     private var touchedDatasets = Set<Int64>()
     private var longest: [Int64: Int64] = [:]
     private var stagingMade = false
+    /// Rows the stream finisher's cursor reads at a time: the catalog's setting.
+    private let rowsPerFetch: Int
 
     private struct DirKey: Hashable { var root: Int; var path: PathBytes }
     private struct StreamKey: Hashable { var category: String; var name: String }
@@ -28,6 +30,7 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
         self.store = store
         self.db = connection
         self.session = session
+        rowsPerFetch = store.catalog.rowsPerFetch
     }
 
     func visited(_ dirIds: [Int64]) { visitedDirs.formUnion(dirIds) }
@@ -286,7 +289,7 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
             let streams: [Int64] = session.finalizeAll
                 ? try db.rows("SELECT id FROM streams WHERE context_id = \(session.contextId) ORDER BY id").map { Array($0)[0].int64 }
                 : touchedStreams.sorted()
-            try finishStreams(streams)
+            try db.finishStreams(streams, rowsPerFetch: rowsPerFetch)
             let datasets: [Int64] = session.finalizeAll
                 ? try db.rows("SELECT id FROM datasets WHERE context_id = \(session.contextId)").map { Array($0)[0].int64 }
                 : Array(touchedDatasets)
@@ -305,61 +308,6 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
             try db.execute("UPDATE contexts SET fingerprint = \(context.fingerprint), definition_file = \(context.file) WHERE id = \(session.contextId)")
         }
         return missing
-    }
-
-    /// Clipped name coverage, coverage runs, monthly rollups and length bounds of `streams`,
-    /// in the caller's transaction. The stream rows are locked first (in id order, so two
-    /// finishers never wait on each other in a cycle): no other writer rewrites them meanwhile.
-    private func finishStreams(_ streams: [Int64]) throws(CatalogError) {
-        guard !streams.isEmpty else { return }
-        try db.execute("SELECT id FROM streams WHERE id = ANY(\(streams)) ORDER BY id FOR UPDATE")
-        var derived: [StreamFinisher.Derived] = []
-        for stream in streams {
-            let rows = try db.rows("""
-                SELECT \(unescaped: StreamFinisher.readColumns) FROM files WHERE stream_id = \(stream) ORDER BY start NULLS FIRST, id
-                """)
-            derived.append(StreamFinisher.derive(stream: stream) { body in
-                for row in rows {
-                    var c = row.makeIterator()
-                    let id = c.next()!.int64, start = c.next()!.optionalInt, end = c.next()!.optionalInt ?? 0
-                    let source = c.next()!.optionalInt ?? 0, state = c.next()!.optionalInt ?? 0, size = c.next()!.int64
-                    let hasError = c.next()!.bytes.map { $0.getInteger(at: $0.readerIndex, as: UInt8.self) == 1 } ?? false
-                    body(StreamFinisher.FileRow(id: id, start: start, end: end, source: source, state: state, size: size, hasError: hasError))
-                }
-            })
-        }
-        let clips = derived.flatMap(\.clips)
-        if !clips.isEmpty {
-            try db.execute("""
-                UPDATE files f SET "end" = v.e FROM unnest(\(clips.map(\.id))::bigint[], \(clips.map(\.end))::bigint[]) AS v(id, e) WHERE f.id = v.id
-                """)
-        }
-        try db.execute("DELETE FROM coverage_runs WHERE stream_id = ANY(\(streams))")
-        var runs = CopyText()
-        for d in derived {
-            for r in d.runs {
-                runs.int(d.stream); runs.int(r.live ? 1 : 0); runs.int(r.start); runs.int(r.end); runs.int(r.files); runs.int(r.bytes)
-                runs.endRow()
-            }
-        }
-        if !runs.isEmpty { try db.copy(into: "coverage_runs", columns: ["stream_id", "live", "start", "end", "files", "bytes"], runs.buffer) }
-        try db.execute("""
-            UPDATE streams s SET max_duration = v.d FROM unnest(\(derived.map(\.stream))::bigint[], \(derived.map(\.longest))::bigint[]) AS v(id, d)
-            WHERE s.id = v.id
-            """)
-        try db.execute("DELETE FROM stream_months WHERE stream_id = ANY(\(streams))")
-        var months = CopyText()
-        for d in derived {
-            for (key, m) in d.months {
-                months.int(d.stream); months.int(key); months.int(m.files); months.int(m.bytes); months.int(m.oldest); months.int(m.newest)
-                months.int(m.missing); months.int(m.deleted); months.int(m.errors)
-                months.endRow()
-            }
-        }
-        if !months.isEmpty {
-            try db.copy(into: "stream_months", columns: ["stream_id", "month", "files", "bytes", "oldest", "newest", "missing", "deleted", "errors"],
-                        months.buffer)
-        }
     }
 
     func record(report: ScanReport, status: ScanStatus) throws(CatalogError) {

@@ -66,27 +66,12 @@ struct CopyText {
     mutating func text(_ v: String?) {
         separate()
         guard let v else { buffer.writeStaticString("\\N"); return }
-        for b in v.utf8 {
-            switch b {
-            case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-            case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
-            case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
-            case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
-            default: buffer.writeInteger(b)
-            }
-        }
+        buffer.writeCopyEscaped(v.utf8)
     }
 
     mutating func bytes(_ v: PathBytes) {
         separate()
-        buffer.writeStaticString("\\\\x")
-        let digits: StaticString = "0123456789abcdef"
-        digits.withUTF8Buffer { hex in
-            for b in v {
-                buffer.writeInteger(hex[Int(b >> 4)])
-                buffer.writeInteger(hex[Int(b & 15)])
-            }
-        }
+        buffer.writeCopyHex(v)
     }
 
     /// Ends the row.
@@ -121,6 +106,32 @@ extension PostgresCell {
 }
 
 extension ByteBuffer {
+    /// Writes `bytes` as a text field of COPY's text format: backslash, tab, newline and
+    /// carriage return escaped.
+    mutating func writeCopyEscaped(_ bytes: some Sequence<UInt8>) {
+        for b in bytes {
+            switch b {
+            case UInt8(ascii: "\\"): writeStaticString("\\\\")
+            case UInt8(ascii: "\t"): writeStaticString("\\t")
+            case UInt8(ascii: "\n"): writeStaticString("\\n")
+            case UInt8(ascii: "\r"): writeStaticString("\\r")
+            default: writeInteger(b)
+            }
+        }
+    }
+
+    /// Writes `bytes` as a `bytea` field of COPY's text format: `\\x` and hex digits.
+    mutating func writeCopyHex(_ bytes: some Sequence<UInt8>) {
+        writeStaticString("\\\\x")
+        let digits: StaticString = "0123456789abcdef"
+        digits.withUTF8Buffer { hex in
+            for b in bytes {
+                writeInteger(hex[Int(b >> 4)])
+                writeInteger(hex[Int(b & 15)])
+            }
+        }
+    }
+
     /// The bytes of a path, to bind as `bytea`.
     init(path: PathBytes) { self = ByteBufferAllocator().buffer(capacity: path.count); writeBytes(path) }
 }

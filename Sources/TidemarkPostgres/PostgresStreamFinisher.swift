@@ -2,14 +2,27 @@ import PostgresNIO
 import TidemarkCore
 
 extension PostgresCatalog {
+    /// Finishes `streams` on the catalog's own session (see PostgresSession.finishStreams).
+    func finishStreams(_ streams: some Sequence<Int64>) throws(CatalogError) {
+        try session.finishStreams(streams, rowsPerFetch: rowsPerFetch)
+    }
+}
+
+extension PostgresSession {
     /// Recomputes what streams' files imply together (clipped name coverage, coverage runs,
     /// monthly rollups, the longest file) after some of their files changed, inside the
     /// caller's write transaction, by the SQLite catalog's derivation
-    /// (`StreamFinisher.derive`): each stream read through a cursor in start order, written
-    /// in a few array statements. The streams' rows are locked first, in id order (two
-    /// writers never deadlock on them), so one writer at a time rewrites a stream.
-    func finishStreams(_ streams: some Sequence<Int64>) throws {
-        let ids = Array(Set(streams)).sorted()
+    /// (`StreamFinisher.derive`): each stream read through a cursor in start order,
+    /// `rowsPerFetch` rows at a time, written in a few array statements. The streams' rows
+    /// are locked first, in id order (two writers never deadlock on them), so one writer at
+    /// a time rewrites a stream. The journal and the scan both finish through it.
+    func finishStreams(_ streams: some Sequence<Int64>, rowsPerFetch: Int) throws(CatalogError) {
+        do { try finish(Array(Set(streams)).sorted(), rowsPerFetch: rowsPerFetch) } catch {
+            throw error as? CatalogError ?? PostgresErrorMapping.catalogError(error, url: url, connecting: false)
+        }
+    }
+
+    private func finish(_ ids: [Int64], rowsPerFetch: Int) throws {
         guard !ids.isEmpty else { return }
         try execute("SELECT id FROM streams WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE")
         for stream in ids {
@@ -18,7 +31,7 @@ extension PostgresCatalog {
                 try cursor("""
                     SELECT id, start, coalesce("end", 0), source::int8, state::int8, size, CASE WHEN error IS NULL THEN 0 ELSE 1 END::int8
                     FROM files WHERE stream_id = \(stream) ORDER BY start NULLS FIRST, id
-                    """) { r in
+                    """, batch: rowsPerFetch) { r in
                     body(StreamFinisher.FileRow(id: try r.int(0), start: try r.optionalInt(1), end: try r.int(2), source: try r.int(3),
                                                 state: try r.int(4), size: try r.int(5), hasError: try r.int(6) != 0))
                     return true

@@ -58,19 +58,9 @@ extension PostgresCatalog {
     }
 
     /// Steps through `sql`'s rows a batch at a time through a cursor of the current
-    /// transaction (there must be one); `body` returns false to stop. Other statements may
-    /// run between batches, and so may another cursor. `sql` is declared as text: it must
-    /// hold literals only, never text from outside.
+    /// transaction (there must be one); `body` returns false to stop (see PostgresSession.cursor).
     func cursor(_ sql: String, _ body: (Cells) throws -> Bool) throws {
-        let batch = rowsPerFetch
-        let name = "tidemark_cursor_\(Self.cursors.next())"
-        try execute(PostgresQuery(unsafeSQL: "DECLARE \(name) NO SCROLL CURSOR FOR \(sql)"))
-        defer { try? execute(PostgresQuery(unsafeSQL: "CLOSE \(name)")) }
-        while true {
-            let rows = try rows(PostgresQuery(unsafeSQL: "FETCH FORWARD \(batch) FROM \(name)"))
-            for row in rows where try !body(Cells(row.makeRandomAccess(), url: url)) { return }
-            if rows.count < batch { return }
-        }
+        try session.cursor(sql, batch: rowsPerFetch, body)
     }
 
     /// Rows a cursor hands over at a time: a plan over millions of files holds this many
@@ -79,9 +69,6 @@ extension PostgresCatalog {
         get { transactions.lock.withLock { transactions.rowsPerFetch } }
         set { transactions.lock.withLock { transactions.rowsPerFetch = max(1, newValue) } }
     }
-
-    /// Numbers the cursors, so that two open at once have two names.
-    private static let cursors = Counter()
 
     /// The first row's cells, if any.
     func first(_ query: PostgresQuery) throws -> Cells? {
@@ -125,6 +112,26 @@ final class TransactionState: @unchecked Sendable {  // guarded by `lock`
     var depth = 0
     /// See `PostgresCatalog.rowsPerFetch`.
     var rowsPerFetch = 5000
+}
+
+extension PostgresSession {
+    /// Steps through `sql`'s rows `batch` at a time through a cursor of the current
+    /// transaction (there must be one); `body` returns false to stop. Other statements may
+    /// run between batches, and so may another cursor. `sql` is declared as text: it must
+    /// hold literals only, never text from outside.
+    func cursor(_ sql: String, batch: Int, _ body: (Cells) throws -> Bool) throws {
+        let name = "tidemark_cursor_\(Self.cursors.next())"
+        try execute(PostgresQuery(unsafeSQL: "DECLARE \(name) NO SCROLL CURSOR FOR \(sql)"))
+        defer { try? execute(PostgresQuery(unsafeSQL: "CLOSE \(name)")) }
+        while true {
+            let rows = try rows(PostgresQuery(unsafeSQL: "FETCH FORWARD \(batch) FROM \(name)"))
+            for row in rows where try !body(Cells(row.makeRandomAccess(), url: url)) { return }
+            if rows.count < batch { return }
+        }
+    }
+
+    /// Numbers the cursors, so that two open at once have two names.
+    private static let cursors = Counter()
 }
 
 /// A number that grows by one at each call, from any thread.

@@ -59,10 +59,6 @@ public struct StreamFinisher {
         }
     }
 
-    /// The columns, order and condition of the read `derive` needs, for a store's own query:
-    /// a stream's files by `stream_id`, ordered by start (NULLs first, as SQLite orders them), then id.
-    public static let readColumns = #"id, start, "end", source, state, size, error IS NOT NULL"#
-
     /// Derives a stream from its rows, which `read` hands over in start, id order (rows
     /// without a start first), in one pass that holds only the rows sharing one start.
     public static func derive<E: Error>(stream: Int64, rows read: (_ body: (FileRow) -> Void) throws(E) -> Void) throws(E) -> Derived {
