@@ -50,8 +50,16 @@ public func sqlite3(_ db: String, _ query: String) throws -> String {
 
 /// Runs a tool and returns its standard output; a failure is an error with its standard error.
 private func run(_ tool: String, _ arguments: [String]) throws -> String {
+    let r = try runTool(tool, arguments)
+    guard r.status == 0 else { throw PSQLFailure(message: "\(tool): " + r.stderr) }
+    return r.stdout
+}
+
+/// Runs a program to its end with empty standard input; its exit status and both outputs
+/// (read at once, so neither pipe fills and stalls it).
+public func runTool(_ path: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: tool)
+    p.executableURL = URL(fileURLWithPath: path)
     p.arguments = arguments
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
@@ -61,11 +69,10 @@ private func run(_ tool: String, _ arguments: [String]) throws -> String {
     nonisolated(unsafe) var errData = Data()
     let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
     reader.start()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     while !reader.isFinished { Thread.sleep(forTimeInterval: 0.001) }
-    guard p.terminationStatus == 0 else { throw PSQLFailure(message: "\(tool): " + String(decoding: errData, as: UTF8.self)) }
-    return String(decoding: data, as: UTF8.self)
+    return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
 
 /// Copies a catalog with the built `tidemark catalog copy`, a process of its own as a user

@@ -12,8 +12,6 @@ import TestSupport
 /// and leaves out what differs between runs (inode, device, ctime: checked against disk).
 /// A PostgreSQL catalog must come out identical, dump for dump.
 @Suite struct ScanContentsTests {
-    /// The store a test scans into.
-    enum Store: String, CaseIterable, Sendable { case sqlite, postgres }
 
     static let definitionText = """
         context = "test/contents"
@@ -50,7 +48,7 @@ import TestSupport
     let catalog: any ScanStore
 
     /// A scan of the tree into `store`; nil for PostgreSQL without the tests' server.
-    init?(_ store: Store) throws {
+    init?(_ store: TestStore) throws {
         switch store {
         case .sqlite: catalog = try temporaryCatalog()
         case .postgres:
@@ -136,7 +134,7 @@ import TestSupport
         return dumps
     }
 
-    @Test(arguments: [1, 3], Store.allCases) static func contentsMatchThePinnedReference(threads: Int, store: Store) throws {
+    @Test(arguments: [1, 3], TestStore.allCases) static func contentsMatchThePinnedReference(threads: Int, store: TestStore) throws {
         guard let test = try ScanContentsTests(store) else { return }
         try test.check(threads: threads)
     }

@@ -256,9 +256,6 @@ struct SetupFailure: Error, CustomStringConvertible {
 
 /// Runs a program to its end, its output collected (or dropped when `quiet`).
 func runProgram(quiet: Bool = false, _ path: String, _ args: [String]) throws -> Run {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = args
     if quiet {
         // Spawned and waited for directly: Foundation's `Process` never saw `pg_ctl start` end
         // (its server, left running, is the starter's grandchild).
@@ -275,16 +272,6 @@ func runProgram(quiet: Bool = false, _ path: String, _ args: [String]) throws ->
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         return Run(status: (status >> 8) & 0xff, stdout: "", stderr: "")
     }
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    nonisolated(unsafe) var errData = Data()
-    let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    reader.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    while reader.isExecuting || !reader.isFinished { usleep(1_000) }
-    return Run(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    let r = try runTool(path, args)
+    return Run(status: r.status, stdout: r.stdout, stderr: r.stderr)
 }
