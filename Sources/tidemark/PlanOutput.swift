@@ -33,6 +33,10 @@ struct PlanOutput: Encodable {
                        + "\(Format.count(s.removed)) file\(s.removed == 1 ? " was" : "s were") removed before it stopped, \(Format.count(s.notDone)) not"
                        + (s.unresolved > 0 ? ", \(Format.count(s.unresolved)) could not be checked (left open)" : ""))
             for u in s.unresolvedRoots { out.append("  " + u.description) }
+            for (e, o) in s.actions {
+                out.append("  journal entry #\(e.id) (\(e.intent.kind.rawValue): \(e.intent.detail)), left open by a writer that died, "
+                           + "settled as \(o.result.rawValue): \(o.detail ?? "")")
+            }
         }
         out.append("Plan of policy \(plan.policy) for \(plan.context) at \(plan.now.iso8601) (catalog \(catalog)):")
         for r in plan.rules {
