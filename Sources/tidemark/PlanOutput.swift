@@ -48,6 +48,9 @@ struct PlanOutput: Encodable {
         if plan.openJournalEntries > 0 {
             out.append("  \(plan.openJournalEntries) file\(plan.openJournalEntries == 1 ? "" : "s") left open in the journal by an interrupted run are not planned; the next run with --yes settles them")
         }
+        for k in plan.keptDatasets {
+            out.append("  kept by rule \"\(k.rule)\": \(k.dataset): \(k.reason)")
+        }
         if plan.isEmpty {
             out.append("Nothing to do.")
             return out.joined(separator: "\n")
@@ -75,24 +78,37 @@ struct PlanOutput: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case policy, context, catalog, now, executed, run, actions, rules, totals, open_journal_entries, results, settled, skipped_roots
-        case dataset_actions
+        case dataset_actions, kept_datasets
     }
 
     /// The plan's dataset actions, one line each, with what became of each when run.
     var datasetText: [String] {
         guard !plan.datasetActions.isEmpty else { return [] }
-        let results = report?.datasetResults ?? []
         var out = ["Dataset actions (after the removals they wait for):"]
-        for (i, a) in plan.datasetActions.enumerated() {
-            let outcome = i < results.count ? results[i].outcome : nil
+        for (a, outcome) in datasetRows {
             let done = outcome.map { " — \($0.result.rawValue)" + ($0.detail.map { ": \($0)" } ?? "") } ?? ""
             switch a {
+            case .state(let c) where c.after.isEmpty:
+                out.append("  dataset \(c.dataset): state \(c.from) → \(c.to) (rule \"\(c.rule)\")" + done)
             case .state(let c):
                 out.append("  dataset \(c.dataset): state \(c.from) → \(c.to) once its \(c.after.count) file\(c.after.count == 1 ? "" : "s") "
                            + "are removed (rule \"\(c.rule)\")" + done)
+            case .queueCopy(let c):
+                out.append("  dataset \(c.dataset) (\(Format.bytes(c.bytes))): queue a copy to \(c.destination.host):\(c.destination.path) "
+                           + "(rule \"\(c.rule)\")" + (c.then.map { "; then state \($0.from) → \($0.to) once every copy is full" } ?? "") + done)
             }
         }
+        if let copies = report?.copies, !copies.isEmpty {
+            let full = copies.filter { if case .full = $0.outcome { true } else { false } }.count
+            out.append("  copy pass: \(copies.count) cop\(copies.count == 1 ? "y" : "ies") run, \(full) full, \(copies.count - full) not")
+        }
         return out
+    }
+
+    /// The dataset actions with what became of each: after a run, the run's (the moves of
+    /// datasets its copies completed included); before, the plan's.
+    var datasetRows: [(DatasetAction, ActionOutcome?)] {
+        report.map { $0.datasetResults.map { ($0.action, $0.outcome) } } ?? plan.datasetActions.map { ($0, nil) }
     }
 
     /// Why a plan leaves a root alone.
@@ -121,10 +137,8 @@ struct PlanOutput: Encodable {
         let results = report.map { Dictionary($0.results.map { ($0.action.fileId, $0) }, uniquingKeysWith: { a, _ in a }) }
         try c.encode(plan.actions.map { ActionJSON(action: $0, result: results?[$0.fileId]) }, forKey: .actions)
         try c.encode(plan.rules.map(RuleJSON.init), forKey: .rules)
-        let datasetResults = report?.datasetResults ?? []
-        try c.encode(plan.datasetActions.enumerated().map { i, a in
-            DatasetActionJSON(a, i < datasetResults.count ? datasetResults[i].outcome : nil)
-        }, forKey: .dataset_actions)
+        try c.encode(datasetRows.map { DatasetActionJSON($0, $1) }, forKey: .dataset_actions)
+        try c.encode(plan.keptDatasets.map { ["rule": $0.rule, "dataset": $0.dataset, "reason": $0.reason] }, forKey: .kept_datasets)
         try c.encode(["files": Int64(plan.actions.count), "bytes": plan.bytes], forKey: .totals)
         try c.encode(plan.openJournalEntries, forKey: .open_journal_entries)
         if let r = report {
@@ -177,12 +191,17 @@ struct PlanOutput: Encodable {
 
     private struct DatasetActionJSON: Encodable {
         let action: String, dataset: String, category: String, rule: String, from: String?, to: String?, files: Int
+        let host: String?, path: String?, bytes: Int64?
         let result: String?, detail: String?
 
         init(_ a: DatasetAction, _ outcome: ActionOutcome?) {
             switch a {
             case .state(let c):
                 action = "state"; dataset = c.dataset; category = c.category; rule = c.rule; from = c.from; to = c.to; files = c.after.count
+                host = nil; path = nil; bytes = nil
+            case .queueCopy(let c):
+                action = "copy"; dataset = c.dataset; category = c.category; rule = c.rule; from = nil; to = nil; files = 0
+                host = c.destination.host; path = c.destination.path; bytes = c.bytes
             }
             result = outcome?.result.rawValue; detail = outcome?.detail
         }

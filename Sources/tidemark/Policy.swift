@@ -5,7 +5,7 @@ import TidemarkCore
 struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
-        abstract: "Plan or run a policy: age-off and cleanup rules from policies/<name>.toml.",
+        abstract: "Plan or run a policy: age-off, cleanup and copy rules from policies/<name>.toml.",
         discussion: """
             Policies are policies/<name>.toml (see policies/README.md), searched in --policies DIR, \
             $TIDEMARK_POLICIES, ./policies, ~/.config/tidemark/policies, \
@@ -64,7 +64,9 @@ struct PolicyRunCommand: ParsableCommand {
         abstract: "Run a policy: with --yes, remove what its plan lists, under the journal and the catalog's lock.",
         discussion: """
             First settles what an interrupted run left open in the journal, then plans, then \
-            checks every file again just before removing it. Without --yes it only prints the plan.
+            checks every file again just before removing it; then moves datasets on (then_state), \
+            queues and runs the copies of copy rules, each action journaled. Without --yes it only \
+            prints the plan.
 
             \(PolicyExit.help)
             """)

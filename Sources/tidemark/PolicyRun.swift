@@ -64,7 +64,8 @@ struct PolicyRunner {
         // Deletion acts only under the context's current roots: those its definition names now…
         let definitionRoots = try catalog.definitionRoots(for: [policy.context])[policy.context]
         // Rules that select datasets by state are checked against the definition's state machines.
-        let machines = policy.usesDatasetStates ? try catalog.definition(for: policy.context).stateMachines : []
+        let usesCopies = policy.rules.contains { if case .copy = $0 { true } else { false } }
+        let machines = policy.usesDatasetStates || usesCopies ? try catalog.definition(for: policy.context).stateMachines : []
         guard execute else {
             let plan = try guarded {
                 try PolicyPlanner(catalog: reader, definitionRoots: definitionRoots, stateMachines: machines).plan(policy, now: now)
@@ -106,6 +107,7 @@ struct PolicyRunner {
             let path = store.path
             options.afterRemoval = { if $0 == n { TestHooks.fillDisk(beside: path) } }
         }
+        if plan.datasetActions.contains(where: { $0.kind == .copy }) { options.copies = copyWork(machines) }
         // Intents are committed before each removal: a run stopped part-way loses nothing,
         // it leaves them open (PolicyError.interrupted says how far it got).
         output.report = try guarded { try executor.execute(plan, lock: lock, options: options) }
@@ -115,6 +117,32 @@ struct PolicyRunner {
     }
 
     private func open(readOnly: Bool) throws -> any PolicyStore { try catalog.openPolicyStore(readOnly: readOnly) }
+
+    /// How copy rules queue (as `copy queue` does, with its default limits) and run copies
+    /// (one pass, as `copy run --once`), each copy worker on a store of its own.
+    private func copyWork(_ machines: [DatasetStateMachine]) -> CopyWork {
+        let catalog = self.catalog
+        let sshConfig = ProcessInfo.processInfo.environment["TIDEMARK_SSH_CONFIG"].map(absolutePath)
+        var options = CopyRunner.Options(worker: "\(ProcessInfo.processInfo.hostName):\(getpid())")
+        options.sshConfig = sshConfig
+        TestHooks.copy(&options)
+        let runnerOptions = options
+        return CopyWork(queue: { selection in
+            let store = try catalog.openCopyStore(write: true)
+            if try store.copySwitches().queuePaused { throw CopyPaused(part: .queue) }
+            return try CopyQueuer(store: store).queue(selection, limits: CopyQueuer.Limits(), machine: { c in
+                machines.first { $0.categories.contains(c) }
+            }, space: { h throws(CopyFailure) in
+                if let shell = RemoteShell(host: h.host, configFile: sshConfig) { return try DestinationSpace.remote(selection.path, shell: shell, timeout: 60) }
+                return try DestinationSpace.local(selection.path)
+            }, at: Instant(secondsSince1970: Date().timeIntervalSince1970))
+        }, run: {
+            // Running paused (`copy pause run`): the copies stay queued for a later pass.
+            do { return try CopyRunner(options: runnerOptions, open: { try catalog.openCopyStore(write: true) }).runOnce() } catch is CopyPaused {
+                return []
+            }
+        })
+    }
 
     /// Maps policy and catalog errors to the documented failures.
     private func guarded<T>(_ body: () throws -> T) throws -> T {

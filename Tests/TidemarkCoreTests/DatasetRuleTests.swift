@@ -135,4 +135,64 @@ import TestSupport
         let noMachine = refusal(Self.mergedToCleaned.replacingOccurrences(of: "[\"minidvodb\"]", with: "[\"minidvodb\", \"merge\"]"))
         #expect(noMachine.contains("category 'merge' declares no dataset states"), "\(noMachine)")
     }
+
+    // MARK: require_copy_on
+
+    /// db1 with a full, verified copy on backup1, db2 with one in fault 2, db4 with none
+    /// (db3 is the newest of its stream, never a candidate).
+    static func withCopies(_ backend: TestStore) throws -> PolicyFixture? {
+        guard let f = try fixture(backend, merged: []) else { return nil }
+        f.tree.write("dbs/db4/t_20170501_040000.tab", size: 50)
+        try f.scan()
+        let store = try #require(f.store as? any CopyStore & DatasetStore & HostStore)
+        #expect(try store.addHost(HostAddress(name: "backup1"), at: f.now))
+        func id(_ name: String) throws -> Int64 { try #require(try store.datasets(DatasetFilter(name: name)).first).id }
+        let ids = try store.queueCopies([try id("dbs/db1"), try id("dbs/db2")].map { CopyRequest(dataset: $0, host: "backup1", path: "/b".pathBytes) },
+                                        at: f.now)
+        #expect(ids.allSatisfy { $0 != nil })
+        for claim in try store.claimCopies(host: "backup1", worker: "test", lease: 60_000_000, limit: 10) {
+            let outcome: CopyOutcome = claim.datasetName == "dbs/db1"
+                ? .full(bytes: 100, seconds: 1, verified: true, message: nil)
+                : .fault(.system, bytes: 0, seconds: 1, message: "ssh: connect to host backup1: Connection refused")
+            try store.finishCopy(claim, outcome, at: f.now)
+        }
+        return f
+    }
+
+    static let copiedOnly = """
+        [[rule]]
+        kind = "age-off"
+        name = "copied dvodbs"
+        categories = ["minidvodb"]
+        before = "2017-05-03"
+        require_copy_on = ["backup1"]
+        """
+
+    @Test(arguments: TestStore.allCases)
+    func requireCopyOnRemovesOnlyDatasetsWithAFullVerifiedCopyAndSaysWhyTheOthersStay(_ backend: TestStore) throws {
+        guard let f = try Self.withCopies(backend) else { return }
+        let plan = try Self.plan(f, Self.copiedOnly)
+        #expect(f.names(plan) == ["dbs/db1/t_20170501_000000.tab", "dbs/db1/t_20170501_010000.tab"])
+        #expect(plan.actions.allSatisfy { $0.reason.contains("its copies on backup1 are full and verified") })
+        let kept = Dictionary(uniqueKeysWithValues: plan.keptDatasets.map { ($0.dataset, $0.reason) })
+        #expect(kept == ["dbs/db2": "copy on backup1 is fault 2 (system)", "dbs/db4": "no copy on backup1"], "\(kept)")
+        #expect(plan.rules[0].note.contains("only datasets with a full, verified copy on backup1 (2 kept without one"), "\(plan.rules[0].note)")
+        let report = try f.execute(plan)
+        #expect(report.count(.done) == 2 && !f.exists("dbs/db1/t_20170501_000000.tab") && f.exists("dbs/db2/t_20170501_020000.tab"))
+    }
+
+    /// The executor asks again: a copy dropped after the plan keeps its dataset.
+    @Test(arguments: TestStore.allCases)
+    func aCopyDroppedAfterThePlanKeepsItsDataset(_ backend: TestStore) throws {
+        guard let f = try Self.withCopies(backend) else { return }
+        let plan = try Self.plan(f, Self.copiedOnly)
+        #expect(plan.actions.count == 2)
+        let store = try #require(f.store as? any CopyStore & DatasetStore)
+        let db1 = try #require(try store.datasets(DatasetFilter(name: "dbs/db1")).first)
+        #expect(try store.dropCopies(host: "backup1", datasets: [db1.id]).count == 1)
+        let report = try f.execute(plan)
+        #expect(report.count(.done) == 0 && report.count(.skipped) == 2 && f.exists("dbs/db1/t_20170501_000000.tab"))
+        #expect(report.results.allSatisfy { $0.detail?.contains("require_copy_on no longer holds: no copy on backup1") == true },
+                "\(report.results.map(\.detail))")
+    }
 }

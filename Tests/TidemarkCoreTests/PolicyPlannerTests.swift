@@ -85,10 +85,12 @@ import TestSupport
         #expect(plan.rules.map(\.files) == [2, 2])
     }
 
-    @Test func requireCopyOnFindsNothingUntilCopiesAreRecorded() throws {
+    /// Files outside any dataset have no copy: require_copy_on keeps every one, and says why.
+    @Test func requireCopyOnKeepsFilesWithoutAVerifiedCopy() throws {
         let plan = try f.plan(ageOffAll + "\nrequire_copy_on = [\"backup1\"]")
         #expect(plan.isEmpty)
-        #expect(plan.rules[0].note.contains("backup1") && plan.rules[0].note.contains("no copies"))
+        #expect(plan.rules[0].note.contains("only datasets with a full, verified copy on backup1"), "\(plan.rules[0].note)")
+        #expect(!plan.keptDatasets.isEmpty && plan.keptDatasets.allSatisfy { $0.reason == "it is not part of a dataset, and only datasets are copied" })
     }
 
     @Test func cleanupPurgesOnlyWhatLiveProductsWhollyCover() throws {

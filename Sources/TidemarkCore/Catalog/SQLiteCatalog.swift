@@ -41,6 +41,16 @@ public final class SQLiteCatalog: Sendable {
             pool = readOnly ? try Self.readOnlyPool(path: path, configuration: config) : try DatabasePool(path: path, configuration: config)
             try pool.read { db in try Schema.refuseNewer(db, path: path) }
             if !readOnly {
+                // A new catalog: each migration rewrites the schema's pages, and together their
+                // write-ahead log is many times the catalog they leave. Folded into the file after
+                // each one (best effort: a reader elsewhere may hold the log), it does not fill a
+                // small disk.
+                if try pool.read(Schema.migrator.appliedIdentifiers).isEmpty {
+                    for id in Schema.migrator.migrations {
+                        try Schema.migrator.migrate(pool, upTo: id)
+                        try? pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+                    }
+                }
                 try Schema.migrator.migrate(pool)
                 try pool.write(Schema.stampVersion)
             } else if try !pool.read(Schema.migrator.hasCompletedMigrations) {

@@ -58,6 +58,23 @@ public struct ActionRunner: Sendable {
         return outcome
     }
 
+    /// `run` for a batch acted on at once (a queuer taking many datasets): every intent is
+    /// committed before `act`, which returns one outcome per entry id in order; a throw is
+    /// journaled `failed` for each, and rethrown.
+    public func runBatch(_ intents: [ActionIntent], _ act: ([Int64]) throws -> [ActionOutcome]) throws -> [ActionOutcome] {
+        let ids = try intents.map { try journal.writeIntent($0, at: clock()) }
+        let outcomes: [ActionOutcome]
+        do {
+            outcomes = try act(ids)
+        } catch {
+            for id in ids { try journal.writeResult(id, .failed, detail: Self.describe(error), at: clock(), onlyIfOpen: false) }
+            throw error
+        }
+        precondition(outcomes.count == ids.count, "one outcome per intent")
+        for (id, o) in zip(ids, outcomes) { try journal.writeResult(id, o.result, detail: o.detail, at: clock(), onlyIfOpen: false) }
+        return outcomes
+    }
+
     /// Closes the open intents whose writer is gone — its policy run is among `killedRuns`,
     /// or its process on this host no longer exists — with what `decide` finds (nil: left
     /// open, e.g. a kind this caller does not know). An intent of a live writer, or of

@@ -9,6 +9,8 @@ public struct ExecutionOptions: Sendable {
     public var afterRemoval: (@Sendable (Int) -> Void)?
     /// Called when a dataset action's intent is committed, before its act (tests kill the process here).
     public var afterDatasetIntent: (@Sendable (Int64) -> Void)?
+    /// How copy rules queue and run copies; nil: their copies are journaled as skipped.
+    public var copies: CopyWork?
 
     public init() {}
 }
@@ -18,6 +20,20 @@ public struct ActionResult: Sendable {
     public var action: PlannedAction
     public var result: JournalResult
     public var detail: String?
+}
+
+/// What a policy run needs to queue and run copies. The command supplies it: measuring a
+/// destination (over ssh) and opening a store per copy worker are its part.
+public struct CopyWork: Sendable {
+    /// Queues a copy rule's selection (`CopyQueuer.queue`), each dataset with its decision.
+    public var queue: @Sendable (CopyQueuer.Selection) throws -> [CopyQueuer.Decision]
+    /// One pass of the copy runner over the queue.
+    public var run: @Sendable () throws -> [CopyRunner.Result]
+
+    public init(queue: @escaping @Sendable (CopyQueuer.Selection) throws -> [CopyQueuer.Decision],
+                run: @escaping @Sendable () throws -> [CopyRunner.Result]) {
+        self.queue = queue; self.run = run
+    }
 }
 
 /// What became of one planned dataset action.
@@ -30,8 +46,11 @@ public struct DatasetActionResult: Sendable {
 public struct ExecutionReport: Sendable {
     public var runId: Int64
     public var results: [ActionResult]
-    /// The dataset actions, each journaled (in the plan's order).
+    /// The dataset actions, each journaled (in the plan's order; then the moves of datasets
+    /// whose copies this run completed).
     public var datasetResults: [DatasetActionResult] = []
+    /// The copies this run's copy pass ran, and how each ended.
+    public var copies: [CopyRunner.Result] = []
 
     public func count(_ r: JournalResult) -> Int { results.reduce(0) { $0 + ($1.result == r ? 1 : 0) } }
     public var bytesRemoved: Int64 { results.reduce(0) { $0 + ($1.result == .done ? $1.action.bytes : 0) } }
@@ -39,6 +58,7 @@ public struct ExecutionReport: Sendable {
     public var hasFaults: Bool {
         results.contains { $0.result == .skipped || $0.result == .failed }
             || datasetResults.contains { $0.outcome.result == .skipped || $0.outcome.result == .failed }
+            || copies.contains { if case .fault = $0.outcome { true } else { false } }
     }
 }
 
@@ -135,6 +155,15 @@ public struct PolicyExecutor: Sendable {
                 }
             }
 
+            // require_copy_on, asked again of the copies as they are now.
+            var copyRefusals: [Int64: String] = [:]
+            for (hosts, needing) in Dictionary(grouping: actions.filter { !$0.requireCopyOn.isEmpty }, by: \.requireCopyOn) {
+                let datasets = Array(Set(needing.compactMap(\.datasetId)))
+                let requirement = try (catalog as? any CopyStore).map { try CopyRequirement(hosts: hosts, store: $0, datasets: datasets) }
+                    ?? CopyRequirement.none(hosts)
+                for a in needing { copyRefusals[a.fileId] = requirement.refusal(dataset: a.datasetId) }
+            }
+
             /// Why `a` may not go, from the catalog as it is now; nil when it may.
             func refusal(_ a: PlannedAction) -> String? {
                 guard let f = files[a.fileId] else { return "not a catalogued file under a root of \(plan.context)" }
@@ -149,6 +178,7 @@ public struct PolicyExecutor: Sendable {
                 }
                 if a.kind == .purge && a.coveredBy.isEmpty { return "a cleanup without cover" }
                 if f.datasetId != a.datasetId { return "its dataset changed since the plan was made" }
+                if let why = copyRefusals[a.fileId] { return "require_copy_on no longer holds: \(why)" }
                 return nil
             }
 
@@ -204,24 +234,70 @@ public struct PolicyExecutor: Sendable {
             }
             try catalog.writeResults(run: runId, done, at: clock())
         }
-        let datasetResults = try perform(plan, run: runId, removals: results, options)
+        var report = ExecutionReport(runId: runId, results: results)
+        try perform(plan, run: runId, options, into: &report)
         try catalog.finishRun(runId, now: clock())
-        return ExecutionReport(runId: runId, results: results, datasetResults: datasetResults)
+        return report
     }
 
     // MARK: dataset actions
 
     /// Runs the plan's dataset actions after its removals, each through the action journal
     /// with one performer per kind.
-    private func perform(_ plan: Plan, run: Int64, removals: [ActionResult], _ options: ExecutionOptions) throws -> [DatasetActionResult] {
-        guard !plan.datasetActions.isEmpty else { return [] }
-        let done = Set(removals.filter { $0.result == .done }.map(\.action.fileId))
+    private func perform(_ plan: Plan, run: Int64, _ options: ExecutionOptions, into report: inout ExecutionReport) throws {
+        guard !plan.datasetActions.isEmpty else { return }
+        let done = Set(report.results.filter { $0.result == .done }.map(\.action.fileId))
         let runner = ActionRunner(journal: catalog, clock: clock)
         let by = "policy run \(plan.policy) (run #\(run))"
-        return try plan.datasetActions.map { a in
-            switch a {
-            case .state(let c):
-                return DatasetActionResult(action: a, outcome: try moveState(c, done: done, runner: runner, by: by, run: run, options))
+        var outcomes: [ActionOutcome?] = Array(repeating: nil, count: plan.datasetActions.count)
+        for (i, a) in plan.datasetActions.enumerated() {
+            if case .state(let c) = a { outcomes[i] = try moveState(c, done: done, runner: runner, by: by, run: run, options) }
+        }
+        // Copies: queued per rule and destination (one queuer call each), then one pass of the runner.
+        let copies = plan.datasetActions.enumerated().compactMap { i, a -> (Int, PlannedCopy)? in
+            if case .queueCopy(let c) = a { (i, c) } else { nil }
+        }
+        var groups: [[(Int, PlannedCopy)]] = []
+        for item in copies {
+            if let g = groups.firstIndex(where: { $0[0].1.rule == item.1.rule && $0[0].1.destination == item.1.destination }) {
+                groups[g].append(item)
+            } else {
+                groups.append([item])
+            }
+        }
+        for g in groups {
+            for (i, o) in zip(g.map(\.0), try queue(g.map(\.1), plan: plan, runner: runner, by: by, run: run, options)) { outcomes[i] = o }
+        }
+        report.datasetResults = zip(plan.datasetActions, outcomes).map { DatasetActionResult(action: $0, outcome: $1!) }
+        guard !copies.isEmpty, let work = options.copies else { return }
+        report.copies = try work.run()
+        // then_state of datasets whose copy on every destination is now full and verified.
+        var moved = Set<Int64>()
+        for (_, c) in copies {
+            guard let move = c.then, moved.insert(c.datasetId).inserted, let store = catalog as? any DatasetStore & CopyStore else { continue }
+            guard try CopyRequirement(hosts: c.hosts, store: store, datasets: [c.datasetId]).refusal(dataset: c.datasetId) == nil else { continue }
+            report.datasetResults.append(DatasetActionResult(action: .state(move),
+                                                             outcome: try moveState(move, done: [], runner: runner, by: by, run: run, options)))
+        }
+    }
+
+    /// Queues one rule's copies to one destination, each journaled (intent, the queuer's
+    /// decision, result): done when queued, skipped with the queuer's reason when not.
+    private func queue(_ copies: [PlannedCopy], plan: Plan, runner: ActionRunner, by: String, run: Int64,
+                       _ options: ExecutionOptions) throws -> [ActionOutcome] {
+        let first = copies[0], dest = first.destination
+        let intents = copies.map {
+            ActionIntent(kind: .copy, subject: .dataset($0.datasetId), detail: "queue dataset \($0.dataset) for \(dest.host):\(dest.path)",
+                         by: by, target: dest.host, rule: $0.rule, run: run)
+        }
+        return try runner.runBatch(intents) { _ in
+            guard let work = options.copies else { return copies.map { _ in .skipped("not queued: this run queues no copies") } }
+            let decisions = try work.queue(CopyQueuer.Selection(context: plan.context, categories: first.categories, state: first.state,
+                                                                host: dest.host, path: dest.path.pathBytes))
+            let byDataset = Dictionary(decisions.map { ($0.dataset.id, $0) }, uniquingKeysWith: { a, _ in a })
+            return copies.map { c in
+                guard let d = byDataset[c.datasetId] else { return .skipped("not queued: it no longer matches the rule") }
+                return d.copy.map { .done("queued as copy \($0)") } ?? .skipped("not queued: \(d.reason ?? "refused by the queuer")")
             }
         }
     }

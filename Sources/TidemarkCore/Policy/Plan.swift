@@ -18,6 +18,9 @@ public struct Plan: Sendable {
     public var openJournalEntries: Int
     /// The policy's `futureTolerance`: the executor sets future-dated files aside as the planner did.
     public var futureTolerance: Int64 = Policy.defaultFutureTolerance
+    /// Datasets a rule would have chosen but kept, each with why (no verified copy where
+    /// `require_copy_on` asks for one).
+    public var keptDatasets: [KeptDataset] = []
     /// Roots of the context the plan leaves alone: stale, or unavailable (each says why).
     public var skippedRoots: [RootState] = []
     /// The roots the context's definition named when the plan was made (nil: no definition
@@ -60,6 +63,17 @@ public struct PlannedAction: Sendable {
     public var datasetId: Int64?
     /// The dataset's name, for reasons.
     public var dataset: String?
+    /// Hosts that must each hold a full, verified copy of the dataset (`require_copy_on`):
+    /// the executor asks again just before removing.
+    public var requireCopyOn: [String] = []
+}
+
+/// A dataset a rule would have chosen, kept, and why.
+public struct KeptDataset: Sendable {
+    public var rule: String
+    /// The dataset's name (a file's path when it is in no dataset).
+    public var dataset: String
+    public var reason: String
 }
 
 /// A rule's part of a plan.
@@ -77,11 +91,14 @@ public struct RuleOutcome: Sendable {
 public enum DatasetAction: Sendable {
     /// Move the dataset to another state once the removals it waits for were all done.
     case state(PlannedStateChange)
+    /// Queue the dataset for copying to a host (a copy rule), then run the queue.
+    case queueCopy(PlannedCopy)
 
     /// The dataset acted on.
     public var datasetId: Int64 {
         switch self {
         case .state(let c): c.datasetId
+        case .queueCopy(let c): c.datasetId
         }
     }
 
@@ -89,6 +106,7 @@ public enum DatasetAction: Sendable {
     public var kind: ActionKind {
         switch self {
         case .state: .state
+        case .queueCopy: .copy
         }
     }
 }
@@ -113,4 +131,21 @@ public struct PlannedStateChange: Sendable {
         self.datasetId = datasetId; self.dataset = dataset; self.category = category; self.from = from; self.to = to
         self.machine = machine; self.rule = rule; self.after = after
     }
+}
+
+/// A dataset a copy rule queues for a host; its room there is checked when it is queued.
+public struct PlannedCopy: Sendable {
+    public var datasetId: Int64
+    public var dataset: String
+    public var category: String
+    public var bytes: Int64
+    public var destination: CopyDestination
+    public var rule: String
+    /// The rule's selection, as the queuer takes it.
+    public var categories: [String]
+    public var state: String?
+    /// The rule's `then_state` (from its `dataset_state`), taken once the copy on every one of
+    /// `hosts` (the rule's destinations) is full and verified.
+    public var then: PlannedStateChange?
+    public var hosts: [String]
 }

@@ -26,6 +26,12 @@ public struct PolicyPlanner: Sendable {
     public func plan(_ policy: Policy, now: Instant) throws(PolicyError) -> Plan {
         var context = try catalog.validate(policy)
         let datasetStates = try datasetStates(policy, context: context.name)
+        let copyRequirements = try copyRequirements(policy)
+        // Copy rules read datasets and copies, not files: planned before the files' snapshot.
+        var copyPlans: [String: (RuleOutcome, [DatasetAction])] = [:]
+        for case .copy(let r) in policy.rules {
+            do { copyPlans[r.name] = try copyPlan(r, context: context.name, states: datasetStates) } catch { throw .catalog(error) }
+        }
         // Only current, available roots: the others are left alone, and the plan says why.
         let roots: ContextRoots
         do { roots = try catalog.contextRoots(context.name, definitionRoots: definitionRoots) } catch { throw .catalog(error) }
@@ -41,17 +47,22 @@ public struct PolicyPlanner: Sendable {
                 var state = PlanState(snapshot: snapshot, context: context, scope: roots.scope, now: now, futureTolerance: policy.futureTolerance)
                 state.open = try snapshot.openJournalFiles()
                 state.datasetStates = datasetStates
+                state.copyRequirements = copyRequirements
                 state.machines = stateMachines
                 var outcomes: [RuleOutcome] = []
                 for rule in policy.rules {
                     switch rule {
                     case .ageOff(let r): outcomes.append(try state.ageOff(r, usage: usage))
                     case .cleanup(let r): outcomes.append(try state.cleanup(r))
+                    case .copy(let r):
+                        let (outcome, actions) = copyPlans[r.name]!
+                        outcomes.append(outcome)
+                        state.datasetActions += actions
                     }
                 }
                 return Plan(policy: policy.name, context: context.name, contextId: context.id, now: now, actions: state.actions,
                             datasetActions: state.datasetActions, rules: outcomes, openJournalEntries: state.open.count,
-                            futureTolerance: policy.futureTolerance, skippedRoots: roots.skipped, definitionRoots: definitionRoots)
+                            futureTolerance: policy.futureTolerance, keptDatasets: state.keptDatasets, skippedRoots: roots.skipped, definitionRoots: definitionRoots)
             }
         } catch { throw .catalog(error) }
     }
@@ -73,6 +84,64 @@ extension PolicyPlanner {
             if let s = DatasetStates.state(of: d, machine: stateMachines.first { $0.categories.contains(d.category) }) { out[d.id] = s }
         }
         return out
+    }
+}
+
+extension PolicyPlanner {
+    /// Each age-off rule's `require_copy_on`, by rule name, read from the catalog's copies
+    /// (none when the catalog keeps no copies: then no dataset has one).
+    func copyRequirements(_ policy: Policy) throws(PolicyError) -> [String: CopyRequirement] {
+        var out: [String: CopyRequirement] = [:]
+        for case .ageOff(let r) in policy.rules where !r.requireCopyOn.isEmpty {
+            guard let store = catalog as? any CopyStore else { continue }
+            do { out[r.name] = try CopyRequirement(hosts: r.requireCopyOn, store: store) } catch { throw .catalog(error) }
+        }
+        return out
+    }
+}
+
+extension PolicyPlanner {
+    /// A copy rule's part of the plan: each dataset of its categories (in its state) with live
+    /// files and no copy yet on a destination is queued for it; a dataset whose copy on every
+    /// destination is already full and verified moves to `then_state`. The room on each
+    /// destination is checked when the run queues (the queuer measures it then).
+    func copyPlan(_ r: CopyRule, context: String, states: [Int64: String]) throws(CatalogError) -> (RuleOutcome, [DatasetAction]) {
+        let hosts = r.destinations.map(\.host)
+        var datasets = try (catalog as? any DatasetStore)?.datasets(DatasetFilter(context: context, categories: r.categories)) ?? []
+        if let s = r.datasets.state { datasets = datasets.filter { states[$0.id] == s } }
+        let copies = try (catalog as? any CopyStore)?.copies(CopyFilter(hosts: hosts, datasets: datasets.map(\.id))) ?? []
+        var byDataset: [Int64: [String: CopyRecord]] = [:]
+        for c in copies { byDataset[c.dataset, default: [:]][c.host] = c }
+        func then(_ d: DatasetRecord) -> PlannedStateChange? {
+            guard let from = r.datasets.state, let to = r.datasets.then,
+                  let machine = stateMachines.first(where: { $0.categories.contains(d.category) }) else { return nil }
+            return PlannedStateChange(datasetId: d.id, dataset: d.name, category: d.category, from: from, to: to, machine: machine,
+                                      rule: r.name, after: [])
+        }
+        var actions: [DatasetAction] = []
+        var queued = 0, there = 0, empty = 0, bytes: Int64 = 0
+        for d in datasets {
+            let have = byDataset[d.id] ?? [:]
+            if hosts.allSatisfy({ have[$0]?.isVerifiedFull == true }), let move = then(d) {
+                actions.append(.state(move))
+                continue
+            }
+            for dest in r.destinations {
+                if have[dest.host] != nil { there += 1; continue }
+                if d.files == 0 { empty += 1; continue }
+                actions.append(.queueCopy(PlannedCopy(datasetId: d.id, dataset: d.name, category: d.category, bytes: d.bytes, destination: dest,
+                                                      rule: r.name, categories: r.categories, state: r.datasets.state, then: then(d), hosts: hosts)))
+                queued += 1
+                bytes += d.bytes
+            }
+        }
+        let moves = actions.filter { if case .state = $0 { true } else { false } }.count
+        var note = "datasets of \(r.categories.joined(separator: ", "))" + (r.datasets.state.map { " in state \($0)" } ?? "")
+            + " to \(r.destinations.map { "\($0.host):\($0.path)" }.joined(separator: ", ")): \(queued) cop\(queued == 1 ? "y" : "ies") to queue"
+            + " (each destination's room is checked when queued), \(there) already queued"
+        if empty > 0 { note += ", \(empty) with no live files" }
+        if let to = r.datasets.then { note += "; \(moves) dataset\(moves == 1 ? "" : "s") fully copied move\(moves == 1 ? "s" : "") to \(to), others once copied" }
+        return (RuleOutcome(rule: r.name, kind: "copy", files: 0, bytes: bytes, note: note), actions)
     }
 }
 
@@ -111,6 +180,11 @@ private struct PlanState {
     var ruleDatasets: [(id: Int64, name: String, category: String, files: [Int64])] = []
     /// What the plan does to datasets beside removing their files.
     var datasetActions: [DatasetAction] = []
+    /// Each age-off rule's `require_copy_on`, by rule name.
+    var copyRequirements: [String: CopyRequirement] = [:]
+    /// Datasets rules kept, with why; and the datasets (and files outside any) already listed.
+    var keptDatasets: [KeptDataset] = []
+    private var keptListed = Set<String>()
     private var dirs: [Int64: PathBytes] = [:]
     private var rootPaths: [Int64: PathBytes]
 
@@ -162,11 +236,11 @@ private struct PlanState {
     }
 
     mutating func add(_ c: Candidate, kind: PlannedAction.Kind, stream: StreamName, rule: String,
-                      reason: String, keepNewest: Int, dataset: String?, coveredBy: [Int64] = []) throws {
+                      reason: String, keepNewest: Int, dataset: String?, coveredBy: [Int64] = [], requireCopyOn: [String] = []) throws {
         actions.append(PlannedAction(kind: kind, fileId: c.id, path: try path(c), category: stream.category, stream: stream.name,
                                      bytes: c.stat.size, coverage: c.coverage, expected: c.stat, rule: rule, reason: reason,
                                      keepNewest: keepNewest, coveredBy: coveredBy,
-                                     datasetId: dataset == nil ? nil : c.datasetId, dataset: dataset))
+                                     datasetId: dataset == nil ? nil : c.datasetId, dataset: dataset, requireCopyOn: requireCopyOn))
         chosen.insert(c.id)
         freed[c.stat.device, default: 0] += c.stat.size
     }
@@ -179,6 +253,13 @@ private struct PlanState {
         datasets = [:]
         keptAsCover = []
         ruleDatasets = []
+    }
+
+    /// Lists `c`'s dataset (or `c`, when in none) as kept by `rule`, once per rule.
+    mutating func keep(_ c: Candidate, rule: String, reason: String) throws {
+        let name = try c.datasetId.map { try snapshot.datasetName($0) ?? "#\($0)" } ?? path(c).displayPath
+        guard keptListed.insert(rule + "\u{0}" + name).inserted else { return }
+        keptDatasets.append(KeptDataset(rule: rule, dataset: name, reason: reason))
     }
 
     /// Records that the current rule chose dataset `id` whole (for its `then_state`).
@@ -260,13 +341,16 @@ private struct PlanState {
         func outcome(_ note: String) throws -> RuleOutcome {
             let mine = actions[first...]
             endRule(r.name, r.datasets)
+            let held = keptDatasets.filter { $0.rule == r.name }.count
+            let copyNote = copies.map { c in
+                "only datasets with a full, verified copy on \(c.hosts.joined(separator: ", "))"
+                    + (held == 0 ? "" : " (\(held) kept without one, each listed with why)")
+            }
             return RuleOutcome(rule: r.name, kind: "age-off", files: mine.count, bytes: mine.reduce(0) { $0 + $1.bytes },
-                               note: try self.note([note, stateNote(r.datasets)].compactMap { $0 }.joined(separator: "; "), streams: ids, agedOff: true))
+                               note: try self.note([note, stateNote(r.datasets), copyNote].compactMap { $0 }.joined(separator: "; "),
+                                                   streams: ids, agedOff: true))
         }
-        if !r.requireCopyOn.isEmpty {
-            return try outcome("requires a verified copy on \(r.requireCopyOn.joined(separator: ", ")); Tidemark records no copies yet "
-                               + "(the copy queue comes later), so no file can be shown to have one and nothing may go")
-        }
+        let copies = r.requireCopyOn.isEmpty ? nil : copyRequirements[r.name] ?? CopyRequirement.none(r.requireCopyOn)
         let kept = try newest(streams.keys, keep: r.keepNewest)
         let endBy = r.olderThan.map { Instant(microseconds: now.microseconds - $0) }
         var scope: [String] = []
@@ -289,10 +373,16 @@ private struct PlanState {
         }
         /// Chooses `c` (with its dataset); returns the sizes chosen, with their devices.
         func take(_ c: Candidate, _ reason: String) throws -> [(device: UInt64, size: Int64)] {
+            if let copies, eligible(c), let why = copies.refusal(dataset: c.datasetId) {
+                try self.keep(c, rule: r.name, reason: why)
+                return []
+            }
             guard let g = try self.group(c, eligible: eligible) else { return [] }
-            let why = g.dataset.map { reason + "; with the rest of dataset \($0) (\(g.files.count) files)" } ?? reason
+            let why = (g.dataset.map { reason + "; with the rest of dataset \($0) (\(g.files.count) files)" } ?? reason)
+                + (copies.map { "; its copies on \($0.hosts.joined(separator: ", ")) are full and verified" } ?? "")
             for m in g.files {
-                try self.add(m, kind: .delete, stream: streams[m.streamId]!, rule: r.name, reason: why, keepNewest: r.keepNewest, dataset: g.dataset)
+                try self.add(m, kind: .delete, stream: streams[m.streamId]!, rule: r.name, reason: why, keepNewest: r.keepNewest, dataset: g.dataset,
+                             requireCopyOn: r.requireCopyOn)
             }
             self.chose(dataset: c.datasetId, name: g.dataset, category: streams[c.streamId]!.category, files: g.files)
             return g.files.map { ($0.stat.device, $0.stat.size) }

@@ -28,11 +28,13 @@ public struct Policy: Sendable {
 public enum PolicyRule: Sendable {
     case ageOff(AgeOffRule)
     case cleanup(CleanupRule)
+    case copy(CopyRule)
 
     public var name: String {
         switch self {
         case .ageOff(let r): r.name
         case .cleanup(let r): r.name
+        case .copy(let r): r.name
         }
     }
 
@@ -41,14 +43,16 @@ public enum PolicyRule: Sendable {
         switch self {
         case .ageOff(let r): r.datasets
         case .cleanup(let r): r.datasets
+        case .copy(let r): r.datasets
         }
     }
 
-    /// The categories the rule removes from.
+    /// The categories whose files or datasets the rule acts on.
     public var categories: [String] {
         switch self {
         case .ageOff(let r): r.categories
         case .cleanup(let r): r.categories
+        case .copy(let r): r.categories
         }
     }
 
@@ -57,6 +61,7 @@ public enum PolicyRule: Sendable {
         switch self {
         case .ageOff(let r): r.categories.map { ($0, r.categoriesLocation) }
         case .cleanup(let r): r.categories.map { ($0, r.categoriesLocation) } + r.coveredBy.map { ($0, r.coveredByLocation) }
+        case .copy(let r): r.categories.map { ($0, r.categoriesLocation) }
         }
     }
 }
@@ -124,6 +129,32 @@ public struct CleanupRule: Sendable {
         self.olderThan = olderThan; self.keepNewest = keepNewest
         self.categoriesLocation = categoriesLocation; self.coveredByLocation = coveredByLocation
     }
+}
+
+/// Queues whole datasets of some categories (in a state, when given) for copying to each
+/// destination, at most one copy per dataset and host; `then_state` moves a dataset on once
+/// its copy on every destination is full and verified.
+public struct CopyRule: Sendable {
+    public var name: String
+    public var categories: [String]
+    public var destinations: [CopyDestination]
+    public var datasets: DatasetStep
+    public var categoriesLocation: SourceLocation
+
+    public init(name: String, categories: [String], destinations: [CopyDestination], datasets: DatasetStep = DatasetStep(),
+                categoriesLocation: SourceLocation = SourceLocation(file: "<command line>", key: "categories")) {
+        self.name = name; self.categories = categories; self.destinations = destinations; self.datasets = datasets
+        self.categoriesLocation = categoriesLocation
+    }
+}
+
+/// Where a copy rule sends datasets: a host (`tidemark host add`) and a directory there.
+public struct CopyDestination: Sendable, Hashable {
+    public var host: String
+    /// Absolute.
+    public var path: String
+
+    public init(host: String, path: String) { self.host = host; self.path = path }
 }
 
 /// A rule's part in its datasets' lives: it takes only datasets in `state` (a file with no

@@ -7,6 +7,7 @@ extension Policy {
     static let topKeys = ["policy", "context", "description", "future_tolerance", "rule"]
     static let ageOffKeys = ["kind", "name", "categories", "time", "before", "older_than", "free", "when_above", "until_below",
                              "keep_newest", "require_copy_on", "dataset_state", "then_state"]
+    static let copyKeys = ["kind", "name", "categories", "destinations", "dataset_state", "then_state"]
     static let cleanupKeys = ["kind", "name", "categories", "covered_by", "same_stream", "older_than", "keep_newest", "dataset_state", "then_state"]
 
     /// Parses a policy; `defaultName` is used when the file sets no `policy`. Relative times
@@ -36,8 +37,11 @@ extension Policy {
                 var r = try Self.cleanup(t, name: ruleName)
                 r.datasets = try Self.datasetStep(t)
                 rules.append(.cleanup(r))
+            case "copy":
+                try t.rejectUnknownKeys(allowed: Self.copyKeys)
+                rules.append(.copy(try Self.copy(t, name: ruleName)))
             default:
-                throw t.error("kind", "unknown rule kind '\(kind)'; use \"age-off\" or \"cleanup\"")
+                throw t.error("kind", "unknown rule kind '\(kind)'; use \"age-off\", \"cleanup\" or \"copy\"")
             }
         }
         self.init(name: name, context: context, summary: try top.string("description"), rules: rules, file: file,
@@ -96,6 +100,28 @@ extension Policy {
         return CleanupRule(name: name, categories: categories.values, coveredBy: coveredBy.values,
                            sameStream: try t.bool("same_stream") ?? true, olderThan: olderThan, keepNewest: try Self.keepNewest(t),
                            categoriesLocation: categories.location, coveredByLocation: coveredBy.location)
+    }
+
+    private static func copy(_ t: TOMLDocument.Table, name: String) throws(DefinitionError) -> CopyRule {
+        let categories = try Self.categories(t, "categories")
+        let example = "e.g. destinations = [{host = \"backup1\", path = \"/data/dvo\"}]"
+        guard t.has("destinations") else { throw t.error(nil, "\(t.path) needs 'destinations', where to copy to (\(example))") }
+        var destinations: [CopyDestination] = []
+        for (i, d) in try t.tables("destinations").enumerated() {
+            let which = "destination \(i + 1)"
+            try d.rejectUnknownKeys(allowed: ["host", "path"])
+            guard let host = try d.string("host"), !host.isEmpty else { throw t.error("destinations", "\(which) needs 'host' (\(example))") }
+            guard let path = try d.string("path"), path.hasPrefix("/"), !path.contains("\0") else {
+                throw t.error("destinations", "\(which) needs 'path', an absolute directory on \(host) (\(example))")
+            }
+            if destinations.contains(where: { $0.host == host }) {
+                throw t.error("destinations", "host '\(host)' is named twice: a dataset has at most one copy on a host")
+            }
+            destinations.append(CopyDestination(host: host, path: path))
+        }
+        guard !destinations.isEmpty else { throw t.error("destinations", "list at least one destination (\(example))") }
+        return CopyRule(name: name, categories: categories.values, destinations: destinations, datasets: try Self.datasetStep(t),
+                        categoriesLocation: categories.location)
     }
 
     private static func categories(_ t: TOMLDocument.Table, _ key: String) throws(DefinitionError) -> (values: [String], location: SourceLocation) {
