@@ -282,6 +282,20 @@ enum PostgresSchema {
             )
             """,
         ]),
+        ("v12: every action journaled", [
+            // As on SQLite (there the table is rebuilt; here the constraints are dropped in place).
+            """
+            ALTER TABLE journal ALTER COLUMN run_id DROP NOT NULL, ALTER COLUMN file_id DROP NOT NULL,
+                ALTER COLUMN rule DROP NOT NULL, ALTER COLUMN size DROP NOT NULL, ALTER COLUMN mtime DROP NOT NULL,
+                ALTER COLUMN inode DROP NOT NULL, ALTER COLUMN device DROP NOT NULL,
+                ADD COLUMN dataset_id bigint, ADD COLUMN copy_id bigint, ADD COLUMN request_id bigint,
+                ADD COLUMN target text, ADD COLUMN by text, ADD COLUMN pid bigint, ADD COLUMN host text
+            """,
+            "CREATE INDEX journal_by_dataset ON journal (dataset_id) WHERE dataset_id IS NOT NULL",
+            "CREATE INDEX journal_by_copy ON journal (copy_id) WHERE copy_id IS NOT NULL",
+            "CREATE INDEX journal_by_request ON journal (request_id) WHERE request_id IS NOT NULL",
+            "ALTER TABLE dataset_transitions ADD COLUMN journal_id bigint",
+        ]),
         ("v13: copies", [
             // As on SQLite: one copy of a dataset per host ever (the unique key), claimed by
             // token and lease on its own row.

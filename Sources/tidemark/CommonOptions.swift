@@ -31,7 +31,7 @@ struct CatalogOptions: ParsableArguments {
 
     /// Opens the catalog as the dataset and host stores: written by the commands that change
     /// it (created only by `host add`), read-only otherwise.
-    func openDatasetStore(write: Bool, create: Bool = false) throws -> any DatasetStore & HostStore {
+    func openDatasetStore(write: Bool, create: Bool = false) throws -> any DatasetStore & HostStore & ActionJournal {
         try open(create: create, readOnly: !write)
     }
 
