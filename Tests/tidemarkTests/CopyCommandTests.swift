@@ -107,6 +107,10 @@ import TidemarkCore
         #expect(try w.copy("db2", on: "here")?["state"] as? String == "new")
         #expect(try w.run(["revert", "copies"]).status == 3)
         #expect(w.arrived("db1", at: w.tree.root) && w.arrived("big", at: w.tree.root))
+        // Every copy and every revert journaled, none left open: 12 copies tried, 5 reverts.
+        #expect(try sql(w.db, "SELECT action, count(*), count(result) FROM journal WHERE action IN ('copy', 'revert') GROUP BY action ORDER BY action")
+                == "copy|12|12\nrevert|5|5")
+        #expect(try sql(w.db, "SELECT count(*) FROM journal WHERE action = 'copy' AND result = 'done'") == "4")
     }
 
     /// A destination on a small tmpfs: over 97 % used, no room for the dataset, and one that
@@ -165,6 +169,10 @@ import TidemarkCore
         Thread.sleep(forTimeInterval: 3.5)
         let resumed = try w.run(["copy", "run", "--once"])
         #expect(resumed.status == 0, "\(resumed.stdout) \(resumed.stderr)")
+        if store == .sqlite {
+            // The killed run's intent was settled (not done), the resumed one's is done.
+            #expect(try sql(w.db, "SELECT result FROM journal WHERE action = 'copy' ORDER BY id") == "not-done\ndone")
+        }
         let done = try #require(try w.copy("db1", on: "here"))
         #expect(done["state"] as? String == "full" && done["verified"] as? Bool == true && done["attempts"] as? Int == 2, "\(done)")
         #expect(w.arrived("db1", at: dest))
