@@ -116,10 +116,10 @@ extension PostgresCatalog: CopyStore {
         }
     }
 
-    public func revertCopies(faults: Set<FaultCode>, host: String?, at: Instant) throws(CatalogError) -> [CopyRecord] {
+    public func revertCopies(_ ids: [Int64], at: Instant) throws(CatalogError) -> [CopyRecord] {
         try transaction(.write) { () throws -> [CopyRecord] in
-            let reverted = try fetchCopies(CopyFilter(hosts: host.map { [$0] }, state: .fault), lock: true)
-                .filter { $0.fault.map(faults.contains) ?? false }
+            let wanted = Set(ids)
+            let reverted = try fetchCopies(CopyFilter(state: .fault), lock: true).filter { wanted.contains($0.id) }
             try execute("""
                 UPDATE copies c SET state = 'new', fault = NULL, verified = 0, claimer = NULL, token = NULL, lease_until = NULL, message = t.m
                 FROM unnest(\(reverted.map(\.id))::bigint[], \(reverted.map { $0.revertMessage(at: at) })::text[]) AS t(id, m)

@@ -37,7 +37,7 @@ struct CatalogOptions: ParsableArguments {
 
     /// Opens the catalog as the copy store (with datasets and hosts): written by the commands
     /// that change it, read-only otherwise; never created.
-    func openCopyStore(write: Bool) throws -> any CopyStore & DatasetStore & HostStore {
+    func openCopyStore(write: Bool) throws -> any CopyStore & DatasetStore & HostStore & ActionJournal {
         try open(create: false, readOnly: !write)
     }
 

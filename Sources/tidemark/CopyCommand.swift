@@ -272,6 +272,23 @@ struct CopyJSON: Encodable {
         dtime = c.dtime; attempts = c.attempts; message = c.message; verified = c.verified; queued = c.queued.iso8601
         claimer = c.claimer; lease_until = c.leaseUntil?.iso8601
     }
+
+    private enum Keys: String, CodingKey {
+        case id, dataset, context, category, host, path, path_bytes, state, fault, fault_name, bytes, epoch, dtime, attempts, message, verified
+        case queued, claimer, lease_until
+    }
+
+    /// Every key, null when it has no value (scripts read `fault`, `epoch`, … on every copy).
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(id, forKey: .id); try c.encode(dataset, forKey: .dataset); try c.encode(context, forKey: .context)
+        try c.encode(category, forKey: .category); try c.encode(host, forKey: .host); try c.encode(path, forKey: .path)
+        try c.encode(path_bytes, forKey: .path_bytes); try c.encode(state, forKey: .state); try c.encode(fault, forKey: .fault)
+        try c.encode(fault_name, forKey: .fault_name); try c.encode(bytes, forKey: .bytes); try c.encode(epoch, forKey: .epoch)
+        try c.encode(dtime, forKey: .dtime); try c.encode(attempts, forKey: .attempts); try c.encode(message, forKey: .message)
+        try c.encode(verified, forKey: .verified); try c.encode(queued, forKey: .queued); try c.encode(claimer, forKey: .claimer)
+        try c.encode(lease_until, forKey: .lease_until)
+    }
 }
 
 struct CopyDrop: ParsableCommand {

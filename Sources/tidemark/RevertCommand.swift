@@ -38,7 +38,10 @@ struct RevertCopies: ParsableCommand {
                 throw Failure.usage("the catalog has no host '\(host)'; `tidemark host list` shows them")
             }
             let codes = fault.isEmpty ? Set(FaultCode.allCases.filter(\.isTransient)) : Set(fault.compactMap(FaultCode.init(rawValue:)))
-            let reverted = try runtime { try store.revertCopies(faults: codes, host: host, at: currentInstant) }
+            let reverted: [CopyRecord]
+            do {
+                reverted = try CopyRevert.revert(faults: codes, host: host, store: store, by: commandIdentity("revert copies"), at: currentInstant)
+            } catch { throw Failure.runtime("\(error)") }
             if output.json { try Output.json(reverted.map(CopyJSON.init)) } else {
                 try Output.print("Reverted \(reverted.count) faulted copy(ies) to new (faults \(codes.map(\.rawValue).sorted().map(String.init).joined(separator: ", ")))."
                                  + (reverted.isEmpty ? "" : "\n" + Format.table(["ID", "DATASET", "HOST", "FAULT", "MESSAGE"], reverted.map {

@@ -87,10 +87,10 @@ extension SQLiteCatalog: CopyStore {
         }
     }
 
-    public func revertCopies(faults: Set<FaultCode>, host: String?, at: Instant) throws(CatalogError) -> [CopyRecord] {
+    public func revertCopies(_ ids: [Int64], at: Instant) throws(CatalogError) -> [CopyRecord] {
         try write { db in
-            let reverted = try Self.fetchCopies(db, CopyFilter(hosts: host.map { [$0] }, state: .fault), path: path)
-                .filter { $0.fault.map(faults.contains) ?? false }
+            let wanted = Set(ids)
+            let reverted = try Self.fetchCopies(db, CopyFilter(state: .fault), path: path).filter { wanted.contains($0.id) }
             let update = try db.cachedStatement(sql: """
                 UPDATE copies SET state = 'new', fault = NULL, verified = 0, claimer = NULL, token = NULL, lease_until = NULL, message = ?
                 WHERE id = ? AND state = 'fault'

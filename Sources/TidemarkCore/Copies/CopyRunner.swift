@@ -53,10 +53,10 @@ public struct CopyRunner: Sendable {
 
     public let options: Options
     /// Opens a store for one worker thread (each has its own connection).
-    public let open: @Sendable () throws -> any CopyStore & HostStore
+    public let open: @Sendable () throws -> any CopyStore & HostStore & ActionJournal
 
     /// A runner with `options`, each of its threads on a store `open` gives.
-    public init(options: Options, open: @Sendable @escaping () throws -> any CopyStore & HostStore) {
+    public init(options: Options, open: @Sendable @escaping () throws -> any CopyStore & HostStore & ActionJournal) {
         self.options = options; self.open = open
     }
 
@@ -66,6 +66,7 @@ public struct CopyRunner: Sendable {
     public func runOnce(report: @Sendable @escaping (Result) -> Void = { _ in }) throws -> [Result] {
         let store = try open()
         if try store.copySwitches().runPaused { throw CopyPaused(part: .run) }
+        try Self.settle(store)
         let hosts = try store.hosts().filter { $0.state == .up && $0.enabled && (options.host == nil || $0.host.name == options.host) }
         guard !hosts.isEmpty else { return [] }
         let board = Board(hosts: hosts, perHost: max(1, options.perHost))
@@ -84,7 +85,7 @@ public struct CopyRunner: Sendable {
     /// runs them, until no host has any left.
     private func work(_ board: Board, report: @Sendable (Result) -> Void) {
         defer { board.workerDone() }
-        let store: any CopyStore & HostStore
+        let store: any CopyStore & HostStore & ActionJournal
         do { store = try open() } catch { board.fail(error); return }
         while let host = board.takeHost() {
             var claims: [CopyClaim] = []
@@ -106,6 +107,19 @@ public struct CopyRunner: Sendable {
             for r in results { report(r) }
             board.record(results)
             board.release(host, exhausted: false)
+        }
+    }
+
+    /// Closes the copy intents a dead runner left open: done when its copy is full, else not
+    /// done (the copy is still claimed, or back in the queue, and is taken up after its lease).
+    static func settle(_ store: any CopyStore & ActionJournal) throws {
+        try ActionRunner(journal: store).settle { entry in
+            guard entry.intent.kind == .copy, let id = entry.intent.subject.copy else { return nil }
+            let copy = try store.copies(CopyFilter(datasets: entry.intent.subject.dataset.map { [$0] })).first { $0.id == id }
+            if let copy, copy.state == .full, let epoch = copy.epoch, epoch >= entry.intended {
+                return .done("the copy was recorded full before its runner died; found when the journal was settled")
+            }
+            return ActionOutcome(.notDone, "its runner died before the copy was recorded; the copy is taken up again after its lease")
         }
     }
 

@@ -5,10 +5,11 @@ import Glibc
 
 /// What a worker does with one batch of copies claimed for one host: group them by root and
 /// destination, check the room, send each group in one rsync (each dataset alone if the group
-/// fails), verify, and record every copy's outcome under its claim's token.
+/// fails), verify, and record every copy's outcome under its claim's token. Each copy is
+/// journaled: its intent committed before its rsync, its result after.
 struct HostCopies {
     let runner: CopyRunner
-    let store: any CopyStore & HostStore
+    let store: any CopyStore & HostStore & ActionJournal
     let host: HostRecord
 
     private var options: CopyRunner.Options { runner.options }
@@ -47,17 +48,18 @@ struct HostCopies {
                 groups.append([Item(claim: c, source: source)])
             }
         }
-        for g in groups { results += try send(g, checkRoom: true) }
+        for g in groups { results += try send(g, first: true, entries: [:]) }
         return results
     }
 
     /// Sends `items` (one root, one destination) in one rsync and verifies them; on failure,
-    /// a group of several is sent again one dataset at a time, so each gets its own outcome.
-    private func send(_ items: [Item], checkRoom: Bool) throws -> [CopyRunner.Result] {
+    /// a group of several is sent again one dataset at a time, so each gets its own outcome
+    /// (those retries, `first` false, neither check the room again nor call `beforeRsync`).
+    private func send(_ items: [Item], first: Bool, entries known: [Int64: Int64]) throws -> [CopyRunner.Result] {
         var results: [CopyRunner.Result] = []
         var going = items
         let root = items[0].source.root, destination = items[0].claim.path
-        if checkRoom {
+        if first {
             going = []
             let space: DestinationSpace
             do { space = try measure(destination) } catch {
@@ -74,18 +76,26 @@ struct HostCopies {
             }
             if going.isEmpty { return results }
         }
-        options.beforeRsync?(going.map(\.claim))
+        // The intents, before rsync (a retry alone keeps the batch's).
+        var entries = known
+        for item in going where entries[item.claim.id] == nil {
+            entries[item.claim.id] = try store.writeIntent(intent(item.claim), at: now())
+        }
+        if first { options.beforeRsync?(going.map(\.claim)) }
         var claims = going.map(\.claim)
         let started = Date()
         let attempt = transfer(root: root, files: going.flatMap(\.source.files), destination: destination, claims: &claims)
         let seconds = Date().timeIntervalSince(started)
-        if attempt.lost { return results }
+        if attempt.lost {
+            for c in claims { try close(entries[c.id], ActionOutcome(.notDone, "the claim was lost to another runner; it records the copy")) }
+            return results
+        }
         let bytes = going.map(\.source.bytes)
         if attempt.fault == nil {
             if let pending = attempt.pending, pending == 0 {
                 for (i, c) in claims.enumerated() {
                     results += try finish([c], .full(bytes: bytes[i], seconds: seconds / Double(claims.count), verified: true,
-                                                     message: attempt.message.isEmpty ? nil : attempt.message))
+                                                     message: attempt.message.isEmpty ? nil : attempt.message), entries: entries)
                 }
                 return results
             }
@@ -94,12 +104,12 @@ struct HostCopies {
             // Which of them failed is not known: each alone (what the batch sent is not sent again).
             for var item in going {
                 item.claim = claims.first { $0.id == item.claim.id } ?? item.claim
-                results += try send([item], checkRoom: false)
+                results += try send([item], first: false, entries: entries)
             }
             return results
         }
         let fault = attempt.fault ?? .data
-        return results + (try finish(claims, .fault(fault, bytes: 0, seconds: seconds, message: attempt.message)))
+        return results + (try finish(claims, .fault(fault, bytes: 0, seconds: seconds, message: attempt.message), entries: entries))
     }
 
     /// How one rsync and its verification went.
@@ -164,18 +174,49 @@ struct HostCopies {
         return try DestinationSpace.local(destination)
     }
 
-    /// Records `outcome` for each claim; a claim lost to another runner is left out.
-    private func finish(_ claims: [CopyClaim], _ outcome: CopyOutcome) throws -> [CopyRunner.Result] {
+    /// Records `outcome` for each claim and journals it (under the claim's intent in `entries`,
+    /// else an intent written now); a claim lost to another runner is left out.
+    private func finish(_ claims: [CopyClaim], _ outcome: CopyOutcome, entries: [Int64: Int64] = [:]) throws -> [CopyRunner.Result] {
         var out: [CopyRunner.Result] = []
         for c in claims {
-            do { try store.finishCopy(c, outcome, at: Instant(secondsSince1970: Date().timeIntervalSince1970)) } catch {
-                if error.kind == .leaseLost { continue }
+            let entry = try entries[c.id] ?? store.writeIntent(intent(c), at: now())
+            do { try store.finishCopy(c, outcome, at: now()) } catch {
+                if error.kind == .leaseLost {
+                    try close(entry, ActionOutcome(.notDone, "the claim was lost to another runner; it records the copy"))
+                    continue
+                }
+                try close(entry, .failed("the catalog could not record the copy: \(error)"))
                 throw error
             }
+            try close(entry, Self.journaled(outcome))
             out.append(CopyRunner.Result(claim: c, outcome: outcome))
         }
         return out
     }
+
+    /// The journal's intent for the copy `c`.
+    private func intent(_ c: CopyClaim) -> ActionIntent {
+        ActionIntent(kind: .copy, subject: .copy(c.id, dataset: c.dataset), detail: "\(c.datasetName) to \(c.host):\(c.path.displayPath)",
+                     by: "copy run \(c.worker)", target: CopyState.full.rawValue)
+    }
+
+    /// Writes the result of journal entry `id` (none: nothing to close).
+    private func close(_ id: Int64?, _ outcome: ActionOutcome) throws {
+        guard let id else { return }
+        try store.writeResult(id, outcome.result, detail: outcome.detail, at: now(), onlyIfOpen: false)
+    }
+
+    /// A copy's outcome as its journal result.
+    static func journaled(_ outcome: CopyOutcome) -> ActionOutcome {
+        switch outcome {
+        case .full(let bytes, let seconds, let verified, _):
+            return .done("full: \(bytes) bytes in \(String(format: "%.2f", seconds)) s\(verified ? ", verified" : "")")
+        case .fault(let code, _, _, let message): return .failed("fault \(code.rawValue) (\(code.name)): \(message)")
+        case .requeue(let message): return ActionOutcome(.notDone, message)
+        }
+    }
+
+    private func now() -> Instant { Instant(secondsSince1970: Date().timeIntervalSince1970) }
 
     /// "rsync: exit status 23: <its last words>".
     private static func message(_ o: ProcessRunner.Outcome, _ what: String) -> String {
@@ -188,7 +229,7 @@ struct HostCopies {
         var template = Array((NSTemporaryDirectory() + "/tidemark-copy-XXXXXX").utf8CString)
         let fd = mkstemp(&template)
         guard fd >= 0 else { throw CopyFailure(.system, "cannot write rsync's file list: \(SystemError("mkstemp", errno: errno, path: []).reason)") }
-        defer { close(fd) }
+        defer { Glibc.close(fd) }
         let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var bytes: [UInt8] = []
         for f in files { bytes += f; bytes.append(0) }

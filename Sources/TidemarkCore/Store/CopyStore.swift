@@ -26,9 +26,9 @@ public protocol CopyStore: AnyObject, Sendable {
     /// Removes the copies of host `host` (of `datasets` only, when given) from the queue and
     /// the record, whatever their state; returns them as they were.
     func dropCopies(host: String, datasets: [Int64]?) throws(CatalogError) -> [CopyRecord]
-    /// Puts copies in fault with one of `faults` (of host `host` only, when given) back to new,
-    /// their fault and claim cleared; returns them as they were.
-    func revertCopies(faults: Set<FaultCode>, host: String?, at: Instant) throws(CatalogError) -> [CopyRecord]
+    /// Puts the copies `ids` that are still in fault back to new, their fault and claim
+    /// cleared; returns them as they were (`CopyRevert` chooses them and journals each).
+    func revertCopies(_ ids: [Int64], at: Instant) throws(CatalogError) -> [CopyRecord]
     /// Where dataset `id`'s live files are: per root, their paths relative to it.
     func copySources(dataset id: Int64) throws(CatalogError) -> [CopySource]
     /// The switches as stored (a switch never set is not paused).
