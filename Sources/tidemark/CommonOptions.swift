@@ -35,6 +35,12 @@ struct CatalogOptions: ParsableArguments {
         try open(create: create, readOnly: !write)
     }
 
+    /// Opens the catalog as the request store: written by the commands that change requests
+    /// (created only by `request add`), read-only otherwise.
+    func openRequestStore(write: Bool, create: Bool = false) throws -> any RequestStore & CatalogListing {
+        try open(create: create, readOnly: !write)
+    }
+
     /// Opens the catalog to scan into, created if need be.
     func openScanStore() throws -> any ScanStore {
         switch location {
@@ -45,7 +51,7 @@ struct CatalogOptions: ParsableArguments {
 
     /// The catalog `--db` names, as the one type of either store that serves every command
     /// but the scan (which has its own store, with its connections per walker).
-    private func open(create: Bool, readOnly: Bool) throws -> any CatalogStore & DatasetStore & HostStore {
+    private func open(create: Bool, readOnly: Bool) throws -> any CatalogStore & DatasetStore & HostStore & RequestStore {
         switch location {
         case .sqlite(let path): return try Self.runtime { try SQLiteCatalog(path: path, create: create, readOnly: readOnly) }
         case .postgres(let url):
