@@ -40,7 +40,7 @@ enum DependentTable {
 }
 
 /// A dependent as `--json` prints it.
-struct DependentJSON: Encodable {
+struct DependentJSON: EncodesNulls {
     let id: Int64, path: String, path_bytes: String?, context: String, category: String, stream: String, start: String?, end: String?
     let state: String, fault: Int?, fault_name: String?, requests: [Int64], message: String?, file_state: String, claimer: String?
     let attempts: Int, created: String, changed: String
@@ -51,4 +51,6 @@ struct DependentJSON: Encodable {
         state = d.state.rawValue; fault = d.fault; fault_name = d.fault.map(RequestFault.name); requests = d.requests; message = d.message
         file_state = d.file.state.name; claimer = d.claimer; attempts = d.attempts; created = d.created.iso8601; changed = d.changed.iso8601
     }
+
+    func encode(to encoder: any Encoder) throws { try encodeWithNulls(to: encoder) }
 }

@@ -228,6 +228,7 @@ struct RequestSession {
     /// Adds a request and resolves it (a malformed one is faulted at once, saying why).
     func add(_ spec: RequestSpec, malformed: String?, at: Instant) throws -> RequestRecord {
         let by = Self.worker("request add")
+        try definitions.check(spec.context)
         let id = try runtime { try store.addRequest(spec, at: at, by: by) }
         let record = try runtime { try store.requests(RequestFilter(id: id)) }[0]
         if let malformed {
@@ -237,7 +238,6 @@ struct RequestSession {
             }
             return try runtime { try store.requests(RequestFilter(id: id)) }[0]
         }
-        try definitions.check(spec.context)
         let resolver = RequestResolver(store: store) { [definitions] c in Set(definitions.definition(c)?.requests.updates.keys ?? [:].keys) }
         return try runtime { try resolver.resolve(record, at: at, by: by) }
     }
@@ -289,7 +289,7 @@ enum RequestTable {
 }
 
 /// A request as `--json` prints it.
-struct RequestJSON: Encodable {
+struct RequestJSON: EncodesNulls {
     let id: Int64, state: String, fault: Int?, fault_name: String?, label: String?, priority: Int, context: String, categories: [String]
     let stream: String?, start: String?, end: String?, files: Int, ready: Int, dependents: Int, message: String?
     let created: String, changed: String, finished: String?, pinned_until: String?, source: String?
@@ -303,7 +303,9 @@ struct RequestJSON: Encodable {
         pinned_until = r.pinnedUntil?.iso8601; source = r.spec.source; file_list = list?.map(FileJSON.init)
     }
 
-    struct FileJSON: Encodable {
+    func encode(to encoder: any Encoder) throws { try encodeWithNulls(to: encoder) }
+
+    struct FileJSON: EncodesNulls {
         let path: String, category: String, stream: String, start: String?, end: String?, state: String, gone_at: String?, gone_by: String?
         let dependent: Int64?, dependent_state: String?
 
@@ -311,6 +313,8 @@ struct RequestJSON: Encodable {
             path = f.path.displayPath; category = f.category; stream = f.stream; start = f.coverage?.start.iso8601; end = f.coverage?.end.iso8601
             state = f.state.name; gone_at = f.goneAt?.iso8601; gone_by = f.goneBy; dependent = f.dependent; dependent_state = f.dependentState?.rawValue
         }
+
+        func encode(to encoder: any Encoder) throws { try encodeWithNulls(to: encoder) }
     }
 }
 
@@ -323,7 +327,7 @@ struct RunJSON: Encodable {
         jobs = r.jobs.map { Job(request: $0.request, argv: $0.argv, ended: $0.ended, succeeded: $0.succeeded) }
     }
 
-    struct Update: Encodable {
+    struct Update: EncodesNulls {
         let dependent: Int64, path: String, state: String, fault: Int?, message: String?, argv: [String]?, ended: String?, seconds: Double, lost: Bool
 
         init(_ u: UpdateRunner.UpdateResult) {
@@ -331,6 +335,8 @@ struct RunJSON: Encodable {
             dependent = u.dependent; path = u.path.displayPath; state = s; fault = f; message = m; argv = u.argv; ended = u.ended
             seconds = u.seconds; lost = u.lost
         }
+
+        func encode(to encoder: any Encoder) throws { try encodeWithNulls(to: encoder) }
 
         static func parts(_ u: UpdateRunner.UpdateResult) -> (String, Int?, String?) {
             switch u.outcome {
