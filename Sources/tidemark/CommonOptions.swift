@@ -31,7 +31,7 @@ struct CatalogOptions: ParsableArguments {
 
     /// Opens the catalog as the dataset and host stores: written by the commands that change
     /// it (created only by `host add`), read-only otherwise.
-    func openDatasetStore(write: Bool, create: Bool = false) throws -> any DatasetStore & HostStore {
+    func openDatasetStore(write: Bool, create: Bool = false) throws -> any DatasetStore & HostStore & ActionJournal {
         try open(create: create, readOnly: !write)
     }
 
@@ -39,6 +39,12 @@ struct CatalogOptions: ParsableArguments {
     /// (created only by `request add`), read-only otherwise.
     func openRequestStore(write: Bool, create: Bool = false) throws -> any RequestStore & CatalogListing {
         try open(create: create, readOnly: !write)
+    }
+
+    /// Opens the catalog as the copy store (with datasets and hosts): written by the commands
+    /// that change it, read-only otherwise; never created.
+    func openCopyStore(write: Bool) throws -> any CopyStore & DatasetStore & HostStore {
+        try open(create: false, readOnly: !write)
     }
 
     /// Opens the catalog to scan into, created if need be.
@@ -51,7 +57,7 @@ struct CatalogOptions: ParsableArguments {
 
     /// The catalog `--db` names, as the one type of either store that serves every command
     /// but the scan (which has its own store, with its connections per walker).
-    private func open(create: Bool, readOnly: Bool) throws -> any CatalogStore & DatasetStore & HostStore & RequestStore {
+    private func open(create: Bool, readOnly: Bool) throws -> any CatalogStore & DatasetStore & HostStore & CopyStore & RequestStore {
         switch location {
         case .sqlite(let path): return try Self.runtime { try SQLiteCatalog(path: path, create: create, readOnly: readOnly) }
         case .postgres(let url):

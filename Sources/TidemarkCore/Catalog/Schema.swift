@@ -339,6 +339,93 @@ enum Schema {
                 );
                 """)
         }
+        m.registerMigration("v12: every action journaled") { db in
+            // Every action — a removal, a copy, a state change, a revert, an update — is one
+            // journal entry: `action` names its kind (ActionKind), and its subject is a file, a
+            // dataset, a copy or a request. file_id (and run_id, and the file's stat) become
+            // nullable, so the table is rebuilt (SQLite cannot drop NOT NULL); ids are kept.
+            // copy_id and request_id are plain integers: their tables come later. target: what
+            // the action moves its subject to (a state); by: what did it (a command and who ran
+            // it, a policy run); pid and host: the process that wrote the intent, so an intent
+            // it left open is settled only once it is gone. dataset_transitions.journal_id: the
+            // state action that made a move, so settling knows whether a killed act was done.
+            try db.execute(sql: """
+                CREATE TABLE journal_v12 (
+                    id INTEGER PRIMARY KEY,
+                    run_id INTEGER REFERENCES policy_runs(id),
+                    file_id INTEGER REFERENCES files(id),
+                    action TEXT NOT NULL,
+                    rule TEXT,
+                    reason TEXT NOT NULL,
+                    size INTEGER,
+                    mtime INTEGER,
+                    inode INTEGER,
+                    device INTEGER,
+                    intended INTEGER NOT NULL,
+                    result TEXT,
+                    detail TEXT,
+                    finished INTEGER,
+                    ctime INTEGER NOT NULL DEFAULT 0,
+                    dataset_id INTEGER,
+                    copy_id INTEGER,
+                    request_id INTEGER,
+                    target TEXT,
+                    by TEXT,
+                    pid INTEGER,
+                    host TEXT
+                );
+                INSERT INTO journal_v12 (id, run_id, file_id, action, rule, reason, size, mtime, inode, device, intended, result, detail, finished, ctime)
+                SELECT id, run_id, file_id, action, rule, reason, size, mtime, inode, device, intended, result, detail, finished, ctime FROM journal;
+                DROP TABLE journal;
+                ALTER TABLE journal_v12 RENAME TO journal;
+                CREATE INDEX journal_open ON journal (run_id) WHERE result IS NULL;
+                CREATE INDEX journal_by_file ON journal (file_id);
+                CREATE INDEX journal_by_dataset ON journal (dataset_id) WHERE dataset_id IS NOT NULL;
+                CREATE INDEX journal_by_copy ON journal (copy_id) WHERE copy_id IS NOT NULL;
+                CREATE INDEX journal_by_request ON journal (request_id) WHERE request_id IS NOT NULL;
+                ALTER TABLE dataset_transitions ADD COLUMN journal_id INTEGER;
+                """)
+        }
+        m.registerMigration("v13: copies") { db in
+            // Copies of datasets to hosts: at most one per dataset and host, ever (the unique
+            // key; a dropped copy's row goes, so it may be queued again). path: the destination
+            // directory on the host, bytes. state: new, run, full, fault; fault: the IPP code
+            // (FaultCode) while in fault. A copy in run is claimed: `token` drawn afresh at each
+            // claim, `lease_until` (microseconds) when another runner may take it up. epoch: when
+            // the latest attempt ended (microseconds); dtime: its seconds; bytes: what the copy
+            // holds; verified: a dry run found nothing left to send; message: the latest
+            // attempt's last words (rsync's or ssh's stderr tail).
+            // copy_switches: the `copy pause|resume` switches (queue, run) that workers obey.
+            try db.execute(sql: """
+                CREATE TABLE copies (
+                    id INTEGER PRIMARY KEY,
+                    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+                    host_id INTEGER NOT NULL REFERENCES hosts(id),
+                    path BLOB NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'new',
+                    fault INTEGER,
+                    bytes INTEGER NOT NULL DEFAULT 0,
+                    epoch INTEGER,
+                    dtime REAL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    message TEXT,
+                    verified INTEGER NOT NULL DEFAULT 0,
+                    queued INTEGER NOT NULL,
+                    claimer TEXT,
+                    token INTEGER,
+                    lease_until INTEGER,
+                    UNIQUE (dataset_id, host_id)
+                );
+                CREATE INDEX copies_by_state ON copies (state, host_id, id);
+                CREATE INDEX copies_by_host ON copies (host_id, id);
+                CREATE TABLE copy_switches (
+                    name TEXT PRIMARY KEY,
+                    paused INTEGER NOT NULL,
+                    changed INTEGER NOT NULL,
+                    by TEXT
+                ) WITHOUT ROWID;
+                """)
+        }
         m.registerMigration("v14: requests") { db in
             // Requests (what files a window of categories needs), the files each needs, and
             // dependents: one per purged file that some request needs, shared by every request
