@@ -37,7 +37,7 @@ struct CatalogOptions: ParsableArguments {
 
     /// Opens the catalog as the request store: written by the commands that change requests
     /// (created only by `request add`), read-only otherwise.
-    func openRequestStore(write: Bool, create: Bool = false) throws -> any RequestStore & CatalogListing {
+    func openRequestStore(write: Bool, create: Bool = false) throws -> any RequestStore & CatalogListing & ActionJournal {
         try open(create: create, readOnly: !write)
     }
 

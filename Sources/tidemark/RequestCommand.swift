@@ -187,7 +187,8 @@ struct RequestRun: ParsableCommand {
     func run() throws {
         try exitReporting {
             let session = try RequestSession(catalog, create: false)
-            let runner = UpdateRunner(store: session.store, definition: session.definitions.definition, worker: RequestSession.worker("request run"), jobs: jobs)
+            var runner = UpdateRunner(store: session.store, definition: session.definitions.definition, worker: RequestSession.worker("request run"), jobs: jobs)
+            runner.actions = ActionRunner(journal: session.store)
             let report = try runtime { try runner.run(once: once, now: { currentInstant }) }
             let done = "\(report.updates.count) update\(report.updates.count == 1 ? "" : "s") ran and were recorded in the catalog."
             if output.json {
@@ -217,7 +218,7 @@ extension RequestState: ExpressibleByArgument {}
 
 /// The catalog and definitions a request command works with.
 struct RequestSession {
-    let store: any RequestStore & CatalogListing
+    let store: any RequestStore & CatalogListing & ActionJournal
     let definitions: DefinitionCache
 
     init(_ catalog: CatalogOptions, create: Bool) throws {

@@ -97,7 +97,15 @@ private func revert<T, J: Encodable>(_ catalog: CatalogOptions, _ output: Output
                                      _ change: (any RequestStore, String) throws -> [T], json: (T) -> J, table: ([T]) -> String) throws {
     try exitReporting {
         let store = try catalog.openRequestStore(write: true)
-        let reverted = try runtime { try change(store, RequestSession.worker("revert \(what)s")) }
+        let by = RequestSession.worker("revert \(what)s")
+        var reverted: [T] = []
+        // Journaled: the intent before, how many were put back after.
+        try runtime {
+            try ActionRunner(journal: store).run(ActionIntent(kind: .revert, subject: ActionSubject(), detail: "faulted \(what)s back", by: by)) { _ in
+                reverted = try change(store, by)
+                return .done("\(reverted.count) \(what)\(reverted.count == 1 ? "" : "s") reverted")
+            }
+        }
         let done = "\(reverted.count) \(what)\(reverted.count == 1 ? " was" : "s were") reverted in the catalog."
         if output.json { try Output.json(reverted.map(json), done: done) } else {
             try Output.print(reverted.isEmpty ? "Nothing to revert." : "Reverted:\n" + table(reverted), done: done)

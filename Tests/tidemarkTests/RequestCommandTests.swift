@@ -39,6 +39,7 @@ import TestSupport
         #expect(try w.sql("SELECT count(*) FROM file_view WHERE state = 'purged'") == "2")
         // Every change was journaled.
         #expect(try w.sql("SELECT count(*) FROM request_events WHERE object = 'dependent' AND to_state = 'full'") == "3")
+        #expect(try w.sql("SELECT count(*) FROM journal WHERE action = 'update' AND result = 'done'") == "3")
     }
 
     /// Two requests that need the same purged file share one dependent; one update serves both.
@@ -119,6 +120,9 @@ import TestSupport
         w.setMode("")
         _ = try w.json(["request", "run"])
         #expect((try w.json(["request", "list"]) as? [[String: Any]])?.first?["state"] as? String == "full")
+        // Each update and each revert went through the action journal.
+        #expect(try w.sql("SELECT count(*) FROM journal WHERE action = 'update' AND result = 'failed'") == "4")
+        #expect(try w.sql("SELECT count(*) FROM journal WHERE action = 'revert' AND result = 'done'") == "4")
     }
 
     /// The user's faults: a file aged off for good (10, naming when and by what), an empty

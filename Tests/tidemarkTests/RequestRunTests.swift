@@ -36,6 +36,9 @@ import TestSupport
         let update = (field(restarted, "updates") as? [[String: Any]])?.first
         #expect(update?["fault"] as? Int == 5, "\(String(describing: update))")
         #expect(try w.sql("SELECT count(*) FROM request_events WHERE detail LIKE 'claimed again (attempt 2)%'") == "1")
+        // The killed run's journal entry was settled: not done.
+        let journal = try w.sql("SELECT * FROM journal")
+        #expect(try w.sql("SELECT count(*) FROM journal WHERE action = 'update' AND result = 'not-done'") == "1", "\(journal)")
         w.setMode("")
         _ = try w.json(["revert", "dependents"])
         _ = try w.json(["request", "run"])

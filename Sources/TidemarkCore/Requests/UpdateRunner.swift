@@ -24,6 +24,9 @@ public struct UpdateRunner: Sendable {
     /// A dependent claimed this many times without finishing faults instead of starting again.
     public var maxAttempts = 3
     public var resolver: CoverageResolver = .standard
+    /// Journals each update (intent before its command starts, result after it is recorded)
+    /// and settles the updates of runs that died; nil: not journaled (benchmarks).
+    public var actions: ActionRunner?
 
     /// A runner over `store` for `worker`, with the definitions `definition` finds.
     public init(store: any RequestStore & CatalogListing, definition: @escaping @Sendable (String) -> ContextDefinition?, worker: String, jobs: Int) {
@@ -72,6 +75,7 @@ public struct UpdateRunner: Sendable {
     /// One pass; returns how many dependents it claimed.
     func pass(into report: inout Report, now: @Sendable () -> Instant) throws(CatalogError) -> Int {
         let resolver = RequestResolver(store: store) { [definition] c in Set(definition(c)?.requests.updates.keys ?? [:].keys) }
+        try settleJournal()
         report.resolved += try resolver.resolveNew(at: now(), by: worker)
         // The lease outlasts the longest command that may run (its timeout, the kill grace and
         // the check after it), so a live run never loses its claim and a dead run's is taken
@@ -109,9 +113,53 @@ public struct UpdateRunner: Sendable {
             let gate = gates[claim.dependent.file.category]!
             gate.wait()
             defer { gate.signal() }
-            results.set(i, update(claim, now: now))
+            results.set(i, journaled(claim, now: now))
         }
         return results.all
+    }
+
+    /// One dependent's update under the action journal: its intent committed before the
+    /// command starts, its result after the dependent's outcome is recorded.
+    private func journaled(_ claim: DependentClaim, now: @Sendable () -> Instant) -> UpdateResult {
+        guard let actions else { return update(claim, now: now) }
+        let d = claim.dependent
+        // The subject is the request (a file subject would make it a removal); the target names the dependent.
+        let intent = ActionIntent(kind: .update, subject: ActionSubject(request: d.requests.first),
+                                  detail: "regenerate \(d.file.path.displayPath) (dependent \(d.id), attempt \(claim.attempts))", by: worker,
+                                  target: String(d.id))
+        var result: UpdateResult?
+        do {
+            try actions.run(intent) { _ in
+                let r = update(claim, now: now)
+                result = r
+                switch r.outcome {
+                case .full(let m): return .done(m)
+                case .fault(let code, let m): return .failed("fault \(code): \(m)")
+                }
+            }
+        } catch {
+            // Not journaled, so not run: the dependent faults (2) and a revert tries it again.
+            if let result { return result }
+            let outcome = DependentOutcome.fault(FaultCode.system.rawValue, "the update could not be journaled, so it was not started: \(error)")
+            let lost = !((try? store.finishDependent(claim, outcome, at: now(), by: worker)) ?? false)
+            return UpdateResult(dependent: d.id, path: d.file.path, outcome: outcome, argv: nil, ended: nil, seconds: 0, lost: lost)
+        }
+        return result!
+    }
+
+    /// Closes the journal entries of updates whose run died: done when the dependent is
+    /// full, else not done (the dependent is claimed again once its lease runs out).
+    private func settleJournal() throws(CatalogError) {
+        guard let actions else { return }
+        do {
+            try actions.settle { entry in
+                guard entry.intent.kind == .update, let id = entry.intent.target.flatMap({ Int64($0) }) else { return nil }
+                if try store.dependents(DependentFilter(id: id)).first?.state == .full {
+                    return .done("the dependent was found full when the journal was settled")
+                }
+                return ActionOutcome(.notDone, "its run ended before the update finished; the dependent is claimed again once its lease runs out")
+            }
+        } catch let e as CatalogError { throw e } catch { throw CatalogError(path: store.path, message: "\(error)") }
     }
 
     /// One dependent's update, verified and recorded.
