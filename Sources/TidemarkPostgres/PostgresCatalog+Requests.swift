@@ -194,6 +194,27 @@ extension PostgresCatalog: RequestStore {
                 try event("request", id, from: .run, to: .fault, fault: fault, at: at, by: by, detail: message)
                 moved.append(id)
             }
+            // A file that went (missing, or removed by hand) after it was found live cannot come back.
+            let lost = try rows("""
+                SELECT q.id, min(f.id) FROM requests q JOIN request_files rf ON rf.request_id = q.id JOIN files f ON f.id = rf.file_id
+                LEFT JOIN dependents dep ON dep.file_id = f.id
+                WHERE q.state = 'run' AND f.state <> 0 AND dep.id IS NULL GROUP BY q.id ORDER BY q.id
+                """)
+            for row in lost {
+                let (id, file) = try catching { try row.decode((Int64, Int64).self) }
+                guard !moved.contains(id) else { continue }
+                let what = try cells("""
+                    SELECT \(unescaped: Self.requestFileColumns) FROM files f JOIN streams s ON s.id = f.stream_id
+                    JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id WHERE f.id = \(file)
+                    """) { c in try Self.requestedFile(c, 0) }.first.map { "\($0.path.displayPath) is \($0.state.name)" } ?? "gone"
+                let message = "needs file \(file), which went after the request was resolved (\(what)) and has no dependent to bring it back"
+                _ = try rows("""
+                    UPDATE requests SET state = 'fault', fault = \(Int32(RequestFault.gone)), message = \(message), changed = \(at.microseconds)
+                    WHERE id = \(id)
+                    """)
+                try event("request", id, from: .run, to: .fault, fault: RequestFault.gone, at: at, by: by, detail: message)
+                moved.append(id)
+            }
             let full = try rows("""
                 SELECT q.id, q.context FROM requests q WHERE q.state = 'run' AND NOT EXISTS (
                     SELECT 1 FROM request_files rf JOIN files f ON f.id = rf.file_id LEFT JOIN dependents dep ON dep.file_id = f.id

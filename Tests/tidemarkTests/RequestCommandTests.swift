@@ -147,6 +147,20 @@ import TestSupport
         #expect((try w.json(["request", "list", "--state", "new"]) as? [Any])?.count == 1)
     }
 
+    /// A file found live when the request was resolved that a scan then finds missing (removed
+    /// by hand) cannot come back: the run faults the request (10) instead of waiting for ever.
+    @Test(arguments: TestStore.allCases) func aFileThatGoesMissingLaterFaultsTheRequest(_ store: TestStore) throws {
+        guard let w = try RequestWorld(store: store) else { return }
+        let added = try w.json(["request", "add", "--context", "tm/ipp", "--category", "warp", "--covers", "2026-11-01T02,2026-11-01T03"])
+        #expect(field(added, "state") as? String == "run")
+        try FileManager.default.removeItem(atPath: w.warp(2))
+        w.scan()
+        let run = try w.json(["request", "run"], status: 4)
+        let moved = (field(run, "settled") as? [[String: Any]])?.first
+        #expect(moved?["fault"] as? Int == 10)
+        #expect((moved?["message"] as? String)?.contains("\(w.warp(2)) is missing") == true, "\(String(describing: moved))")
+    }
+
     /// A definition whose update command is a shell string, or names an unknown placeholder,
     /// is refused with file, line and key (exit 2).
     @Test func malformedUpdateCommandsAreRefusedWithFileLineAndKey() throws {

@@ -177,6 +177,20 @@ extension SQLiteCatalog: RequestStore {
                 try Self.event(db, "request", id, from: .run, to: .fault, fault: code, at: at, by: by, detail: message)
                 moved.append(id)
             }
+            // A file that went (missing, or removed by hand) after it was found live cannot come back.
+            let lost = try Row.fetchAll(db, sql: """
+                SELECT q.id, min(f.id) FROM requests q JOIN request_files rf ON rf.request_id = q.id JOIN files f ON f.id = rf.file_id
+                LEFT JOIN dependents dep ON dep.file_id = f.id
+                WHERE q.state = 'run' AND f.state <> 0 AND dep.id IS NULL GROUP BY q.id ORDER BY q.id
+                """)
+            for row in lost where !moved.contains(row[0]) {
+                let id: Int64 = row[0], file: Int64 = row[1]
+                let message = "needs file \(file), which went after the request was resolved (\(try Self.fileStateName(db, file))) and has no dependent to bring it back"
+                try db.execute(sql: "UPDATE requests SET state = 'fault', fault = ?, message = ?, changed = ? WHERE id = ?",
+                               arguments: [RequestFault.gone, message, at.microseconds, id])
+                try Self.event(db, "request", id, from: .run, to: .fault, fault: RequestFault.gone, at: at, by: by, detail: message)
+                moved.append(id)
+            }
             let full = try Row.fetchAll(db, sql: """
                 SELECT q.id, q.context FROM requests q WHERE q.state = 'run' AND NOT EXISTS (
                     SELECT 1 FROM request_files rf JOIN files f ON f.id = rf.file_id LEFT JOIN dependents dep ON dep.file_id = f.id
@@ -294,6 +308,17 @@ extension SQLiteCatalog: RequestStore {
             """, arguments: [at.microseconds])
         for id in ids { try event(db, "dependent", id, from: .fault, to: .new, fault: nil, at: at, by: by, detail: "reverted") }
         return ids.sorted()
+    }
+
+    /// A file's state and path, for messages.
+    private static func fileStateName(_ db: Database, _ id: Int64) throws -> String {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT f.state, r.path, d.path, f.name FROM files f JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id WHERE f.id = ?
+            """, arguments: [id])
+        guard let row else { return "gone" }
+        let dir = PathBytes(row[2] as Data)
+        let path = (dir.isEmpty ? PathBytes(row[1] as Data) : PathBytes(row[1] as Data).appendingComponent(dir)).appendingComponent(PathBytes(row[3] as Data))
+        return "\(path.displayPath) is \((FileState(rawValue: row[0]) ?? .missing).name)"
     }
 
     /// Journals one state change.
