@@ -35,6 +35,12 @@ struct CatalogOptions: ParsableArguments {
         try open(create: create, readOnly: !write)
     }
 
+    /// Opens the catalog as the request store: written by the commands that change requests
+    /// (created only by `request add`), read-only otherwise.
+    func openRequestStore(write: Bool, create: Bool = false) throws -> any RequestStore & CatalogListing & ActionJournal {
+        try open(create: create, readOnly: !write)
+    }
+
     /// Opens the catalog as the copy store (with datasets and hosts): written by the commands
     /// that change it, read-only otherwise; never created.
     func openCopyStore(write: Bool) throws -> any CopyStore & DatasetStore & HostStore & ActionJournal {
@@ -51,7 +57,7 @@ struct CatalogOptions: ParsableArguments {
 
     /// The catalog `--db` names, as the one type of either store that serves every command
     /// but the scan (which has its own store, with its connections per walker).
-    private func open(create: Bool, readOnly: Bool) throws -> any CatalogStore & DatasetStore & HostStore & CopyStore {
+    private func open(create: Bool, readOnly: Bool) throws -> any CatalogStore & DatasetStore & HostStore & CopyStore & RequestStore {
         switch location {
         case .sqlite(let path): return try Self.runtime { try SQLiteCatalog(path: path, create: create, readOnly: readOnly) }
         case .postgres(let url):

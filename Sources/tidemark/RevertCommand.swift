@@ -6,7 +6,7 @@ struct RevertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revert",
         abstract: "Put faulted work back in its queue for another try (IPP revert).",
-        subcommands: [RevertCopies.self])
+        subcommands: [RevertCopies.self, RevertDependents.self, RevertRequests.self])
 }
 
 struct RevertCopies: ParsableCommand {
@@ -51,5 +51,68 @@ struct RevertCopies: ParsableCommand {
             }
             if reverted.isEmpty { throw ExitCode(3) }
         }
+    }
+}
+
+/// `--fault N` (repeatable): the codes to revert; none named: every code below 10.
+struct RequestFaultOptions: ParsableArguments {
+    @Option(name: .customLong("fault"), help: "Only this fault code (repeatable; default: every code below 10).") var faults: [Int] = []
+
+    var codes: Set<Int> { faults.isEmpty ? Set(1..<RequestFault.firstUserCode) : Set(faults) }
+
+    func validate() throws {
+        if let bad = faults.first(where: { $0 < 1 }) { throw ValidationError("--fault \(bad): fault codes are 1 and up") }
+    }
+}
+
+struct RevertDependents: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dependents", abstract: "Faulted dependents back to new, and the requests they faulted back to run.",
+        discussion: "Default: every fault code below 10 (the system's); the user's (10 and up) only named with --fault. Exit status: 0 reverted, 1 could not run, 3 nothing to revert, 64 bad command line.")
+
+    @OptionGroup var faults: RequestFaultOptions
+    @OptionGroup var catalog: CatalogOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try revert(catalog, output, "dependent", { try $0.revertDependents(faults: faults.codes, at: currentInstant, by: $1) },
+                   json: DependentJSON.init, table: DependentTable.dependents)
+    }
+}
+
+struct RevertRequests: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "requests", abstract: "Faulted requests back to new (resolved again by the next run), with their faulted dependents.",
+        discussion: "Default: every fault code below 10 (the system's); the user's (10 and up) only named with --fault. Exit status: 0 reverted, 1 could not run, 3 nothing to revert, 64 bad command line.")
+
+    @OptionGroup var faults: RequestFaultOptions
+    @OptionGroup var catalog: CatalogOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try revert(catalog, output, "request", { try $0.revertRequests(faults: faults.codes, at: currentInstant, by: $1) },
+                   json: { RequestJSON($0) }, table: RequestTable.requests)
+    }
+}
+
+/// Reverts `what`s through `change` (given the store and who acts), journaled, and prints those reverted.
+private func revert<T, J: Encodable>(_ catalog: CatalogOptions, _ output: OutputOptions, _ what: String,
+                                     _ change: (any RequestStore, String) throws -> [T], json: (T) -> J, table: ([T]) -> String) throws {
+    try exitReporting {
+        let store = try catalog.openRequestStore(write: true)
+        let by = RequestSession.worker("revert \(what)s")
+        var reverted: [T] = []
+        // Journaled: the intent before, how many were put back after.
+        try runtime {
+            try ActionRunner(journal: store).run(ActionIntent(kind: .revert, subject: ActionSubject(), detail: "faulted \(what)s back", by: by)) { _ in
+                reverted = try change(store, by)
+                return .done("\(reverted.count) \(what)\(reverted.count == 1 ? "" : "s") reverted")
+            }
+        }
+        let done = "\(reverted.count) \(what)\(reverted.count == 1 ? " was" : "s were") reverted in the catalog."
+        if output.json { try Output.json(reverted.map(json), done: done) } else {
+            try Output.print(reverted.isEmpty ? "Nothing to revert." : "Reverted:\n" + table(reverted), done: done)
+        }
+        if reverted.isEmpty { throw ExitCode(3) }
     }
 }

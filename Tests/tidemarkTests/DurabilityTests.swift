@@ -16,7 +16,8 @@ import TidemarkCore
     @Test func fullDiskFailsClearlyAndLosesNothing() throws {
         let tree = TempTree("full")
         makeIsfsTree(tree, days: 1)
-        guard let mount = mountTmpfs("tmpfs", size: "600k") else { return }
+        // Room for the empty catalog (every migration's pages pass through the write-ahead log) and a first scan.
+        guard let mount = mountTmpfs("tmpfs", size: "800k") else { return }
         defer { unmount(mount) }
         let db = mount + "/c.db"
         #expect(try tidemark(["scan", "perdigao/ustar", "--scan", tree.root, "--db", db, "--catalogs", catalogs, "--quiet"]).status == 0)
