@@ -35,6 +35,11 @@ struct CatalogOptions: ParsableArguments {
         try open(create: create, readOnly: !write)
     }
 
+    /// Opens the catalog for `serve`, read-only: the query, dataset and host stores.
+    func openServedStore() throws -> any QueryStore & DatasetStore & HostStore {
+        try open(create: false, readOnly: true)
+    }
+
     /// Opens the catalog to scan into, created if need be.
     func openScanStore() throws -> any ScanStore {
         switch location {

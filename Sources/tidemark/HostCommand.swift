@@ -108,24 +108,13 @@ struct HostList: ParsableCommand {
             let store = try catalog.openDatasetStore(write: false)
             let hosts = try runtime { try store.hosts() }
             if output.json {
-                try Output.json(hosts.map(HostJSON.init))
+                try Output.json(hosts.map(HostListing.init))
                 return
             }
             try Output.print(Format.table(["HOST", "ADDRESS", "PORT", "STATE", "COPIES ON", "COPIES", "SINCE"], hosts.map { h in
                 [h.host.name, h.host.sshDestination ?? "(this machine)", h.host.port.map(String.init) ?? "-", h.state.rawValue,
                  h.enabled ? "on" : "off", "0", Format.time(h.changed)]
             }, rightAligned: [2, 5]))
-        }
-    }
-
-    private struct HostJSON: Encodable {
-        let name: String, address: String?, port: Int?, identity: String?, state: String, on: Bool, copies: Int, added: String, changed: String
-
-        init(_ h: HostRecord) {
-            name = h.host.name; address = h.host.sshDestination; port = h.host.port; identity = h.host.identity
-            state = h.state.rawValue; on = h.enabled
-            copies = 0  // until the copy queue exists
-            added = h.added.iso8601; changed = h.changed.iso8601
         }
     }
 }
