@@ -13,8 +13,8 @@ enum StatusPage {
             <style>
             body{font:13px/1.35 Helvetica,Arial,sans-serif;margin:12px 18px;color:#222;background:#fff}
             h1{font-size:18px;margin:0 0 2px}h2{font-size:15px;margin:14px 0 4px;border-bottom:1px solid #ccc}h3{font-size:13px;margin:8px 0 3px}
-            .sub{color:#666}.grid{display:grid;grid-template-columns:1fr 1fr;gap:4px 24px}
-            .timeline svg{width:100%;height:auto;max-height:220px;border:1px solid #eee}
+            .sub{color:#666}.grid{display:grid;grid-template-columns:1fr 1fr;gap:4px 24px}.grid3{display:grid;grid-template-columns:1fr 1fr 2fr;gap:4px 24px}
+            .timeline svg{width:100%;height:auto;max-height:200px;border:1px solid #eee}
             table{border-collapse:collapse}td,th{padding:1px 8px 1px 0;text-align:left;vertical-align:top}th{color:#555;font-weight:normal}
             .num{text-align:right}.bar{position:relative;width:260px;height:14px;background:#eee;border:1px solid #bbb;display:inline-block;vertical-align:middle}
             .fill{position:absolute;left:0;top:0;bottom:0;background:#2f6f9f}.fill.over{background:#d9534f}.fill.warn{background:#f0ad4e}
@@ -28,12 +28,13 @@ enum StatusPage {
         for p in r.problems { h += "<div class=\"bad\">\(esc(p))</div>\n" }
         if r.contexts.isEmpty { h += "<p class=\"none\">The catalog holds no context yet: scan one (`tidemark scan CONTEXT`).</p>\n" }
         for c in r.contexts { h += context(c, now: r.now) }
-        h += "<div class=\"grid\"><div>\n<h2>Copies, requests, dependents</h2>\n"
+        h += "<div class=\"grid3\"><div>\n<h2>Copies, requests, dependents</h2>\n"
         h += counts(r.queues, groupTitle: "QUEUE")
         h += "</div><div>\n<h2>Datasets by state</h2>\n"
         h += counts(r.datasets, groupTitle: "CONTEXT CATEGORY")
-        h += "</div></div>\n<h2>Last faults</h2>\n"
+        h += "</div><div>\n<h2>Last faults</h2>\n"
         h += faults(r)
+        h += "</div></div>\n"
         h += "</body></html>\n"
         return h
     }
@@ -73,10 +74,16 @@ enum StatusPage {
         return "<tr><td>\(esc(root.path))</td><td>\(bar)</td><td>\(pct(used)) used, \(bytes(root.availableBytes)) free\(marks)</td></tr>\n"
     }
 
+    /// One row per group, its states and counts in a line: `new 6 · merged 1`.
     private static func counts(_ counts: [StatusReport.Count], groupTitle: String) -> String {
         if counts.isEmpty { return "<p class=\"none counts\">none</p>\n" }
-        var h = "<table class=\"counts\"><tr><th>\(groupTitle)</th><th>STATE</th><th class=\"num\">COUNT</th></tr>\n"
-        for c in counts { h += "<tr><td>\(esc(c.group))</td><td>\(esc(c.state))</td><td class=\"num\">\(c.count)</td></tr>\n" }
+        var groups: [String] = []
+        for c in counts where !groups.contains(c.group) { groups.append(c.group) }
+        var h = "<table class=\"counts\"><tr><th>\(groupTitle)</th><th>BY STATE</th></tr>\n"
+        for g in groups {
+            let states = counts.filter { $0.group == g }.map { "\(esc($0.state)) <b class=\"count\">\($0.count)</b>" }.joined(separator: " · ")
+            h += "<tr><td>\(esc(g))</td><td>\(states)</td></tr>\n"
+        }
         return h + "</table>\n"
     }
 
@@ -84,7 +91,7 @@ enum StatusPage {
         if r.faults.isEmpty && r.faultyRuns.isEmpty { return "<p class=\"none\">none</p>\n" }
         var h = "<table class=\"faults\">\n"
         for f in r.faults {
-            h += "<tr><td>\(time(f.intended))</td><td>policy run \(f.run)</td><td>\(esc(f.action)) (\(esc(f.rule)))</td>"
+            h += "<tr><td>\(time(f.intended))<br><span class=\"sub\">run \(f.run), \(esc(f.action)): \(esc(f.rule))</span></td>"
                 + "<td class=\"bad\">\(esc(f.result?.rawValue ?? ""))</td><td class=\"fault-message\">\(esc(f.detail ?? ""))</td></tr>\n"
         }
         if r.faults.isEmpty {

@@ -58,6 +58,8 @@ import Glibc
         let health = try #require(try server.json("/api/health") as? [String: Any])
         #expect(health["status"] as? String == "ok" && (health["contexts"] as? [String]) == ["ipp/ps1", "perdigao/ustar"], "\(health)")
         #expect(try server.request("/api/health", method: "HEAD").body.isEmpty)
+        let page = try server.request("/")
+        #expect(page.status == 200 && page.text.contains("<h2 class=\"context\">perdigao/ustar</h2>"), "the status page on \(store)")
         #expect(server.stop() == 0, "SIGTERM ends the server cleanly")
     }
 
@@ -130,8 +132,17 @@ import Glibc
 
     @Test func badRequestsGetTheirStatusAndTheServerKeepsServing() throws {
         let s = try ScannedIsfs()
+        let dir = URL(fileURLWithPath: s.db).deletingLastPathComponent().path
+        // SQLite's own -wal and -shm aside (any WAL reader opens them where it may, as `find` does).
+        func listing() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }.sorted() }
+        let before = listing()
+        let bytes = FileManager.default.contents(atPath: s.db)
         let server = try Served(["--db", s.db, "--catalogs", catalogs])
-        defer { server.stop() }
+        defer {
+            server.stop()
+            #expect(listing() == before, "serving created nothing beside the catalog")
+            #expect(FileManager.default.contents(atPath: s.db) == bytes, "nor changed it")
+        }
         func refused(_ target: String, _ status: Int, parameter: String? = nil, method: String = "GET", sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
             let a = try server.request(target, method: method)
             #expect(a.status == status, "\(method) \(target): \(a.status) \(a.text)", sourceLocation: sourceLocation)
@@ -192,6 +203,19 @@ import Glibc
         #expect(try server.request("/api/nothing").status == 401, "no token: not even whether a path exists")
         #expect(try server.request("/api/health", headers: ["Authorization": "Bearer \(token)"]).status == 200)
         #expect(try server.request("/", headers: ["Authorization": "Bearer \(token)"]).status == 200)
+    }
+
+    @Test func theAccessLogIsJSONLinesForMachinesWithJSON() throws {
+        let s = try ScannedIsfs()
+        let server = try Served(["--db", s.db, "--json"])
+        #expect(try server.request("/api/find?limit=1").status == 200)
+        #expect(try server.request("/api/none").status == 404)
+        server.stop()
+        let lines = server.log.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let find = lines.first { $0["path"] as? String == "/api/find?limit=1" }
+        #expect(find?["status"] as? String == "200" && find?["method"] as? String == "GET" && find?["level"] as? String == "info"
+                && find?["ms"] != nil && find?["time"] != nil, "\(server.log)")
+        #expect(lines.contains { $0["path"] as? String == "/api/none" && $0["status"] as? String == "404" }, "\(server.log)")
     }
 
     @Test func aSlowClientHoldingAConnectionLeavesTheServerServing() throws {
