@@ -19,6 +19,8 @@ struct Answer: Sendable {
 enum Paging {
     /// Items per page when `limit` is not given, and the most one page may hold.
     static let defaultLimit = 1000, maxLimit = 100_000
+    /// The furthest position a cursor may name.
+    static let maxAfter = 1_000_000_000
 
     /// The two parameters every list takes.
     static let parameters = [
@@ -31,8 +33,7 @@ enum Paging {
     static func page<T: Encodable>(_ q: QueryParameters, _ fetch: (Int) throws -> [T]) throws -> Answer {
         let limit = try q.integer("limit", in: 0...maxLimit) ?? defaultLimit
         let offset = try cursor(q)
-        let (wanted, overflow) = offset.addingReportingOverflow(limit + 1)
-        let all = try fetch(overflow ? Int.max : wanted)
+        let all = try fetch(offset + limit + 1)
         let items = Array(all.dropFirst(offset).prefix(limit))
         let more = all.count > offset + limit
         return try .json(items, next: more ? String(offset + limit) : nil)
@@ -41,7 +42,10 @@ enum Paging {
     /// The position `after` names (0 when absent).
     static func cursor(_ q: QueryParameters) throws(APIError) -> Int {
         guard let text = q.string("after") else { return 0 }
-        guard let n = Int(text), n >= 0 else { throw .badParameter("after", "'\(text)' is not a cursor; use the one the `Link: rel=\"next\"` header gave") }
+        // Positions past the largest catalog's row count are refused rather than read through.
+        guard let n = Int(text), (0...maxAfter).contains(n) else {
+            throw .badParameter("after", "'\(text)' is not a cursor; use the one the `Link: rel=\"next\"` header gave")
+        }
         return n
     }
 }

@@ -32,9 +32,11 @@ public struct ServeAddress: Sendable, Equatable, CustomStringConvertible {
 public enum ServeError: Error, Sendable, CustomStringConvertible {
     /// A bad command line (exit 64).
     case usage(String)
+    /// The address cannot be bound (exit 1).
+    case cannotListen(String)
 
     public var description: String {
-        switch self { case .usage(let m): m }
+        switch self { case .usage(let m), .cannotListen(let m): m }
     }
 }
 

@@ -158,7 +158,7 @@ enum Endpoints {
     /// Journal entries after `after` (the cursor: an entry id), else after `since`.
     static func journal(_ q: QueryParameters, _ c: ServedCatalog) throws -> Answer {
         let limit = try q.integer("limit", in: 0...Paging.maxLimit) ?? Paging.defaultLimit
-        let since = try q.string("after") != nil ? Int64(Paging.cursor(q)) : Int64(try q.integer("since", in: 0...Int.max) ?? 0)
+        let since = Int64(try q.integer("after", in: 0...Int.max) ?? q.integer("since", in: 0...Int.max) ?? 0)
         let entries = try c.store.journal(since: since, limit: limit + 1)
         let page = entries.prefix(limit)
         return try .json(page.map(JournalListing.init), next: entries.count > limit ? page.last.map { String($0.id) } : nil)

@@ -61,7 +61,10 @@ public struct TidemarkServer: Sendable {
                 onListening(ServeAddress(host: bind.host, port: port))
             },
             logger: logger)
-        try await app.runService()
+        do { try await app.runService() } catch let e as IOError {
+            let taken = e.errnoCode == EADDRINUSE ? ": another program listens there; pick another port with --bind HOST:PORT" : ""
+            throw ServeError.cannotListen("cannot listen on \(bind): \(String(cString: strerror(e.errnoCode)))\(taken)")
+        }
     }
 
     /// The answer with its type, never cached, and the next page's link.

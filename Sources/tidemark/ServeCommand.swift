@@ -68,6 +68,7 @@ struct ServeCommand: ParsableCommand {
             done.signal()
         }
         done.wait()
+        if let listen = failure as? ServeError { throw Failure.runtime(listen.description) }
         if let failure { throw Failure.runtime("the server stopped: \(failure)") }
     }
 }

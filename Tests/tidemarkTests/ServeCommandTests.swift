@@ -159,6 +159,7 @@ import Glibc
         try refused("/api/find?limit=-1", 400, parameter: "limit")
         try refused("/api/find?limit=many", 400, parameter: "limit")
         try refused("/api/find?after=x", 400, parameter: "after")
+        try refused("/api/find?after=9223372036854775807", 400, parameter: "after")
         try refused("/api/find?state=lost", 400, parameter: "state")
         try refused("/api/find?colour=blue", 400, parameter: "colour")
         try refused("/api/find?context=a&context=b", 400, parameter: "context")
@@ -203,6 +204,9 @@ import Glibc
         #expect(try server.request("/api/nothing").status == 401, "no token: not even whether a path exists")
         #expect(try server.request("/api/health", headers: ["Authorization": "Bearer \(token)"]).status == 200)
         #expect(try server.request("/", headers: ["Authorization": "Bearer \(token)"]).status == 200)
+        let taken = try tidemark(["serve", "--bind", "127.0.0.1:\(server.port)", "--db", s.db], timeout: 20)
+        #expect(taken.status == 1 && taken.stderr.contains("cannot listen on 127.0.0.1:\(server.port)") && taken.stderr.contains("pick another port"),
+                "\(taken.stderr)")
     }
 
     @Test func theAccessLogIsJSONLinesForMachinesWithJSON() throws {
