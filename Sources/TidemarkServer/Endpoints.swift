@@ -66,7 +66,14 @@ enum Endpoints {
             return try Paging.page(q) { _ in DatasetListing.list(records, definitions: definitions, state: q.string("state")) }
         },
         .list("/api/hosts", "Destination hosts of copies (`tidemark host list --json`).", "Host", []) { q, c in
-            try Paging.page(q) { _ in try c.store.hosts().map(HostListing.init) }
+            let copies = try c.store.copies(CopyFilter()).reduce(into: [String: Int]()) { $0[$1.host, default: 0] += 1 }
+            return try Paging.page(q) { _ in try c.store.hosts().map { HostListing($0, copies: copies[$0.host.name] ?? 0) } }
+        },
+        .list("/api/copies", "Copies of datasets to hosts (`tidemark copy list --json`).", "Copy",
+              [Parameter(name: "host", kind: .text, summary: "Only this host's copies."),
+               Parameter(name: "state", kind: .choice(CopyState.allCases.map(\.rawValue)), summary: "Only copies in this state.")]) { q, c in
+            let filter = CopyFilter(hosts: q.string("host").map { [$0] }, state: try q.state("state", CopyState.self))
+            return try Paging.page(q) { _ in try c.store.copies(filter).map(CopyListing.init) }
         },
         .list("/api/runs", "Scans and policy runs, newest first.", "Run", [.context()]) { q, c in
             try Paging.page(q) { n in

@@ -94,6 +94,12 @@ enum OpenAPIDocument {
                 "state": ["type": "string", "enum": ["up", "repair", "down"]], "on": ["type": "boolean"], "copies": integer,
                 "added": time, "changed": time,
             ], optional: ["address", "port", "identity"]),
+            "Copy": object([
+                "id": integer, "dataset": string, "context": string, "category": string, "host": string, "path": string, "path_bytes": string,
+                "state": ["type": "string", "enum": ["new", "run", "full", "fault"]], "fault": integer, "fault_name": string, "bytes": integer,
+                "epoch": time, "dtime": ["type": "number"], "attempts": integer, "message": string, "verified": ["type": "boolean"],
+                "queued": time, "claimer": string, "lease_until": time,
+            ], optional: ["path_bytes", "fault", "fault_name", "epoch", "dtime", "message", "claimer", "lease_until"]),
             "Run": object([
                 "kind": ["type": "string", "enum": ["scan", "policy"]], "id": integer, "context": string, "policy": optionalString,
                 "started": time, "finished": optionalTime, "status": string, "files": optionalInteger, "errors": optionalInteger,

@@ -93,6 +93,15 @@ struct QueryParameters: Sendable {
         return text
     }
 
+    /// One of an enum's names (a state); nil when absent.
+    func state<E: RawRepresentable & CaseIterable>(_ name: String, _ type: E.Type) throws(APIError) -> E? where E.RawValue == String {
+        guard let text = string(name) else { return nil }
+        guard let value = E(rawValue: text) else {
+            throw .badParameter(name, "'\(text)' is not one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+
     /// A length of time in microseconds.
     func duration(_ name: String) throws(APIError) -> Int64? {
         guard let text = string(name) else { return nil }

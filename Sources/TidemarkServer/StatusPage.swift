@@ -88,8 +88,13 @@ enum StatusPage {
     }
 
     private static func faults(_ r: StatusReport) -> String {
-        if r.faults.isEmpty && r.faultyRuns.isEmpty { return "<p class=\"none\">none</p>\n" }
+        if r.faults.isEmpty && r.faultyRuns.isEmpty && r.copyFaults.isEmpty { return "<p class=\"none\">none</p>\n" }
         var h = "<table class=\"faults\">\n"
+        for c in r.copyFaults {
+            h += "<tr><td>\(time(c.epoch ?? c.queued))<br><span class=\"sub\">copy \(c.id): \(esc(c.datasetName)) to \(esc(c.host))</span></td>"
+                + "<td class=\"bad\">fault \(c.fault.map { "\($0.rawValue) \($0.name)" } ?? "")</td>"
+                + "<td class=\"fault-message\">\(esc(brief(c.message ?? "")))</td></tr>\n"
+        }
         for f in r.faults {
             h += "<tr><td>\(time(f.intended))<br><span class=\"sub\">run \(f.run), \(esc(f.action)): \(esc(f.rule))</span></td>"
                 + "<td class=\"bad\">\(esc(f.result?.rawValue ?? ""))</td><td class=\"fault-message\">\(esc(f.detail ?? ""))</td></tr>\n"
@@ -101,6 +106,12 @@ enum StatusPage {
             }
         }
         return h + "</table>\n"
+    }
+
+    /// A message's lines in one, cut to a length a table cell can show.
+    private static func brief(_ message: String) -> String {
+        let line = message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " — ")
+        return line.count > 240 ? String(line.prefix(239)) + "…" : line
     }
 
     private static func pct(_ f: Double) -> String { String(format: "%.1f%%", f * 100) }

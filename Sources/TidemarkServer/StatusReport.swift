@@ -28,15 +28,14 @@ struct StatusReport: Sendable {
     var days: Int
     var contexts: [Context]
     var datasets: [Count]
-    /// Work queues by state; empty: none kept.
+    /// Copies by host and state, and faulted copies by code; empty: none.
     var queues: [Count]
+    /// The latest faulted copies, newest first.
+    var copyFaults: [CopyRecord]
     var faults: [JournalRecord]
     var faultyRuns: [PolicyRunRecord]
     /// Parts that could not be read, said on the page instead of failing it.
     var problems: [String]
-
-    /// The queues the page counts, once the copy queue and requests keep theirs.
-    static let queueNames = ["copy", "request", "dependent"]
 
     /// Reads everything the page shows as of `c.now()`.
     static func read(_ c: ServedCatalog, days: Int) throws -> StatusReport {
@@ -70,11 +69,11 @@ struct StatusReport: Sendable {
             let listing = DatasetListing.list(records, definitions: try DatasetListing.definitions(for: records, in: c.definitions), state: nil)
             datasets = Self.counts(listing.map { ("\($0.context) \($0.category)", $0.state ?? "(no states)") })
         } catch { problems.append("datasets: \(error.description)") }
-        var queues: [Count] = []
-        if let claims = store as? any ClaimStore {
-            for q in queueNames { queues += Self.counts(try claims.workItems(queue: q).map { (q, $0.state.rawValue) }) }
-        }
-        return StatusReport(catalog: store.path, now: now, days: days, contexts: contexts, datasets: datasets, queues: queues,
+        let copies = try store.copies(CopyFilter())
+        let queues = Self.counts(copies.map { ("copies to \($0.host)", $0.state.rawValue) })
+            + Self.counts(copies.compactMap { c in c.fault.map { ("copy faults", "\($0.rawValue) \($0.name)") } })
+        let copyFaults = copies.filter { $0.state == .fault }.sorted { ($0.epoch ?? $0.queued) > ($1.epoch ?? $1.queued) }.prefix(5)
+        return StatusReport(catalog: store.path, now: now, days: days, contexts: contexts, datasets: datasets, queues: queues, copyFaults: Array(copyFaults),
                             faults: try Self.lastFaults(store, count: 10), faultyRuns: try store.policyRuns(context: nil, limit: 20).filter { $0.failed > 0 || $0.skipped > 0 },
                             problems: problems)
     }

@@ -35,8 +35,14 @@ struct CatalogOptions: ParsableArguments {
         try open(create: create, readOnly: !write)
     }
 
-    /// Opens the catalog for `serve`, read-only: the query, dataset and host stores.
-    func openServedStore() throws -> any QueryStore & DatasetStore & HostStore {
+    /// Opens the catalog as the copy store (with datasets and hosts): written by the commands
+    /// that change it, read-only otherwise; never created.
+    func openCopyStore(write: Bool) throws -> any CopyStore & DatasetStore & HostStore {
+        try open(create: false, readOnly: !write)
+    }
+
+    /// Opens the catalog for `serve`, read-only: the stores the server reads.
+    func openServedStore() throws -> any QueryStore & DatasetStore & HostStore & CopyStore {
         try open(create: false, readOnly: true)
     }
 
@@ -50,7 +56,7 @@ struct CatalogOptions: ParsableArguments {
 
     /// The catalog `--db` names, as the one type of either store that serves every command
     /// but the scan (which has its own store, with its connections per walker).
-    private func open(create: Bool, readOnly: Bool) throws -> any CatalogStore & DatasetStore & HostStore {
+    private func open(create: Bool, readOnly: Bool) throws -> any CatalogStore & DatasetStore & HostStore & CopyStore {
         switch location {
         case .sqlite(let path): return try Self.runtime { try SQLiteCatalog(path: path, create: create, readOnly: readOnly) }
         case .postgres(let url):

@@ -105,15 +105,16 @@ struct HostList: ParsableCommand {
 
     func run() throws {
         try exitReporting {
-            let store = try catalog.openDatasetStore(write: false)
+            let store = try catalog.openCopyStore(write: false)
             let hosts = try runtime { try store.hosts() }
+            let copies = try runtime { try store.copies(CopyFilter()) }.reduce(into: [String: Int]()) { $0[$1.host, default: 0] += 1 }
             if output.json {
-                try Output.json(hosts.map(HostListing.init))
+                try Output.json(hosts.map { HostListing($0, copies: copies[$0.host.name] ?? 0) })
                 return
             }
             try Output.print(Format.table(["HOST", "ADDRESS", "PORT", "STATE", "COPIES ON", "COPIES", "SINCE"], hosts.map { h in
                 [h.host.name, h.host.sshDestination ?? "(this machine)", h.host.port.map(String.init) ?? "-", h.state.rawValue,
-                 h.enabled ? "on" : "off", "0", Format.time(h.changed)]
+                 h.enabled ? "on" : "off", String(copies[h.host.name] ?? 0), Format.time(h.changed)]
             }, rightAligned: [2, 5]))
         }
     }

@@ -23,7 +23,7 @@ struct Tidemark: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [Scan.self, Find.self, Inspect.self, Covers.self, CoverageCommand.self, ReportCommand.self, Delete.self, PolicyCommand.self,
-                      RootCommand.self, DatasetCommand.self, HostCommand.self, CatalogCommand.self, CheckCommand.self,
+                      RootCommand.self, DatasetCommand.self, HostCommand.self, CopyCommand.self, RevertCommand.self, CatalogCommand.self, CheckCommand.self,
                       ServeCommand.self]
     )
 

@@ -31,11 +31,15 @@ import Glibc
         ("/api/datasets", ["dataset", "list"]),
         ("/api/datasets?context=ipp/ps1&state=merged", ["dataset", "list", "--context", "ipp/ps1", "--state", "merged"]),
         ("/api/hosts", ["host", "list"]),
+        ("/api/copies", ["copy", "list"]),
+        ("/api/copies?state=fault", ["copy", "list", "--state", "fault"]),
+        ("/api/copies?host=local&state=full", ["copy", "list", "--host", "local", "--state", "full"]),
     ]
 
     @Test(arguments: Store.allCases) func everyEndpointAnswersWhatTheCLIPrints(_ store: Store) throws {
         let (sqlite, trees) = try busyCatalog()
-        _ = trees
+        defer { withExtendedLifetime(trees) {} }
+        try addCopies(sqlite)
         guard let db = try store.db(sqlite) else { return }
         let server = try Served(["--db", db, "--catalogs", catalogs])
         defer { server.stop() }
@@ -65,11 +69,12 @@ import Glibc
 
     @Test func everyListPagesWithLimitAndAfter() throws {
         let (db, trees) = try busyCatalog()
-        _ = trees
+        defer { withExtendedLifetime(trees) {} }
+        try addCopies(db)
         let server = try Served(["--db", db, "--catalogs", catalogs])
         defer { server.stop() }
         for base in ["/api/find?state=any", "/api/covers?t=20170501,20170503", "/api/report?by=stream", "/api/runs", "/api/journal",
-                     "/api/coverage?from=20170501&to=20170503", "/api/datasets", "/api/hosts"] {
+                     "/api/coverage?from=20170501&to=20170503", "/api/datasets", "/api/hosts", "/api/copies"] {
             let whole = try #require(try server.json(base + (base.contains("?") ? "&" : "?") + "limit=100000") as? [Any])
             var pages: [Any] = [], target: String? = base + (base.contains("?") ? "&" : "?") + "limit=2"
             var count = 0
@@ -88,7 +93,8 @@ import Glibc
 
     @Test func responsesMatchTheOpenAPIDocument() throws {
         let (db, trees) = try busyCatalog()
-        _ = trees
+        defer { withExtendedLifetime(trees) {} }
+        try addCopies(db)
         let server = try Served(["--db", db, "--catalogs", catalogs])
         defer { server.stop() }
         let dir = temporaryDirectory("openapi")
@@ -100,7 +106,7 @@ import Glibc
         let document = try #require(try spec.json() as? [String: Any])
         let paths = try #require(document["paths"] as? [String: Any])
         var targets = Self.pairs.map(\.api) + ["/api/runs", "/api/journal", "/api/health", "/api/runs?context=ipp/ps1&limit=1"]
-        #expect(Set(paths.keys).isSuperset(of: ["/api/covers", "/api/find", "/api/coverage", "/api/report", "/api/datasets", "/api/hosts",
+        #expect(Set(paths.keys).isSuperset(of: ["/api/covers", "/api/find", "/api/coverage", "/api/report", "/api/datasets", "/api/hosts", "/api/copies",
                                                 "/api/runs", "/api/journal", "/api/health", "/api/openapi.json", "/"]))
         for p in paths.keys where p.hasPrefix("/api/") && !targets.contains(where: { $0.hasPrefix(p) }) { targets.append(p) }
         for t in targets + ["/api/covers?t=yesterdayish", "/api/nothing", "/api/find?color=blue"] {
@@ -259,6 +265,11 @@ import Glibc
         // A run that skips a file changed since it was catalogued: a fault with its message.
         s.tree.write("raw_data/tse01_20170501_000000.dat", size: 7)
         #expect(try tidemark(["policy", "run", "ustar-nightly", "--policies", packageRoot + "/policies", "--db", s.db, "--yes"]).status == 4)
+        // Datasets, and copies: full ones and faulted ones.
+        let ipp = try ippTree()
+        defer { withExtendedLifetime(ipp) {} }
+        #expect(try tidemark(["scan", "ipp/ps1", "--scan", ipp.root, "--db", s.db, "--catalogs", catalogs, "--quiet"]).status == 0)
+        try addCopies(s.db)
         let server = try Served(["--db", s.db, "--catalogs", catalogs, "--policies", packageRoot + "/policies", "--now", "2017-05-03T06:00:00Z",
                                  "--days", "3"])
         defer { server.stop() }
@@ -273,8 +284,13 @@ import Glibc
         #expect(dom.output.contains("<svg") && dom.output.contains("class=\"data\"") && dom.output.contains("class=\"gap\""), "the timeline with data and gaps")
         #expect(dom.output.contains("class=\"bar disk\"") && dom.output.contains("mark high") && dom.output.contains("(watermarks 80.0% – 90.0%)"),
                 "a disk bar against the policy's watermarks")
-        #expect(dom.output.contains("Copies, requests, dependents") && dom.output.contains("class=\"none counts\""), "queue counts (none kept yet)")
-        #expect(dom.output.contains("class=\"fault-message\"") && dom.output.contains("changed since"), "a fault and its message")
+        #expect(dom.output.contains("Copies, requests, dependents") && dom.output.contains("<td>copies to local</td><td>full <b class=\"count\">2</b></td>")
+                && dom.output.contains("<td>copies to broken</td><td>fault <b class=\"count\">2</b></td>")
+                && dom.output.contains("<td>copy faults</td>"), "the copy queue's counts by state, and its faults by code")
+        #expect(dom.output.contains("minidvodbs/g/db1 to broken") && dom.output.contains("Not a directory") || dom.output.contains("File exists"),
+                "a copy's fault and rsync's message")
+        #expect(dom.output.contains("<td>ipp/ps1 minidvodb</td><td>new <b class=\"count\">2</b></td>"), "datasets by state")
+        #expect(dom.output.contains("class=\"fault-message\"") && dom.output.contains("size changed since the scan"), "a skipped action and why")
         #expect(dom.output.contains("policy run</th>") && dom.output.contains("faults"), "the last policy run")
         let shot = temporaryDirectory("serve-shot") + "/status.png"
         let taken = shellOutput(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--screenshot=\(shot)",
@@ -297,4 +313,13 @@ func shellOutput(_ program: String, _ args: [String]) -> (status: Int32, output:
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// Two minidvodbs of three FITS files each (ipp/ps1), on 2017-05-01 and 02.
+func ippTree() throws -> TempTree {
+    let ipp = TempTree("serve-ipp")
+    for (dvo, day) in [("db1", 1), ("db2", 2)] {
+        for h in 0..<3 { ipp.write("minidvodbs/g/\(dvo)/t\(h).fits", contents: TempTree.fitsHeader(dateObs: "2017-05-0\(day)T0\(h):00:00")) }
+    }
+    return ipp
 }

@@ -140,3 +140,18 @@ private func unchunk(_ data: Data) -> Data {
 func sameJSON(_ a: Any, _ b: Any) -> Bool {
     (a as? NSObject)?.isEqual(b as? NSObject) ?? false
 }
+
+/// Copies of a catalog's two ipp/ps1 minidvodb datasets: to host `local` on this machine
+/// (full), and to host `broken`, whose destination is a file (fault, with rsync's message).
+func addCopies(_ db: String) throws {
+    let catalogs = packageRoot + "/catalogs"
+    let dest = temporaryDirectory("serve-copies")
+    try "not a directory".write(toFile: dest + "/file", atomically: true, encoding: .utf8)
+    for args in [["host", "add", "local"], ["host", "add", "broken"],
+                 ["copy", "queue", "--context", "ipp/ps1", "--category", "minidvodb", "--host", "local", "--path", dest],
+                 ["copy", "queue", "--context", "ipp/ps1", "--category", "minidvodb", "--host", "broken", "--path", dest + "/file"],
+                 ["copy", "resume", "run"], ["copy", "run", "--once", "--host", "local"], ["copy", "run", "--once", "--host", "broken"]] {
+        let r = try tidemark(args + ["--db", db, "--catalogs", catalogs])
+        #expect(r.status == 0 || args.contains("broken") && args[1] == "run", "\(args): \(r.status) \(r.stderr)")
+    }
+}

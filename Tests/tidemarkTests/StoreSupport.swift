@@ -52,6 +52,10 @@ func busyCatalog() throws -> (db: String, trees: [TempTree]) {
     try run(["root", "forget", a.root, "--context", "perdigao/ustar", "--yes"])
     try run(["host", "add", "mirror", "--ssh", "tidemark@127.0.0.2"])
     try run(["dataset", "set-state", "minidvodbs/g/db1", "merged", "--context", "ipp/ps1"])
+    // A copy queued to this machine (not run), and the queue's switches set once.
+    try run(["host", "add", "here"])
+    try run(["copy", "queue", "--context", "ipp/ps1", "--category", "minidvodb", "--host", "here", "--path", temporaryDirectory("busy-copies") + "/to"])
+    try run(["copy", "pause", "run"])
     // Queued work: one item done, one waiting (no command queues work yet).
     let store = try SQLiteCatalog(path: db, create: false)
     _ = try store.enqueue([WorkItem(key: "done"), WorkItem(key: "odd\tke\\y", payload: "p")], queue: "test")

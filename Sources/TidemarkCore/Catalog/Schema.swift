@@ -339,6 +339,46 @@ enum Schema {
                 );
                 """)
         }
+        m.registerMigration("v13: copies") { db in
+            // Copies of datasets to hosts: at most one per dataset and host, ever (the unique
+            // key; a dropped copy's row goes, so it may be queued again). path: the destination
+            // directory on the host, bytes. state: new, run, full, fault; fault: the IPP code
+            // (FaultCode) while in fault. A copy in run is claimed: `token` drawn afresh at each
+            // claim, `lease_until` (microseconds) when another runner may take it up. epoch: when
+            // the latest attempt ended (microseconds); dtime: its seconds; bytes: what the copy
+            // holds; verified: a dry run found nothing left to send; message: the latest
+            // attempt's last words (rsync's or ssh's stderr tail).
+            // copy_switches: the `copy pause|resume` switches (queue, run) that workers obey.
+            try db.execute(sql: """
+                CREATE TABLE copies (
+                    id INTEGER PRIMARY KEY,
+                    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+                    host_id INTEGER NOT NULL REFERENCES hosts(id),
+                    path BLOB NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'new',
+                    fault INTEGER,
+                    bytes INTEGER NOT NULL DEFAULT 0,
+                    epoch INTEGER,
+                    dtime REAL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    message TEXT,
+                    verified INTEGER NOT NULL DEFAULT 0,
+                    queued INTEGER NOT NULL,
+                    claimer TEXT,
+                    token INTEGER,
+                    lease_until INTEGER,
+                    UNIQUE (dataset_id, host_id)
+                );
+                CREATE INDEX copies_by_state ON copies (state, host_id, id);
+                CREATE INDEX copies_by_host ON copies (host_id, id);
+                CREATE TABLE copy_switches (
+                    name TEXT PRIMARY KEY,
+                    paused INTEGER NOT NULL,
+                    changed INTEGER NOT NULL,
+                    by TEXT
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }

@@ -34,6 +34,8 @@ public struct ProcessRunner: Sendable {
         public var signal: Int32?
         /// Whether it was killed because its time was up.
         public var timedOut: Bool
+        /// Whether it was killed because `run`'s `tick` said to stop.
+        public var cancelled = false
         /// What it wrote to standard output (up to the runner's limit).
         public var stdout: [UInt8]
         /// Whether standard output went past the limit.
@@ -65,8 +67,9 @@ public struct ProcessRunner: Sendable {
     }
 
     /// Runs `argv` (its first element the program: a path, or a name looked up in PATH) and
-    /// waits for it to end.
-    public func run(_ argv: [String]) throws(StartError) -> Outcome {
+    /// waits for it to end. `tick` is called about once a second meanwhile (a copy renews its
+    /// lease there); its false ends the program as a timeout does, the outcome `cancelled`.
+    public func run(_ argv: [String], tick: () -> Bool = { true }) throws(StartError) -> Outcome {
         precondition(!argv.isEmpty, "an argv names at least the program")
         let started = Date()
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
@@ -86,11 +89,19 @@ public struct ProcessRunner: Sendable {
 
         var out: [UInt8] = [], err: [UInt8] = [], truncated = false
         var open = [outPipe[0], errPipe[0]]
-        var timedOut = false, killAt: Date?
+        var timedOut = false, cancelled = false, killAt: Date?, nextTick = started.addingTimeInterval(1)
         let deadline = timeout.map { started.addingTimeInterval($0) }
-        // Once the time is up: SIGTERM to the group, then SIGKILL after the grace.
+        // Once the time is up (or `tick` says stop): SIGTERM to the group, then SIGKILL after the grace.
         func enforceDeadline() {
-            if let d = deadline, !timedOut, Date() >= d {
+            if !timedOut, !cancelled, Date() >= nextTick {
+                nextTick = Date().addingTimeInterval(1)
+                if !tick() {
+                    cancelled = true
+                    kill(-pid, SIGTERM)
+                    killAt = Date().addingTimeInterval(killGrace)
+                }
+            }
+            if let d = deadline, !timedOut, !cancelled, Date() >= d {
                 timedOut = true
                 kill(-pid, SIGTERM)
                 killAt = Date().addingTimeInterval(killGrace)
@@ -130,11 +141,13 @@ public struct ProcessRunner: Sendable {
             enforceDeadline()
             usleep(5_000)
         }
-        if timedOut { kill(-pid, SIGKILL) }  // whatever of its group is left
+        if timedOut || cancelled { kill(-pid, SIGKILL) }  // whatever of its group is left
         let exited = status & 0x7f == 0
-        return Outcome(status: exited ? (status >> 8) & 0xff : nil, signal: exited ? nil : status & 0x7f, timedOut: timedOut,
-                       stdout: out, stdoutTruncated: truncated, stderrTail: String(decoding: err.suffix(stderrTail), as: UTF8.self),
-                       seconds: Date().timeIntervalSince(started))
+        var outcome = Outcome(status: exited ? (status >> 8) & 0xff : nil, signal: exited ? nil : status & 0x7f, timedOut: timedOut,
+                              stdout: out, stdoutTruncated: truncated, stderrTail: String(decoding: err.suffix(stderrTail), as: UTF8.self),
+                              seconds: Date().timeIntervalSince(started))
+        outcome.cancelled = cancelled
+        return outcome
     }
 
     /// A pipe whose ends other programs started meanwhile do not inherit (Glibc's `pipe2`

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import TidemarkCore
+
+struct RevertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revert",
+        abstract: "Put faulted work back in its queue for another try (IPP revert).",
+        subcommands: [RevertCopies.self])
+}
+
+struct RevertCopies: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copies",
+        abstract: "Put faulted copies back to new: by default only the transient faults 2 (system) and 6 (timeout).",
+        discussion: """
+            Other fault codes (1 unknown, 3 configuration, 4 programming, 5 data) wait for a person: \
+            name them with --fault once the cause is fixed. Each reverted copy keeps a message saying \
+            when and from which fault it was reverted.
+            Exit status: 0 reverted, 1 could not run, 3 nothing to revert, 64 bad command line.
+            """)
+
+    @Option(help: ArgumentHelp("Revert copies with this fault code (repeatable; default 2 and 6).", valueName: "CODE")) var fault: [Int] = []
+    @Option(help: "Only this host's copies.") var host: String?
+    @OptionGroup var catalog: CatalogOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        for f in fault where FaultCode(rawValue: f) == nil {
+            throw ValidationError("--fault \(f): fault codes are 1 unknown, 2 system, 3 configuration, 4 programming, 5 data, 6 timeout")
+        }
+    }
+
+    func run() throws {
+        try exitReporting {
+            let store = try catalog.openCopyStore(write: true)
+            if let host, !(try runtime { try store.hosts() }).contains(where: { $0.host.name == host }) {
+                throw Failure.usage("the catalog has no host '\(host)'; `tidemark host list` shows them")
+            }
+            let codes = fault.isEmpty ? Set(FaultCode.allCases.filter(\.isTransient)) : Set(fault.compactMap(FaultCode.init(rawValue:)))
+            let reverted = try runtime { try store.revertCopies(faults: codes, host: host, at: currentInstant) }
+            if output.json { try Output.json(reverted.map(CopyListing.init)) } else {
+                try Output.print("Reverted \(reverted.count) faulted copy(ies) to new (faults \(codes.map(\.rawValue).sorted().map(String.init).joined(separator: ", ")))."
+                                 + (reverted.isEmpty ? "" : "\n" + Format.table(["ID", "DATASET", "HOST", "FAULT", "MESSAGE"], reverted.map {
+                                     [String($0.id), $0.datasetName, $0.host, $0.fault.map { "\($0.rawValue) \($0.name)" } ?? "-",
+                                      ($0.message ?? "").split(separator: "\n").last.map(String.init) ?? ""]
+                                 }, rightAligned: [0])))
+            }
+            if reverted.isEmpty { throw ExitCode(3) }
+        }
+    }
+}
