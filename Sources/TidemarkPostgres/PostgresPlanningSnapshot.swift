@@ -89,6 +89,23 @@ struct PostgresPlanningSnapshot: PlanningSnapshot {
         Set(try catalog.rows("SELECT file_id FROM journal WHERE result IS NULL").map { try $0.decode(Int64.self) })
     }
 
+    func pinnedFiles(at now: Instant) throws -> [Int64: Int64] {
+        // A catalog a read-only role queries may predate requests.
+        guard try catalog.rows("SELECT to_regclass('request_files') IS NOT NULL")[0].decode(Bool.self) else { return [:] }
+        // As SQLite's `pinningRequests`: open requests, those the system faulted, full ones within their grace.
+        var out: [Int64: Int64] = [:]
+        for row in try catalog.rows("""
+            SELECT rf.file_id, min(q.id) FROM request_files rf JOIN requests q ON q.id = rf.request_id
+            WHERE q.state IN ('new', 'run') OR (q.state = 'fault' AND q.fault < \(Int32(RequestFault.firstUserCode)))
+               OR (q.state = 'full' AND q.pinned_until > \(now.microseconds))
+            GROUP BY rf.file_id
+            """) {
+            let (file, request) = try row.decode((Int64, Int64).self)
+            out[file] = request
+        }
+        return out
+    }
+
     /// The columns `candidate` reads, in its order.
     static let columns = """
         id, dir_id, name, size, mtime, inode, device, start, coalesce("end", start), stream_id, dataset_id, ctime, source

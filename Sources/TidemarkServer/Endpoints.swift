@@ -75,6 +75,17 @@ enum Endpoints {
             let filter = CopyFilter(hosts: q.string("host").map { [$0] }, state: try q.state("state", CopyState.self))
             return try Paging.page(q) { _ in try c.store.copies(filter).map(CopyListing.init) }
         },
+        .list("/api/requests", "Requests: what windows of data someone needs, and their state (`tidemark request list --json`).", "Request",
+              [Parameter(name: "state", kind: .choice(RequestState.allCases.map(\.rawValue)), summary: "Only requests in this state.")]) { q, c in
+            let filter = RequestFilter(state: try q.state("state", RequestState.self))
+            return try Paging.page(q) { _ in try c.store.requests(filter).map { RequestListing($0) } }
+        },
+        .list("/api/dependents", "Dependents: purged files that requests need regenerated (`tidemark dependent list --json`).", "Dependent",
+              [Parameter(name: "state", kind: .choice(RequestState.allCases.map(\.rawValue)), summary: "Only dependents in this state."),
+               Parameter(name: "request", kind: .integer(1...Int.max), summary: "Only those this request needs.")]) { q, c in
+            let filter = DependentFilter(state: try q.state("state", RequestState.self), request: try q.integer("request", in: 1...Int.max).map(Int64.init))
+            return try Paging.page(q) { _ in try c.store.dependents(filter).map(DependentListing.init) }
+        },
         .list("/api/runs", "Scans and policy runs, newest first.", "Run", [.context()]) { q, c in
             try Paging.page(q) { n in
                 RunListing.merged(scans: try c.store.lastScans(context: q.string("context"), limit: n),

@@ -100,6 +100,19 @@ enum OpenAPIDocument {
                 "epoch": time, "dtime": ["type": "number"], "attempts": integer, "message": string, "verified": ["type": "boolean"],
                 "queued": time, "claimer": string, "lease_until": time,
             ], optional: ["path_bytes", "fault", "fault_name", "epoch", "dtime", "message", "claimer", "lease_until"]),
+            "Request": object([
+                "id": integer, "state": ["type": "string", "enum": ["new", "run", "full", "fault"]], "fault": integer, "fault_name": string,
+                "label": string, "priority": integer, "context": string, "categories": ["type": "array", "items": string], "stream": string,
+                "start": time, "end": time, "files": integer, "ready": integer, "dependents": integer, "message": string,
+                "created": time, "changed": time, "finished": time, "pinned_until": time, "source": string,
+                "file_list": ["type": "array", "items": ["type": "object"]],
+            ], optional: ["fault", "fault_name", "label", "stream", "start", "end", "message", "finished", "pinned_until", "source", "file_list"]),
+            "Dependent": object([
+                "id": integer, "path": string, "path_bytes": string, "context": string, "category": string, "stream": string,
+                "start": time, "end": time, "state": ["type": "string", "enum": ["new", "run", "full", "fault"]], "fault": integer,
+                "fault_name": string, "requests": ["type": "array", "items": integer], "message": string, "file_state": string,
+                "claimer": string, "attempts": integer, "created": time, "changed": time,
+            ], optional: ["path_bytes", "start", "end", "fault", "fault_name", "message", "claimer"]),
             "Run": object([
                 "kind": ["type": "string", "enum": ["scan", "policy"]], "id": integer, "context": string, "policy": optionalString,
                 "started": time, "finished": optionalTime, "status": string, "files": optionalInteger, "errors": optionalInteger,

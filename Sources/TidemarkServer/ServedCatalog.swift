@@ -1,7 +1,7 @@
 import TidemarkCore
 
-/// The stores the server reads: queries and status reads, datasets, hosts, copies.
-public typealias ServedStore = QueryStore & DatasetStore & HostStore & CopyStore
+/// The stores the server reads: queries and status reads, datasets, hosts, copies, requests.
+public typealias ServedStore = QueryStore & DatasetStore & HostStore & CopyStore & RequestStore
 
 /// Everything the server reads, opened once by the command: the catalog (read-only), the
 /// context definitions (datasets' states) and the policies (roots' watermarks).

@@ -70,8 +70,13 @@ struct StatusReport: Sendable {
             datasets = Self.counts(listing.map { ("\($0.context) \($0.category)", $0.state ?? "(no states)") })
         } catch { problems.append("datasets: \(error.description)") }
         let copies = try store.copies(CopyFilter())
-        let queues = Self.counts(copies.map { ("copies to \($0.host)", $0.state.rawValue) })
+        var queues = Self.counts(copies.map { ("copies to \($0.host)", $0.state.rawValue) })
             + Self.counts(copies.compactMap { c in c.fault.map { ("copy faults", "\($0.rawValue) \($0.name)") } })
+        let requests = try store.requests(RequestFilter()), dependents = try store.dependents(DependentFilter())
+        queues += Self.counts(requests.map { ("requests", $0.state.rawValue) })
+            + Self.counts(requests.compactMap { r in r.fault.map { ("request faults", "\($0) \(RequestFault.name($0))") } })
+            + Self.counts(dependents.map { ("dependents", $0.state.rawValue) })
+            + Self.counts(dependents.compactMap { d in d.fault.map { ("dependent faults", "\($0) \(RequestFault.name($0))") } })
         let copyFaults = copies.filter { $0.state == .fault }.sorted { ($0.epoch ?? $0.queued) > ($1.epoch ?? $1.queued) }.prefix(5)
         return StatusReport(catalog: store.path, now: now, days: days, contexts: contexts, datasets: datasets, queues: queues, copyFaults: Array(copyFaults),
                             faults: try Self.lastFaults(store, count: 10), faultyRuns: try store.policyRuns(context: nil, limit: 20).filter { $0.failed > 0 || $0.skipped > 0 },

@@ -42,8 +42,14 @@ struct CatalogOptions: ParsableArguments {
     }
 
     /// Opens the catalog for `serve`, read-only: the stores the server reads.
-    func openServedStore() throws -> any QueryStore & DatasetStore & HostStore & CopyStore {
+    func openServedStore() throws -> any QueryStore & DatasetStore & HostStore & CopyStore & RequestStore {
         try open(create: false, readOnly: true)
+    }
+
+    /// Opens the catalog as the request store: written by the commands that change requests
+    /// (created only by `request add`), read-only otherwise.
+    func openRequestStore(write: Bool, create: Bool = false) throws -> any RequestStore & CatalogListing {
+        try open(create: create, readOnly: !write)
     }
 
     /// Opens the catalog to scan into, created if need be.
@@ -56,7 +62,7 @@ struct CatalogOptions: ParsableArguments {
 
     /// The catalog `--db` names, as the one type of either store that serves every command
     /// but the scan (which has its own store, with its connections per walker).
-    private func open(create: Bool, readOnly: Bool) throws -> any CatalogStore & DatasetStore & HostStore & CopyStore {
+    private func open(create: Bool, readOnly: Bool) throws -> any CatalogStore & DatasetStore & HostStore & CopyStore & RequestStore {
         switch location {
         case .sqlite(let path): return try Self.runtime { try SQLiteCatalog(path: path, create: create, readOnly: readOnly) }
         case .postgres(let url):

@@ -155,3 +155,15 @@ func addCopies(_ db: String) throws {
         #expect(r.status == 0 || args.contains("broken") && args[1] == "run", "\(args): \(r.status) \(r.stderr)")
     }
 }
+
+/// Requests for a morning of perdigao/ustar: one of raw/nidas (whose files are there) and one
+/// of `gone` (whose files a policy run or a delete removed: a fault), resolved by `request run`.
+func addRequests(_ db: String, gone: String) throws {
+    let catalogs = packageRoot + "/catalogs"
+    for args in [["request", "add", "--context", "perdigao/ustar", "--category", "raw/nidas", "--covers", "20170501T00,20170501T06", "--label", "nidas"],
+                 ["request", "add", "--context", "perdigao/ustar", "--category", gone, "--covers", "20170501T00,20170501T06", "--label", "gone"],
+                 ["request", "run"]] {
+        let r = try tidemark(args + ["--db", db, "--catalogs", catalogs])
+        #expect(r.status == 0 || r.status == 4, "\(args): \(r.status) \(r.stderr)")
+    }
+}

@@ -121,4 +121,20 @@ struct SQLitePlanningSnapshot: PlanningSnapshot {
         guard try db.tableExists("journal") else { return [] }
         return Set(try Int64.fetchAll(db, sql: "SELECT file_id FROM journal WHERE result IS NULL"))
     }
+
+    func pinnedFiles(at now: Instant) throws -> [Int64: Int64] {
+        // A catalog opened read-only may predate requests.
+        guard try db.tableExists("requests") else { return [:] }
+        var out: [Int64: Int64] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT rf.file_id, min(q.id) FROM request_files rf JOIN requests q ON q.id = rf.request_id WHERE \(pinningRequests) GROUP BY rf.file_id", arguments: [now.microseconds]) {
+            out[row[0]] = row[1]
+        }
+        return out
+    }
 }
+
+/// The requests that pin their files at `?1` (now): open ones, those faulted by the system
+/// (a revert retries them), and full ones within their grace.
+let pinningRequests = """
+    (q.state IN ('new', 'run') OR (q.state = 'fault' AND q.fault < \(RequestFault.firstUserCode)) OR (q.state = 'full' AND q.pinned_until > ?1))
+    """

@@ -32,6 +32,8 @@ public struct ContextDefinition: Sendable {
     public var otherTime: [TimeSource]
     /// The state machines of datasets, per category (`[[dataset_states]]`).
     public var stateMachines: [DatasetStateMachine]
+    /// Update commands, the request job and the pins' grace (`[[update]]`, `request_job`, `pin_grace`).
+    public var requests = RequestSettings()
     /// Changes whenever the definition's text changes, so files are classified anew.
     public var fingerprint: String
     public var file: String
@@ -55,7 +57,7 @@ public struct ContextDefinition: Sendable {
     public init(file: String, text: String, defaultName: String) throws(DefinitionError) {
         let doc = try TOMLDocument(file: file, text: text)
         let top = doc.top
-        try top.rejectUnknownKeys(allowed: ["context", "description", "roots", "ignore", "other_time", "rule", "dataset_states"])
+        try top.rejectUnknownKeys(allowed: ["context", "description", "roots", "ignore", "other_time", "rule", "dataset_states"] + RequestSettings.topKeys)
         self.file = file
         self.name = try top.string("context") ?? defaultName
         guard !name.isEmpty else { throw top.error("context", "must not be empty") }
@@ -101,6 +103,7 @@ public struct ContextDefinition: Sendable {
         }
         self.rules = rules
         self.stateMachines = try DatasetStateMachine.parse(try top.tables("dataset_states"))
+        self.requests = try RequestSettings.parse(top)
         self.fingerprint = Self.fnv1a(text)
     }
 

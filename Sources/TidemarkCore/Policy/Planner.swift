@@ -34,6 +34,7 @@ public struct PolicyPlanner: Sendable {
             return try catalog.withSnapshot { snapshot in
                 var state = PlanState(snapshot: snapshot, context: context, scope: roots.scope, now: now, futureTolerance: policy.futureTolerance)
                 state.open = try snapshot.openJournalFiles()
+                state.pins = Pins(try snapshot.pinnedFiles(at: now))
                 var outcomes: [RuleOutcome] = []
                 for rule in policy.rules {
                     switch rule {
@@ -74,6 +75,8 @@ private struct PlanState {
     var keptAsCover = Set<Int64>()
     /// Files with an open journal entry: an interrupted run may have removed them already.
     var open = Set<Int64>()
+    /// Files open requests need (Pins.swift).
+    var pins = Pins()
     /// Bytes chosen so far on each device, for watermark rules that follow.
     var freed: [UInt64: Int64] = [:]
     private var dirs: [Int64: PathBytes] = [:]
@@ -143,6 +146,7 @@ private struct PlanState {
     mutating func beginRule() {
         datasets = [:]
         keptAsCover = []
+        pins.beginRule()
     }
 
     /// What choosing `c` means: itself, or, for a member of a dataset (a minidvodb, a
@@ -150,7 +154,7 @@ private struct PlanState {
     /// none. nil when nothing may go. A file an earlier cleanup relies on as cover is not
     /// eligible, nor is its dataset.
     mutating func group(_ c: Candidate, eligible: (Candidate) -> Bool) throws -> (files: [Candidate], dataset: String?)? {
-        guard !chosen.contains(c.id), !open.contains(c.id), eligible(c) else { return nil }
+        guard !chosen.contains(c.id), !open.contains(c.id), eligible(c), pins.admits(c.id) else { return nil }
         if cover[c.id] != nil {
             keptAsCover.insert(c.id)
             return nil
@@ -158,7 +162,7 @@ private struct PlanState {
         guard let d = c.datasetId else { return ([c], nil) }
         if datasets[d] != nil { return nil }
         let members = try snapshot.members(dataset: d, scope: scope)
-        let eligibleAll = members.allSatisfy { m in m.map { !chosen.contains($0.id) && !open.contains($0.id) && eligible($0) } ?? false }
+        let eligibleAll = members.allSatisfy { m in m.map { !chosen.contains($0.id) && !open.contains($0.id) && eligible($0) && !pins.pins($0.id) } ?? false }
         let covers = members.compactMap { $0?.id }.filter { cover[$0] != nil }
         if eligibleAll { keptAsCover.formUnion(covers) }
         let whole = eligibleAll && covers.isEmpty
@@ -180,7 +184,7 @@ private struct PlanState {
     /// A rule's note with what it left for cover and the future-dated files it set aside.
     mutating func note(_ base: String, streams: [Int64], agedOff: Bool) throws -> String {
         let future = try futureNote(streams, agedOff: agedOff)
-        return [base, coverNote(), future].compactMap { $0 }.joined(separator: "; ")
+        return [base, coverNote(), pins.note(), future].compactMap { $0 }.joined(separator: "; ")
     }
 
     // MARK: age-off

@@ -28,6 +28,9 @@ public protocol PlanningSnapshot {
     func datasetName(_ id: Int64) throws -> String?
     /// Files with an open journal intent: an interrupted run may have removed them already.
     func openJournalFiles() throws -> Set<Int64>
+    /// Files pinned at `now` by requests (not full, or full and within their grace; not
+    /// faulted by the user), each with the lowest-numbered request that pins it.
+    func pinnedFiles(at now: Instant) throws -> [Int64: Int64]
 }
 
 /// A stream's category and name.
