@@ -16,7 +16,7 @@ enum StatusPage {
             .sub{color:#666}.grid{display:grid;grid-template-columns:1fr 1fr;gap:4px 24px}.grid3{display:grid;grid-template-columns:1fr 1fr 2fr;gap:4px 24px}
             .timeline svg{width:100%;height:auto;max-height:200px;border:1px solid #eee}
             table{border-collapse:collapse}td,th{padding:1px 8px 1px 0;text-align:left;vertical-align:top}th{color:#555;font-weight:normal}
-            .num{text-align:right}.bar{position:relative;width:260px;height:14px;background:#eee;border:1px solid #bbb;display:inline-block;vertical-align:middle}
+            .num{text-align:right}.t{white-space:nowrap}.bar{position:relative;width:260px;height:14px;background:#eee;border:1px solid #bbb;display:inline-block;vertical-align:middle}
             .fill{position:absolute;left:0;top:0;bottom:0;background:#2f6f9f}.fill.over{background:#d9534f}.fill.warn{background:#f0ad4e}
             .mark{position:absolute;top:-3px;bottom:-3px;width:2px}.mark.high{background:#d9534f}.mark.low{background:#5cb85c}
             .bad{color:#b52b27}.warnc{color:#8a5a00}.ok{color:#2d7d2d}.none{color:#888}
@@ -46,14 +46,14 @@ enum StatusPage {
         h += "</table></div><div>\n<h3>Last runs</h3>\n<table>\n"
         if let s = c.lastScan {
             h += "<tr><th>scan</th><td>\(s.id)</td><td class=\"\(s.status == .complete ? "ok" : "bad")\">\(s.status.rawValue)</td>"
-                + "<td>\(time(s.finished ?? s.started))</td><td class=\"age\">\(age(now, s.finished ?? s.started))</td>"
+                + "<td class=\"t\">\(time(s.finished ?? s.started))</td><td class=\"age\">\(age(now, s.finished ?? s.started))</td>"
                 + "<td>\(s.files.map { "\($0) files" } ?? "")\(s.errors.map { $0 > 0 ? ", \($0) errors" : "" } ?? "")</td></tr>\n"
         } else {
             h += "<tr><th>scan</th><td colspan=\"5\" class=\"none\">none</td></tr>\n"
         }
         if let p = c.lastRun {
             h += "<tr><th>policy run</th><td>\(p.id)</td><td class=\"\(p.status == .done ? "ok" : p.status == .faults ? "warnc" : "bad")\">\(p.status.rawValue)</td>"
-                + "<td>\(time(p.finished ?? p.started))</td><td class=\"age\">\(age(now, p.finished ?? p.started))</td>"
+                + "<td class=\"t\">\(time(p.finished ?? p.started))</td><td class=\"age\">\(age(now, p.finished ?? p.started))</td>"
                 + "<td>\(esc(p.policy)): \(p.done) done, \(p.skipped) skipped, \(p.failed) failed</td></tr>\n"
         } else {
             h += "<tr><th>policy run</th><td colspan=\"5\" class=\"none\">none</td></tr>\n"
@@ -88,22 +88,11 @@ enum StatusPage {
     }
 
     private static func faults(_ r: StatusReport) -> String {
-        if r.faults.isEmpty && r.faultyRuns.isEmpty && r.copyFaults.isEmpty { return "<p class=\"none\">none</p>\n" }
+        if r.faults.isEmpty { return "<p class=\"none\">none</p>\n" }
         var h = "<table class=\"faults\">\n"
-        for c in r.copyFaults {
-            h += "<tr><td>\(time(c.epoch ?? c.queued))<br><span class=\"sub\">copy \(c.id): \(esc(c.datasetName)) to \(esc(c.host))</span></td>"
-                + "<td class=\"bad\">fault \(c.fault.map { "\($0.rawValue) \($0.name)" } ?? "")</td>"
-                + "<td class=\"fault-message\">\(esc(brief(c.message ?? "")))</td></tr>\n"
-        }
         for f in r.faults {
-            h += "<tr><td>\(time(f.intended))<br><span class=\"sub\">run \(f.run), \(esc(f.action)): \(esc(f.rule))</span></td>"
-                + "<td class=\"bad\">\(esc(f.result?.rawValue ?? ""))</td><td class=\"fault-message\">\(esc(f.detail ?? ""))</td></tr>\n"
-        }
-        if r.faults.isEmpty {
-            for p in r.faultyRuns.prefix(5) {
-                h += "<tr><td>\(time(p.started))</td><td>policy run \(p.id)</td><td>\(esc(p.policy))</td><td class=\"bad\">\(p.status.rawValue)</td>"
-                    + "<td>\(p.skipped) skipped, \(p.failed) failed</td></tr>\n"
-            }
+            h += "<tr><td><span class=\"t\">\(time(f.at))</span><br><span class=\"sub\">\(esc(f.what))</span></td><td class=\"bad\">\(esc(f.code))</td>"
+                + "<td class=\"fault-message\">\(esc(brief(f.message)))</td></tr>\n"
         }
         return h + "</table>\n"
     }
@@ -111,7 +100,7 @@ enum StatusPage {
     /// A message's lines in one, cut to a length a table cell can show.
     private static func brief(_ message: String) -> String {
         let line = message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " — ")
-        return line.count > 240 ? String(line.prefix(239)) + "…" : line
+        return line.count > 160 ? String(line.prefix(159)) + "…" : line
     }
 
     private static func pct(_ f: Double) -> String { String(format: "%.1f%%", f * 100) }

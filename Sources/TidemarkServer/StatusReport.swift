@@ -20,6 +20,17 @@ struct StatusReport: Sendable {
         var lastRun: PolicyRunRecord?
     }
 
+    /// A fault for a person: when, of what, its code, and what went wrong.
+    struct Fault: Sendable {
+        var at: Instant
+        var what: String
+        var code: String
+        var message: String
+    }
+
+    /// Faults shown on the page.
+    static let faultsShown = 5
+
     /// A count of items in one state (datasets of a category, a queue's items).
     struct Count: Sendable { var group: String; var state: String; var count: Int }
 
@@ -31,9 +42,8 @@ struct StatusReport: Sendable {
     /// Copies by host and state, and faulted copies by code; empty: none.
     var queues: [Count]
     /// The latest faulted copies, newest first.
-    var copyFaults: [CopyRecord]
-    var faults: [JournalRecord]
-    var faultyRuns: [PolicyRunRecord]
+    /// The latest faults of every kind, newest first.
+    var faults: [Fault]
     /// Parts that could not be read, said on the page instead of failing it.
     var problems: [String]
 
@@ -77,9 +87,24 @@ struct StatusReport: Sendable {
             + Self.counts(requests.compactMap { r in r.fault.map { ("request faults", "\($0) \(RequestFault.name($0))") } })
             + Self.counts(dependents.map { ("dependents", $0.state.rawValue) })
             + Self.counts(dependents.compactMap { d in d.fault.map { ("dependent faults", "\($0) \(RequestFault.name($0))") } })
-        let copyFaults = copies.filter { $0.state == .fault }.sorted { ($0.epoch ?? $0.queued) > ($1.epoch ?? $1.queued) }.prefix(5)
-        return StatusReport(catalog: store.path, now: now, days: days, contexts: contexts, datasets: datasets, queues: queues, copyFaults: Array(copyFaults),
-                            faults: try Self.lastFaults(store, count: 10), faultyRuns: try store.policyRuns(context: nil, limit: 20).filter { $0.failed > 0 || $0.skipped > 0 },
+        var faults = try Self.lastFaults(store, count: faultsShown).map {
+            Fault(at: $0.intended, what: "policy run \($0.run), \($0.action): \($0.rule)", code: $0.result?.rawValue ?? "", message: $0.detail ?? "")
+        }
+        faults += copies.filter { $0.state == .fault }.map {
+            Fault(at: $0.epoch ?? $0.queued, what: "copy \($0.id): \($0.datasetName) to \($0.host)",
+                  code: "fault " + ($0.fault.map { "\($0.rawValue) \($0.name)" } ?? ""), message: $0.message ?? "")
+        }
+        faults += requests.filter { $0.state == .fault }.map {
+            Fault(at: $0.changed, what: "request \($0.id)" + ($0.spec.label.map { " (\($0))" } ?? ""),
+                  code: "fault " + ($0.fault.map { "\($0) \(RequestFault.name($0))" } ?? ""), message: $0.message ?? "")
+        }
+        faults += dependents.filter { $0.state == .fault }.map {
+            Fault(at: $0.changed, what: "dependent \($0.id): \($0.file.path.displayPath)",
+                  code: "fault " + ($0.fault.map { "\($0) \(RequestFault.name($0))" } ?? ""), message: $0.message ?? "")
+        }
+        faults.sort { $0.at > $1.at }
+        return StatusReport(catalog: store.path, now: now, days: days, contexts: contexts, datasets: datasets, queues: queues,
+                            faults: Array(faults.prefix(faultsShown)),
                             problems: problems)
     }
 
