@@ -89,6 +89,7 @@ let package = Package(
         // (tidemark-bench: its hidden hold-lock mode is the holder the tests kill.)
         .testTarget(name: "TidemarkPostgresTests", dependencies: ["TidemarkPostgres", "TidemarkCore", "TestSupport", "tidemark-bench"]),
         // Runs the built `tidemark` binary, as users and cron do (and checks the benchmarks' child runner).
-        .testTarget(name: "tidemarkTests", dependencies: ["TidemarkCore", "TidemarkPostgres", "TestSupport", "tidemark", "tidemark-bench"]),
+        .testTarget(name: "tidemarkTests", dependencies: ["TidemarkCore", "TidemarkPostgres", "TestSupport", "tidemark", "tidemark-bench",
+                                                         "CFITSIO"]),
     ]
 )

@@ -28,27 +28,28 @@ extension PostgresCatalog: DatasetStore, HostStore {
     }
 
     public func setState(dataset id: Int64, expected: String, initial: String, to: String, by: String,
-                         at: Instant) throws(CatalogError) -> DatasetTransition? {
+                         at: Instant, journal: Int64?) throws(CatalogError) -> DatasetTransition? {
         try session.transaction { () throws(CatalogError) -> DatasetTransition? in
             let moved = try rows("""
                 UPDATE datasets SET state = \(to), state_since = \(at.microseconds)
                 WHERE id = \(id) AND coalesce(state, \(initial)) = \(expected) RETURNING id
                 """)
             guard !moved.isEmpty else { return nil }
-            let journal = try rows("""
-                INSERT INTO dataset_transitions (dataset_id, at, from_state, to_state, by)
-                VALUES (\(id), \(at.microseconds), \(expected), \(to), \(by)) RETURNING id
+            let row = try rows("""
+                INSERT INTO dataset_transitions (dataset_id, at, from_state, to_state, by, journal_id)
+                VALUES (\(id), \(at.microseconds), \(expected), \(to), \(by), \(journal)) RETURNING id
                 """)
-            return DatasetTransition(id: try catching { try journal[0].decode(Int64.self) }, dataset: id, at: at, from: expected, to: to, by: by)
+            return DatasetTransition(id: try catching { try row[0].decode(Int64.self) }, dataset: id, at: at, from: expected, to: to, by: by,
+                                     journal: journal)
         }
     }
 
     public func transitions(dataset id: Int64) throws(CatalogError) -> [DatasetTransition] {
-        let rows = try rows("SELECT id, at, from_state, to_state, by FROM dataset_transitions WHERE dataset_id = \(id) ORDER BY id")
+        let rows = try rows("SELECT id, at, from_state, to_state, by, journal_id FROM dataset_transitions WHERE dataset_id = \(id) ORDER BY id")
         return try catching {
             try rows.map { row in
-                let (jid, at, from, to, by) = try row.decode((Int64, Int64, String, String, String).self)
-                return DatasetTransition(id: jid, dataset: id, at: Instant(microseconds: at), from: from, to: to, by: by)
+                let (jid, at, from, to, by, journal) = try row.decode((Int64, Int64, String, String, String, Int64?).self)
+                return DatasetTransition(id: jid, dataset: id, at: Instant(microseconds: at), from: from, to: to, by: by, journal: journal)
             }
         }
     }

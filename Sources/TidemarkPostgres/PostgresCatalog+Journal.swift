@@ -165,16 +165,17 @@ extension PostgresCatalog: JournalStore {
             """)
     }
 
-    /// Sets a run's counts from its journal; its status from them too unless `status` is given.
+    /// Sets a run's counts of removals from its journal; its status (faults when any of its
+    /// actions was skipped or failed) too unless `status` is given.
     private func recount(_ run: Int64, now: Instant, status: PolicyRunStatus?) throws {
         let (done, skipped, notDone, failed) = (JournalResult.done.rawValue, JournalResult.skipped.rawValue,
                                                 JournalResult.notDone.rawValue, JournalResult.failed.rawValue)
         try execute("""
             UPDATE policy_runs SET finished = \(now.microseconds),
-                   done = (SELECT count(*) FROM journal WHERE run_id = \(run) AND result = \(done)),
-                   bytes = (SELECT coalesce(sum(size), 0) FROM journal WHERE run_id = \(run) AND result = \(done)),
-                   skipped = (SELECT count(*) FROM journal WHERE run_id = \(run) AND result IN (\(skipped), \(notDone))),
-                   failed = (SELECT count(*) FROM journal WHERE run_id = \(run) AND result = \(failed)),
+                   done = (SELECT count(*) FROM journal WHERE run_id = \(run) AND file_id IS NOT NULL AND result = \(done)),
+                   bytes = (SELECT coalesce(sum(size), 0) FROM journal WHERE run_id = \(run) AND file_id IS NOT NULL AND result = \(done)),
+                   skipped = (SELECT count(*) FROM journal WHERE run_id = \(run) AND file_id IS NOT NULL AND result IN (\(skipped), \(notDone))),
+                   failed = (SELECT count(*) FROM journal WHERE run_id = \(run) AND file_id IS NOT NULL AND result = \(failed)),
                    status = coalesce(\(status?.rawValue)::text,
                                      CASE WHEN EXISTS (SELECT 1 FROM journal WHERE run_id = \(run) AND result IN (\(skipped), \(failed)))
                                           THEN \(PolicyRunStatus.faults.rawValue) ELSE \(PolicyRunStatus.done.rawValue) END)

@@ -200,7 +200,7 @@ extension PostgresCatalog: QueryStore {
     public func journal(since: Int64, limit: Int) throws(CatalogError) -> [JournalRecord] {
         try catching {
             try rows("""
-                SELECT id, run_id, file_id, action, rule, size, intended, result, detail FROM journal WHERE id > \(since) ORDER BY id LIMIT \(max(0, limit))
+                SELECT id, run_id, file_id, action, rule, size, intended, result, detail FROM journal WHERE id > \(since) AND file_id IS NOT NULL ORDER BY id LIMIT \(max(0, limit))
                 """).map { row in
                 let r = PostgresRandomAccessRow(row)
                 return JournalRecord(id: try r[0].decode(Int64.self), run: try r[1].decode(Int64.self), fileId: try r[2].decode(Int64.self),

@@ -304,7 +304,7 @@ extension PostgresCatalog: RequestStore {
             return DependentRecord(id: id, file: try Self.requestedFile(c, 0), context: try c.text(12),
                                    need: s.map { Coverage(start: Instant(microseconds: $0), end: Instant(microseconds: e ?? $0)) },
                                    state: state, fault: try c.optionalInt(17).map(Int.init), message: try c.optionalText(18),
-                                   requests: (try c.optionalText(24)).map { $0.split(separator: ",").compactMap { Int64($0) } } ?? [],
+                                   requests: (try c.optionalText(23)).map { $0.split(separator: ",").compactMap { Int64($0) } } ?? [],
                                    claimer: try c.optionalText(19), attempts: Int(try c.int(20)),
                                    created: Instant(microseconds: try c.int(21)), changed: Instant(microseconds: try c.int(22)))
         }

@@ -86,7 +86,7 @@ struct PostgresPlanningSnapshot: PlanningSnapshot {
     }
 
     func openJournalFiles() throws -> Set<Int64> {
-        Set(try catalog.rows("SELECT file_id FROM journal WHERE result IS NULL").map { try $0.decode(Int64.self) })
+        Set(try catalog.rows("SELECT file_id FROM journal WHERE result IS NULL AND file_id IS NOT NULL").map { try $0.decode(Int64.self) })
     }
 
     func pinnedFiles(at now: Instant) throws -> [Int64: Int64] {

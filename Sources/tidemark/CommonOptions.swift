@@ -31,7 +31,13 @@ struct CatalogOptions: ParsableArguments {
 
     /// Opens the catalog as the dataset and host stores: written by the commands that change
     /// it (created only by `host add`), read-only otherwise.
-    func openDatasetStore(write: Bool, create: Bool = false) throws -> any DatasetStore & HostStore {
+    func openDatasetStore(write: Bool, create: Bool = false) throws -> any DatasetStore & HostStore & ActionJournal {
+        try open(create: create, readOnly: !write)
+    }
+
+    /// Opens the catalog as the request store: written by the commands that change requests
+    /// (created only by `request add`), read-only otherwise.
+    func openRequestStore(write: Bool, create: Bool = false) throws -> any RequestStore & CatalogListing {
         try open(create: create, readOnly: !write)
     }
 
@@ -44,12 +50,6 @@ struct CatalogOptions: ParsableArguments {
     /// Opens the catalog for `serve`, read-only: the stores the server reads.
     func openServedStore() throws -> any QueryStore & DatasetStore & HostStore & CopyStore & RequestStore {
         try open(create: false, readOnly: true)
-    }
-
-    /// Opens the catalog as the request store: written by the commands that change requests
-    /// (created only by `request add`), read-only otherwise.
-    func openRequestStore(write: Bool, create: Bool = false) throws -> any RequestStore & CatalogListing {
-        try open(create: create, readOnly: !write)
     }
 
     /// Opens the catalog to scan into, created if need be.

@@ -33,6 +33,10 @@ struct PlanOutput: Encodable {
                        + "\(Format.count(s.removed)) file\(s.removed == 1 ? " was" : "s were") removed before it stopped, \(Format.count(s.notDone)) not"
                        + (s.unresolved > 0 ? ", \(Format.count(s.unresolved)) could not be checked (left open)" : ""))
             for u in s.unresolvedRoots { out.append("  " + u.description) }
+            for (e, o) in s.actions {
+                out.append("  journal entry #\(e.id) (\(e.intent.kind.rawValue): \(e.intent.detail)), left open by a writer that died, "
+                           + "settled as \(o.result.rawValue): \(o.detail ?? "")")
+            }
         }
         out.append("Plan of policy \(plan.policy) for \(plan.context) at \(plan.now.iso8601) (catalog \(catalog)):")
         for r in plan.rules {
@@ -48,7 +52,9 @@ struct PlanOutput: Encodable {
             out.append("Nothing to do.")
             return out.joined(separator: "\n")
         }
+        out += datasetText
         let results = report.map { Dictionary($0.results.map { ($0.action.fileId, $0) }, uniquingKeysWith: { a, _ in a }) }
+        guard !plan.actions.isEmpty else { return out.joined(separator: "\n") }
         let rows = plan.actions.map { a -> [String] in
             var row = [Format.bytes(a.bytes), Format.time(a.coverage?.start), Format.time(a.coverage?.end), a.category, a.rule]
             if let r = results?[a.fileId] { row.append(r.result.rawValue) }
@@ -69,6 +75,24 @@ struct PlanOutput: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case policy, context, catalog, now, executed, run, actions, rules, totals, open_journal_entries, results, settled, skipped_roots
+        case dataset_actions
+    }
+
+    /// The plan's dataset actions, one line each, with what became of each when run.
+    var datasetText: [String] {
+        guard !plan.datasetActions.isEmpty else { return [] }
+        let results = report?.datasetResults ?? []
+        var out = ["Dataset actions (after the removals they wait for):"]
+        for (i, a) in plan.datasetActions.enumerated() {
+            let outcome = i < results.count ? results[i].outcome : nil
+            let done = outcome.map { " — \($0.result.rawValue)" + ($0.detail.map { ": \($0)" } ?? "") } ?? ""
+            switch a {
+            case .state(let c):
+                out.append("  dataset \(c.dataset): state \(c.from) → \(c.to) once its \(c.after.count) file\(c.after.count == 1 ? "" : "s") "
+                           + "are removed (rule \"\(c.rule)\")" + done)
+            }
+        }
+        return out
     }
 
     /// Why a plan leaves a root alone.
@@ -97,6 +121,10 @@ struct PlanOutput: Encodable {
         let results = report.map { Dictionary($0.results.map { ($0.action.fileId, $0) }, uniquingKeysWith: { a, _ in a }) }
         try c.encode(plan.actions.map { ActionJSON(action: $0, result: results?[$0.fileId]) }, forKey: .actions)
         try c.encode(plan.rules.map(RuleJSON.init), forKey: .rules)
+        let datasetResults = report?.datasetResults ?? []
+        try c.encode(plan.datasetActions.enumerated().map { i, a in
+            DatasetActionJSON(a, i < datasetResults.count ? datasetResults[i].outcome : nil)
+        }, forKey: .dataset_actions)
         try c.encode(["files": Int64(plan.actions.count), "bytes": plan.bytes], forKey: .totals)
         try c.encode(plan.openJournalEntries, forKey: .open_journal_entries)
         if let r = report {
@@ -108,6 +136,10 @@ struct PlanOutput: Encodable {
                                      open_roots: s.unresolvedRoots.map {
                                          OpenRootJSON(path: $0.root.path.displayPath, context: $0.root.context, intents: $0.intents,
                                                       unavailable: $0.isUnavailable, why: $0.reason)
+                                     },
+                                     actions: s.actions.map {
+                                         SettledActionJSON(journal_id: $0.entry.id, action: $0.entry.intent.kind.rawValue,
+                                                           intent: $0.entry.intent.detail, result: $0.outcome.result.rawValue, detail: $0.outcome.detail)
                                      }), forKey: .settled)
         }
         try c.encode(plan.skippedRoots.map {
@@ -143,8 +175,26 @@ struct PlanOutput: Encodable {
         init(_ r: RuleOutcome) { rule = r.rule; kind = r.kind; files = r.files; bytes = r.bytes; note = r.note }
     }
 
+    private struct DatasetActionJSON: Encodable {
+        let action: String, dataset: String, category: String, rule: String, from: String?, to: String?, files: Int
+        let result: String?, detail: String?
+
+        init(_ a: DatasetAction, _ outcome: ActionOutcome?) {
+            switch a {
+            case .state(let c):
+                action = "state"; dataset = c.dataset; category = c.category; rule = c.rule; from = c.from; to = c.to; files = c.after.count
+            }
+            result = outcome?.result.rawValue; detail = outcome?.detail
+        }
+    }
+
     private struct SettledJSON: Encodable {
-        let runs: [Int64], removed: Int, not_done: Int, unresolved: Int, open_roots: [OpenRootJSON]
+        let runs: [Int64], removed: Int, not_done: Int, unresolved: Int, open_roots: [OpenRootJSON], actions: [SettledActionJSON]
+    }
+
+    /// A dataset action (a state change) whose writer died with its intent open, and how it was settled.
+    private struct SettledActionJSON: Encodable {
+        let journal_id: Int64, action: String, intent: String, result: String, detail: String?
     }
 
     private struct OpenRootJSON: Encodable {

@@ -63,8 +63,12 @@ struct PolicyRunner {
         try guarded { _ = try reader.validate(policy) }
         // Deletion acts only under the context's current roots: those its definition names now…
         let definitionRoots = try catalog.definitionRoots(for: [policy.context])[policy.context]
+        // Rules that select datasets by state are checked against the definition's state machines.
+        let machines = policy.usesDatasetStates ? try catalog.definition(for: policy.context).stateMachines : []
         guard execute else {
-            let plan = try guarded { try PolicyPlanner(catalog: reader, definitionRoots: definitionRoots).plan(policy, now: now) }
+            let plan = try guarded {
+                try PolicyPlanner(catalog: reader, definitionRoots: definitionRoots, stateMachines: machines).plan(policy, now: now)
+            }
             let output = PlanOutput(plan: plan, catalog: reader.path)
             try output.print(json: json)
             try output.failIfRootsUnavailable()
@@ -72,7 +76,7 @@ struct PolicyRunner {
             return
         }
         let store = try open(readOnly: false)
-        let planner = PolicyPlanner(catalog: store, definitionRoots: definitionRoots)
+        let planner = PolicyPlanner(catalog: store, definitionRoots: definitionRoots, stateMachines: machines)
         let lock = try guarded {
             try PolicyLock(catalog: store, context: policy.context, holder: policy.name == "delete" ? "delete" : "policy run \(policy.name)")
         }
@@ -93,6 +97,10 @@ struct PolicyRunner {
         // Crash tests: SIGKILL after the n-th removal, with intents written and results not.
         if let n = ProcessInfo.processInfo.environment["TIDEMARK_TEST_KILL_AFTER_REMOVALS"].flatMap(Int.init) {
             options.afterRemoval = { if $0 == n { kill(getpid(), SIGKILL) } }
+        }
+        // Crash tests: SIGKILL with a dataset action's intent written and its act not done.
+        if ProcessInfo.processInfo.environment["TIDEMARK_TEST_KILL_AT_DATASET_ACTION"] != nil {
+            options.afterDatasetIntent = { _ in kill(getpid(), SIGKILL) }
         }
         if let n = ProcessInfo.processInfo.environment["TIDEMARK_TEST_FILL_DISK_AFTER_REMOVALS"].flatMap(Int.init) {
             let path = store.path

@@ -228,6 +228,7 @@ struct RequestSession {
     /// Adds a request and resolves it (a malformed one is faulted at once, saying why).
     func add(_ spec: RequestSpec, malformed: String?, at: Instant) throws -> RequestRecord {
         let by = Self.worker("request add")
+        try definitions.check(spec.context)
         let id = try runtime { try store.addRequest(spec, at: at, by: by) }
         let record = try runtime { try store.requests(RequestFilter(id: id)) }[0]
         if let malformed {
@@ -237,7 +238,6 @@ struct RequestSession {
             }
             return try runtime { try store.requests(RequestFilter(id: id)) }[0]
         }
-        try definitions.check(spec.context)
         let resolver = RequestResolver(store: store) { [definitions] c in Set(definitions.definition(c)?.requests.updates.keys ?? [:].keys) }
         return try runtime { try resolver.resolve(record, at: at, by: by) }
     }
@@ -297,7 +297,7 @@ struct RunJSON: Encodable {
         jobs = r.jobs.map { Job(request: $0.request, argv: $0.argv, ended: $0.ended, succeeded: $0.succeeded) }
     }
 
-    struct Update: Encodable {
+    struct Update: EncodesNulls {
         let dependent: Int64, path: String, state: String, fault: Int?, message: String?, argv: [String]?, ended: String?, seconds: Double, lost: Bool
 
         init(_ u: UpdateRunner.UpdateResult) {
@@ -305,6 +305,8 @@ struct RunJSON: Encodable {
             dependent = u.dependent; path = u.path.displayPath; state = s; fault = f; message = m; argv = u.argv; ended = u.ended
             seconds = u.seconds; lost = u.lost
         }
+
+        func encode(to encoder: any Encoder) throws { try encodeWithNulls(to: encoder) }
 
         static func parts(_ u: UpdateRunner.UpdateResult) -> (String, Int?, String?) {
             switch u.outcome {

@@ -5,13 +5,7 @@ import TidemarkCore
 struct RevertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revert",
-        abstract: "Put faulted work back for another try (IPP revert): copies, dependents, requests.",
-        discussion: """
-            Copies: by default only the transient faults 2 (system) and 6 (timeout). Dependents and \
-            requests: by default only the system's faults (codes below 10: 2 system or NFS, 3 configuration, \
-            5 data, 6 timeout, …); the user's (10 and up: a file that cannot come back, an empty window, a \
-            malformed request) only when named with --fault. Every revert is journaled.
-            """,
+        abstract: "Put faulted work back in its queue for another try (IPP revert).",
         subcommands: [RevertCopies.self, RevertDependents.self, RevertRequests.self])
 }
 
@@ -58,7 +52,7 @@ struct RevertCopies: ParsableCommand {
 }
 
 /// `--fault N` (repeatable): the codes to revert; none named: every code below 10.
-struct FaultOptions: ParsableArguments {
+struct RequestFaultOptions: ParsableArguments {
     @Option(name: .customLong("fault"), help: "Only this fault code (repeatable; default: every code below 10).") var faults: [Int] = []
 
     var codes: Set<Int> { faults.isEmpty ? Set(1..<RequestFault.firstUserCode) : Set(faults) }
@@ -71,9 +65,9 @@ struct FaultOptions: ParsableArguments {
 struct RevertDependents: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dependents", abstract: "Faulted dependents back to new, and the requests they faulted back to run.",
-        discussion: "Exit status: 0 reverted (or nothing to revert), 1 could not run, 64 bad command line.")
+        discussion: "Default: every fault code below 10 (the system's); the user's (10 and up) only named with --fault. Exit status: 0 reverted, 1 could not run, 3 nothing to revert, 64 bad command line.")
 
-    @OptionGroup var faults: FaultOptions
+    @OptionGroup var faults: RequestFaultOptions
     @OptionGroup var catalog: CatalogOptions
     @OptionGroup var output: OutputOptions
 
@@ -86,9 +80,9 @@ struct RevertDependents: ParsableCommand {
 struct RevertRequests: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "requests", abstract: "Faulted requests back to new (resolved again by the next run), with their faulted dependents.",
-        discussion: "Exit status: 0 reverted (or nothing to revert), 1 could not run, 64 bad command line.")
+        discussion: "Default: every fault code below 10 (the system's); the user's (10 and up) only named with --fault. Exit status: 0 reverted, 1 could not run, 3 nothing to revert, 64 bad command line.")
 
-    @OptionGroup var faults: FaultOptions
+    @OptionGroup var faults: RequestFaultOptions
     @OptionGroup var catalog: CatalogOptions
     @OptionGroup var output: OutputOptions
 
@@ -105,7 +99,9 @@ private func revert<T, J: Encodable>(_ catalog: CatalogOptions, _ output: Output
         let store = try catalog.openRequestStore(write: true)
         let reverted = try runtime { try change(store, RequestSession.worker("revert \(what)s")) }
         let done = "\(reverted.count) \(what)\(reverted.count == 1 ? " was" : "s were") reverted in the catalog."
-        if output.json { try Output.json(reverted.map(json), done: done); return }
-        try Output.print(reverted.isEmpty ? "Nothing to revert." : "Reverted:\n" + table(reverted), done: done)
+        if output.json { try Output.json(reverted.map(json), done: done) } else {
+            try Output.print(reverted.isEmpty ? "Nothing to revert." : "Reverted:\n" + table(reverted), done: done)
+        }
+        if reverted.isEmpty { throw ExitCode(3) }
     }
 }

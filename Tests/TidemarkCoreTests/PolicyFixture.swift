@@ -39,6 +39,10 @@ final class PolicyFixture: @unchecked Sendable {
         category = "exposure"
         stream = "isfs"
         time = ["fits"]
+        [[dataset_states]]
+        category = ["minidvodb", "raw/nidas"]
+        states = ["new", "merged", "cleaned"]
+        transitions = ["new -> merged -> cleaned"]
         """
 
     let tree = TempTree("policy")

@@ -60,5 +60,12 @@ func busyCatalog() throws -> (db: String, trees: [TempTree]) {
     let store = try SQLiteCatalog(path: db, create: false)
     _ = try store.enqueue([WorkItem(key: "done"), WorkItem(key: "odd\tke\\y", payload: "p")], queue: "test")
     for claim in try store.claim(queue: "test", worker: "w", lease: 60_000_000, limit: 1) { try store.complete(claim) }
+    // A request that needs a file, with a dependent for it (no command regenerates here).
+    let now = Instant(seconds: 1_800_000_000)
+    let request = try store.addRequest(RequestSpec(context: "perdigao/ustar", categories: ["merge"], window: TimeWindow(begin: nil, end: nil),
+                                                   label: "odd\tlabel"), at: now, by: "test")
+    let file = Int64(try sql(db, "SELECT min(id) FROM files"))!
+    _ = try store.recordResolution(RequestResolution(request: request, files: [file], dependents: [(file, nil)], state: .run, fault: nil,
+                                                     message: nil), at: now, by: "test")
     return (db, [a, b, ipp])
 }

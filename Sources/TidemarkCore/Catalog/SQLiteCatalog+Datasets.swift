@@ -28,22 +28,22 @@ extension SQLiteCatalog: DatasetStore, HostStore {
     }
 
     public func setState(dataset id: Int64, expected: String, initial: String, to: String, by: String,
-                         at: Instant) throws(CatalogError) -> DatasetTransition? {
+                         at: Instant, journal: Int64?) throws(CatalogError) -> DatasetTransition? {
         try write { db in
             try db.execute(sql: "UPDATE datasets SET state = ?, state_since = ? WHERE id = ? AND coalesce(state, ?) = ?",
                            arguments: [to, at.microseconds, id, initial, expected])
             guard db.changesCount == 1 else { return nil }
-            try db.execute(sql: "INSERT INTO dataset_transitions (dataset_id, at, from_state, to_state, by) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id, at.microseconds, expected, to, by])
-            return DatasetTransition(id: db.lastInsertedRowID, dataset: id, at: at, from: expected, to: to, by: by)
+            try db.execute(sql: "INSERT INTO dataset_transitions (dataset_id, at, from_state, to_state, by, journal_id) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [id, at.microseconds, expected, to, by, journal])
+            return DatasetTransition(id: db.lastInsertedRowID, dataset: id, at: at, from: expected, to: to, by: by, journal: journal)
         }
     }
 
     public func transitions(dataset id: Int64) throws(CatalogError) -> [DatasetTransition] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, at, from_state, to_state, by FROM dataset_transitions WHERE dataset_id = ? ORDER BY id",
+            try Row.fetchAll(db, sql: "SELECT id, at, from_state, to_state, by, journal_id FROM dataset_transitions WHERE dataset_id = ? ORDER BY id",
                              arguments: [id]).map { r in
-                DatasetTransition(id: r[0], dataset: id, at: Instant(microseconds: r[1]), from: r[2], to: r[3], by: r[4])
+                DatasetTransition(id: r[0], dataset: id, at: Instant(microseconds: r[1]), from: r[2], to: r[3], by: r[4], journal: r[5])
             }
         }
     }

@@ -105,15 +105,17 @@ extension SQLiteCatalog: JournalStore {
     /// marked the file missing, and it is the run's all the same.
     static let tombstoneable = "(\(FileState.live.rawValue), \(FileState.missing.rawValue))"
 
+    /// Sets a run's counts of removals from its journal, and its status (faults when any of
+    /// its actions, removal or other, was skipped or failed) unless `status` is given.
     static func recount(_ db: Database, run: Int64, now: Instant, status: PolicyRunStatus?) throws {
         let (done, skipped, notDone, failed) = (sqlLiteral(JournalResult.done), sqlLiteral(JournalResult.skipped),
                                                 sqlLiteral(JournalResult.notDone), sqlLiteral(JournalResult.failed))
         try db.execute(sql: """
             UPDATE policy_runs SET finished = ?,
-                   done = (SELECT count(*) FROM journal WHERE run_id = ?2 AND result = \(done)),
-                   bytes = (SELECT coalesce(sum(size), 0) FROM journal WHERE run_id = ?2 AND result = \(done)),
-                   skipped = (SELECT count(*) FROM journal WHERE run_id = ?2 AND result IN (\(skipped), \(notDone))),
-                   failed = (SELECT count(*) FROM journal WHERE run_id = ?2 AND result = \(failed)),
+                   done = (SELECT count(*) FROM journal WHERE run_id = ?2 AND file_id IS NOT NULL AND result = \(done)),
+                   bytes = (SELECT coalesce(sum(size), 0) FROM journal WHERE run_id = ?2 AND file_id IS NOT NULL AND result = \(done)),
+                   skipped = (SELECT count(*) FROM journal WHERE run_id = ?2 AND file_id IS NOT NULL AND result IN (\(skipped), \(notDone))),
+                   failed = (SELECT count(*) FROM journal WHERE run_id = ?2 AND file_id IS NOT NULL AND result = \(failed)),
                    status = coalesce(?3, CASE WHEN EXISTS (SELECT 1 FROM journal WHERE run_id = ?2 AND result IN (\(skipped), \(failed)))
                                              THEN \(sqlLiteral(PolicyRunStatus.faults)) ELSE \(sqlLiteral(PolicyRunStatus.done)) END)
             WHERE id = ?2

@@ -69,7 +69,7 @@ extension SQLiteCatalog {
         try read { db in
             guard try db.tableExists("journal") else { return [] }
             return try Row.fetchAll(db, sql: """
-                SELECT id, run_id, file_id, action, rule, size, intended, result, detail FROM journal WHERE id > ? ORDER BY id LIMIT ?
+                SELECT id, run_id, file_id, action, rule, size, intended, result, detail FROM journal WHERE id > ? AND file_id IS NOT NULL ORDER BY id LIMIT ?
                 """, arguments: [since, max(0, limit)]).map { r in
                 JournalRecord(id: r[0], run: r[1], fileId: r[2], action: r[3], rule: r[4], size: r[5], intended: Instant(microseconds: r[6]),
                               result: (r[7] as String?).flatMap(JournalResult.init(rawValue:)), detail: r[8])

@@ -119,7 +119,7 @@ struct SQLitePlanningSnapshot: PlanningSnapshot {
     func openJournalFiles() throws -> Set<Int64> {
         // A catalog opened read-only may predate the journal.
         guard try db.tableExists("journal") else { return [] }
-        return Set(try Int64.fetchAll(db, sql: "SELECT file_id FROM journal WHERE result IS NULL"))
+        return Set(try Int64.fetchAll(db, sql: "SELECT file_id FROM journal WHERE result IS NULL AND file_id IS NOT NULL"))
     }
 
     func pinnedFiles(at now: Instant) throws -> [Int64: Int64] {

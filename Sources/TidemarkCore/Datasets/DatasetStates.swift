@@ -9,23 +9,47 @@ public enum DatasetStates {
     }
 
     /// Moves `dataset` to `target`, expecting it in `from` when given (compare-and-set for
-    /// scripts), else in the state it was read in; `by` says what moved it.
+    /// scripts), else in the state it was read in; `by` says what moved it. The move is an
+    /// action of the journal (`ActionRunner`: intent, move, result), and the move's own row in
+    /// the dataset's history names its journal entry; `rule` and `run` when a policy moves it.
     public static func move(_ dataset: DatasetRecord, to target: String, from: String?, machine: DatasetStateMachine?,
-                            store: any DatasetStore, by: String, at: Instant) throws(DatasetStateError) -> DatasetTransition {
+                            store: any DatasetStore & ActionJournal, by: String, at: Instant,
+                            rule: String? = nil, run: Int64? = nil) throws(DatasetStateError) -> DatasetTransition {
         guard let machine else { throw .noMachine(dataset) }
         guard machine.states.contains(target) else { throw .unknownState(dataset, target, machine) }
         let current = state(of: dataset, machine: machine)!
         if let from, from != current { throw .stale(dataset, expected: from, actual: current, machine) }
         guard machine.allows(from: current, to: target) else { throw .illegal(dataset, from: current, to: target, machine) }
         let moved: DatasetTransition?
-        do { moved = try store.setState(dataset: dataset.id, expected: current, initial: machine.initial, to: target, by: by, at: at) } catch {
-            throw .catalog(error)
-        }
+        do {
+            moved = try journaledMove(dataset.id, name: dataset.name, from: current, to: target, machine: machine, store: store,
+                                      runner: ActionRunner(journal: store, clock: { at }), by: by, rule: rule, run: run)
+        } catch let e as CatalogError { throw .catalog(e) } catch { throw .catalog(CatalogError(path: "", message: "\(error)")) }
         if let moved { return moved }
         // Another mover changed it between the read and the write: say where it is now.
         let now: DatasetRecord?
         do { now = try store.datasets(DatasetFilter(context: dataset.context, name: dataset.name)).first } catch { throw .catalog(error) }
         throw .stale(dataset, expected: current, actual: now.flatMap { state(of: $0, machine: machine) } ?? "?", machine)
+    }
+}
+
+extension DatasetStates {
+    /// A checked move made through the action journal: the intent, the store's
+    /// compare-and-set (its history row naming the intent's entry), the result (`skipped`
+    /// when the dataset was no longer in `from`: then nil). `beforeAct` runs between the
+    /// intent and the act (tests kill the process there).
+    public static func journaledMove(_ id: Int64, name: String, from: String, to: String, machine: DatasetStateMachine,
+                                     store: any DatasetStore, runner: ActionRunner, by: String, rule: String? = nil, run: Int64? = nil,
+                                     beforeAct: ((Int64) -> Void)? = nil) throws -> DatasetTransition? {
+        var moved: DatasetTransition?
+        let intent = ActionIntent(kind: .state, subject: .dataset(id), detail: "dataset \(name) from \(from) to \(to)",
+                                  by: by, target: to, rule: rule, run: run)
+        try runner.run(intent) { entry in
+            beforeAct?(entry)
+            moved = try store.setState(dataset: id, expected: from, initial: machine.initial, to: to, by: by, at: runner.clock(), journal: entry)
+            return moved == nil ? .skipped("not moved to \(to): it was no longer in \(from) (another mover was first)") : .done()
+        }
+        return moved
     }
 }
 

@@ -1,6 +1,6 @@
-/// A dependent as `dependent list --json` and `/api/dependents` show it: keys without a value are
-/// left out.
-public struct DependentListing: Sendable, Encodable {
+/// A dependent as `dependent list --json` and `/api/dependents` show it: every key, null when it
+/// has no value.
+public struct DependentListing: Sendable, EncodesNulls {
     public let id: Int64, path: String, path_bytes: String?, context: String, category: String, stream: String, start: String?, end: String?
     public let state: String, fault: Int?, fault_name: String?, requests: [Int64], message: String?, file_state: String, claimer: String?
     public let attempts: Int, created: String, changed: String
@@ -12,4 +12,6 @@ public struct DependentListing: Sendable, Encodable {
         state = d.state.rawValue; fault = d.fault; fault_name = d.fault.map(RequestFault.name); requests = d.requests; message = d.message
         file_state = d.file.state.name; claimer = d.claimer; attempts = d.attempts; created = d.created.iso8601; changed = d.changed.iso8601
     }
+
+    public func encode(to encoder: any Encoder) throws { try encodeWithNulls(to: encoder) }
 }

@@ -1,6 +1,6 @@
-/// A request as `request list|show|add --json` and `/api/requests` show it: keys without a
-/// value are left out; `file_list` only when its files were asked for.
-public struct RequestListing: Sendable, Encodable {
+/// A request as `request list|show|add --json` and `/api/requests` show it: every key, null
+/// when it has no value (`file_list` when its files were not asked for).
+public struct RequestListing: Sendable, EncodesNulls {
     public let id: Int64, state: String, fault: Int?, fault_name: String?, label: String?, priority: Int, context: String, categories: [String]
     public let stream: String?, start: String?, end: String?, files: Int, ready: Int, dependents: Int, message: String?
     public let created: String, changed: String, finished: String?, pinned_until: String?, source: String?
@@ -15,8 +15,10 @@ public struct RequestListing: Sendable, Encodable {
         pinned_until = r.pinnedUntil?.iso8601; source = r.spec.source; file_list = list?.map(File.init)
     }
 
+    public func encode(to encoder: any Encoder) throws { try encodeWithNulls(to: encoder) }
+
     /// A file the request needs, and its dependent when it was purged.
-    public struct File: Sendable, Encodable {
+    public struct File: Sendable, EncodesNulls {
         public let path: String, category: String, stream: String, start: String?, end: String?, state: String, gone_at: String?, gone_by: String?
         public let dependent: Int64?, dependent_state: String?
 
@@ -25,5 +27,7 @@ public struct RequestListing: Sendable, Encodable {
             path = f.path.displayPath; category = f.category; stream = f.stream; start = f.coverage?.start.iso8601; end = f.coverage?.end.iso8601
             state = f.state.name; gone_at = f.goneAt?.iso8601; gone_by = f.goneBy; dependent = f.dependent; dependent_state = f.dependentState?.rawValue
         }
+
+        public func encode(to encoder: any Encoder) throws { try encodeWithNulls(to: encoder) }
     }
 }

@@ -7,6 +7,8 @@ public struct ExecutionOptions: Sendable {
     public var batchSize = 1000
     /// Called after each removal with the number removed so far (tests kill the process here).
     public var afterRemoval: (@Sendable (Int) -> Void)?
+    /// Called when a dataset action's intent is committed, before its act (tests kill the process here).
+    public var afterDatasetIntent: (@Sendable (Int64) -> Void)?
 
     public init() {}
 }
@@ -18,15 +20,26 @@ public struct ActionResult: Sendable {
     public var detail: String?
 }
 
+/// What became of one planned dataset action.
+public struct DatasetActionResult: Sendable {
+    public var action: DatasetAction
+    public var outcome: ActionOutcome
+}
+
 /// What an executed plan did.
 public struct ExecutionReport: Sendable {
     public var runId: Int64
     public var results: [ActionResult]
+    /// The dataset actions, each journaled (in the plan's order).
+    public var datasetResults: [DatasetActionResult] = []
 
     public func count(_ r: JournalResult) -> Int { results.reduce(0) { $0 + ($1.result == r ? 1 : 0) } }
     public var bytesRemoved: Int64 { results.reduce(0) { $0 + ($1.result == .done ? $1.action.bytes : 0) } }
     /// Something planned was skipped for safety or failed.
-    public var hasFaults: Bool { results.contains { $0.result == .skipped || $0.result == .failed } }
+    public var hasFaults: Bool {
+        results.contains { $0.result == .skipped || $0.result == .failed }
+            || datasetResults.contains { $0.outcome.result == .skipped || $0.outcome.result == .failed }
+    }
 }
 
 /// Carries out a plan under the journal, checking each file again just before removing it.
@@ -191,8 +204,43 @@ public struct PolicyExecutor: Sendable {
             }
             try catalog.writeResults(run: runId, done, at: clock())
         }
+        let datasetResults = try perform(plan, run: runId, removals: results, options)
         try catalog.finishRun(runId, now: clock())
-        return ExecutionReport(runId: runId, results: results)
+        return ExecutionReport(runId: runId, results: results, datasetResults: datasetResults)
+    }
+
+    // MARK: dataset actions
+
+    /// Runs the plan's dataset actions after its removals, each through the action journal
+    /// with one performer per kind.
+    private func perform(_ plan: Plan, run: Int64, removals: [ActionResult], _ options: ExecutionOptions) throws -> [DatasetActionResult] {
+        guard !plan.datasetActions.isEmpty else { return [] }
+        let done = Set(removals.filter { $0.result == .done }.map(\.action.fileId))
+        let runner = ActionRunner(journal: catalog, clock: clock)
+        let by = "policy run \(plan.policy) (run #\(run))"
+        return try plan.datasetActions.map { a in
+            switch a {
+            case .state(let c):
+                return DatasetActionResult(action: a, outcome: try moveState(c, done: done, runner: runner, by: by, run: run, options))
+            }
+        }
+    }
+
+    /// `then_state`: moves the dataset once every removal it waits for was done; when one
+    /// was not, the move is journaled as skipped, saying which.
+    private func moveState(_ c: PlannedStateChange, done: Set<Int64>, runner: ActionRunner, by: String, run: Int64,
+                           _ options: ExecutionOptions) throws -> ActionOutcome {
+        let waiting = c.after.filter { !done.contains($0) }.count
+        guard waiting == 0, let store = catalog as? any DatasetStore else {
+            let why = waiting > 0 ? "not moved to \(c.to): \(waiting) of its \(c.after.count) files were not removed"
+                                  : "not moved to \(c.to): the catalog keeps no dataset states"
+            let intent = ActionIntent(kind: .state, subject: .dataset(c.datasetId), detail: "dataset \(c.dataset) from \(c.from) to \(c.to)",
+                                      by: by, target: c.to, rule: c.rule, run: run)
+            return try runner.run(intent) { _ in .skipped(why) }
+        }
+        let moved = try DatasetStates.journaledMove(c.datasetId, name: c.dataset, from: c.from, to: c.to, machine: c.machine, store: store,
+                                                    runner: runner, by: by, rule: c.rule, run: run, beforeAct: options.afterDatasetIntent)
+        return moved == nil ? .skipped("not moved to \(c.to): it was no longer in \(c.from) (another mover was first)") : .done()
     }
 
     /// The plan's actions as units: each dataset's together (where its first member stands),

@@ -6,7 +6,11 @@ public struct Plan: Sendable {
     public var contextId: Int64
     /// The clock the plan was made at (ages and relative times count from it).
     public var now: Instant
+    /// The removals, each a file.
     public var actions: [PlannedAction]
+    /// What is done to datasets beside removing their files (a state change after a rule's
+    /// removals); run after the removals, each through the action journal.
+    public var datasetActions: [DatasetAction] = []
     /// One line per rule: what it chose, or why it chose nothing.
     public var rules: [RuleOutcome]
     /// Journal entries an interrupted run left open; their files are not planned until a
@@ -21,7 +25,7 @@ public struct Plan: Sendable {
     public var definitionRoots: [PathBytes]? = nil
 
     public var bytes: Int64 { actions.reduce(0) { $0 + $1.bytes } }
-    public var isEmpty: Bool { actions.isEmpty }
+    public var isEmpty: Bool { actions.isEmpty && datasetActions.isEmpty }
 }
 
 /// Removing one catalogued file.
@@ -66,4 +70,47 @@ public struct RuleOutcome: Sendable {
     public var bytes: Int64
     /// Why the rule chose what it chose, or nothing ("usage 72% is not above 90%").
     public var note: String
+}
+
+/// An action of a plan on a dataset as a whole; each kind has one performer in the executor,
+/// and each is journaled through `ActionRunner` (intent, act, result).
+public enum DatasetAction: Sendable {
+    /// Move the dataset to another state once the removals it waits for were all done.
+    case state(PlannedStateChange)
+
+    /// The dataset acted on.
+    public var datasetId: Int64 {
+        switch self {
+        case .state(let c): c.datasetId
+        }
+    }
+
+    /// The action's kind in the journal.
+    public var kind: ActionKind {
+        switch self {
+        case .state: .state
+        }
+    }
+}
+
+/// A dataset's move to another state after a rule's removals of it (`then_state`).
+public struct PlannedStateChange: Sendable {
+    public var datasetId: Int64
+    /// The dataset's name, for people.
+    public var dataset: String
+    public var category: String
+    /// The state it is in (the rule's `dataset_state`) and the one it moves to.
+    public var from: String
+    public var to: String
+    /// Its category's state machine, as the plan checked the move against it.
+    public var machine: DatasetStateMachine
+    public var rule: String
+    /// The removals (file ids) that must all be done before it moves.
+    public var after: [Int64]
+
+    public init(datasetId: Int64, dataset: String, category: String, from: String, to: String, machine: DatasetStateMachine,
+                rule: String, after: [Int64]) {
+        self.datasetId = datasetId; self.dataset = dataset; self.category = category; self.from = from; self.to = to
+        self.machine = machine; self.rule = rule; self.after = after
+    }
 }

@@ -8,11 +8,16 @@ public struct PolicyPlanner: Sendable {
     /// The roots the context's definition names now; nil when no definition was found (then
     /// the roots of the context's latest complete scan are its current roots).
     public let definitionRoots: [PathBytes]?
+    /// The context definition's dataset state machines: what `dataset_state` and `then_state`
+    /// are checked against.
+    public let stateMachines: [DatasetStateMachine]
 
-    public init(catalog: any PlanningStore, facts: FileSystemFacts = .live, definitionRoots: [PathBytes]? = nil) {
+    public init(catalog: any PlanningStore, facts: FileSystemFacts = .live, definitionRoots: [PathBytes]? = nil,
+                stateMachines: [DatasetStateMachine] = []) {
         self.catalog = catalog
         self.facts = facts
         self.definitionRoots = definitionRoots
+        self.stateMachines = stateMachines
     }
 
     /// The plan for `policy` at `now`. Rules run in order; a file chosen by one rule is not
@@ -20,6 +25,7 @@ public struct PolicyPlanner: Sendable {
     /// relied on as cover is not chosen by a later rule.
     public func plan(_ policy: Policy, now: Instant) throws(PolicyError) -> Plan {
         var context = try catalog.validate(policy)
+        let datasetStates = try datasetStates(policy, context: context.name)
         // Only current, available roots: the others are left alone, and the plan says why.
         let roots: ContextRoots
         do { roots = try catalog.contextRoots(context.name, definitionRoots: definitionRoots) } catch { throw .catalog(error) }
@@ -35,6 +41,8 @@ public struct PolicyPlanner: Sendable {
                 var state = PlanState(snapshot: snapshot, context: context, scope: roots.scope, now: now, futureTolerance: policy.futureTolerance)
                 state.open = try snapshot.openJournalFiles()
                 state.pins = Pins(try snapshot.pinnedFiles(at: now))
+                state.datasetStates = datasetStates
+                state.machines = stateMachines
                 var outcomes: [RuleOutcome] = []
                 for rule in policy.rules {
                     switch rule {
@@ -43,10 +51,29 @@ public struct PolicyPlanner: Sendable {
                     }
                 }
                 return Plan(policy: policy.name, context: context.name, contextId: context.id, now: now, actions: state.actions,
-                            rules: outcomes, openJournalEntries: state.open.count, futureTolerance: policy.futureTolerance,
-                            skippedRoots: roots.skipped, definitionRoots: definitionRoots)
+                            datasetActions: state.datasetActions, rules: outcomes, openJournalEntries: state.open.count,
+                            futureTolerance: policy.futureTolerance, skippedRoots: roots.skipped, definitionRoots: definitionRoots)
             }
         } catch { throw .catalog(error) }
+    }
+}
+
+extension PolicyPlanner {
+    /// The state of each dataset of the categories that rules select by state (a stored
+    /// state of nil is its machine's initial one), after checking every rule's states
+    /// against the definition's machines. Empty when no rule selects by state.
+    func datasetStates(_ policy: Policy, context: String) throws(PolicyError) -> [Int64: String] {
+        guard policy.usesDatasetStates else { return [:] }
+        do { try policy.checkDatasetStates(stateMachines) } catch { throw .configuration(error) }
+        guard let store = catalog as? any DatasetStore else { return [:] }
+        let categories = Set(policy.rules.filter { !$0.datasetStates.isEmpty }.flatMap(\.categories)).sorted()
+        let records: [DatasetRecord]
+        do { records = try store.datasets(DatasetFilter(context: context, categories: categories)) } catch { throw .catalog(error) }
+        var out: [Int64: String] = [:]
+        for d in records {
+            if let s = DatasetStates.state(of: d, machine: stateMachines.first { $0.categories.contains(d.category) }) { out[d.id] = s }
+        }
+        return out
     }
 }
 
@@ -79,6 +106,14 @@ private struct PlanState {
     var pins = Pins()
     /// Bytes chosen so far on each device, for watermark rules that follow.
     var freed: [UInt64: Int64] = [:]
+    /// The state of each dataset that rules select by state.
+    var datasetStates: [Int64: String] = [:]
+    /// The definition's dataset state machines.
+    var machines: [DatasetStateMachine] = []
+    /// The datasets the current rule chose, with their category and files, in order.
+    var ruleDatasets: [(id: Int64, name: String, category: String, files: [Int64])] = []
+    /// What the plan does to datasets beside removing their files.
+    var datasetActions: [DatasetAction] = []
     private var dirs: [Int64: PathBytes] = [:]
     private var rootPaths: [Int64: PathBytes]
 
@@ -147,6 +182,38 @@ private struct PlanState {
         datasets = [:]
         keptAsCover = []
         pins.beginRule()
+        ruleDatasets = []
+    }
+
+    /// Records that the current rule chose dataset `id` whole (for its `then_state`).
+    mutating func chose(dataset id: Int64?, name: String?, category: String, files: [Candidate]) {
+        guard let id, let name else { return }
+        ruleDatasets.append((id, name, category, files.map(\.id)))
+    }
+
+    /// The test `dataset_state` adds to a rule's: the file's dataset is in `state` (a file
+    /// with no dataset never matches). Always true when the rule names no state.
+    func inState(_ state: String?) -> (Candidate) -> Bool {
+        guard let state else { return { _ in true } }
+        let states = datasetStates
+        return { c in c.datasetId.map { states[$0] == state } ?? false }
+    }
+
+    /// Ends a rule: each dataset it chose moves to `then_state` once its removals are done.
+    mutating func endRule(_ rule: String, _ step: DatasetStep) {
+        guard let from = step.state, let to = step.then else { return }
+        for d in ruleDatasets {
+            guard let machine = machines.first(where: { $0.categories.contains(d.category) }) else { continue }
+            datasetActions.append(.state(PlannedStateChange(datasetId: d.id, dataset: d.name, category: d.category, from: from, to: to,
+                                                            machine: machine, rule: rule, after: d.files)))
+        }
+    }
+
+    /// The note of a rule that selects datasets by state.
+    func stateNote(_ step: DatasetStep) -> String? {
+        guard let state = step.state else { return nil }
+        let n = ruleDatasets.count
+        return "only datasets in state \(state)" + (step.then.map { "; each of the \(n) dataset\(n == 1 ? "" : "s") chosen moves to \($0) once all its files are removed" } ?? "")
     }
 
     /// What choosing `c` means: itself, or, for a member of a dataset (a minidvodb, a
@@ -196,8 +263,9 @@ private struct PlanState {
         let ids = Array(streams.keys).sorted()
         func outcome(_ note: String) throws -> RuleOutcome {
             let mine = actions[first...]
+            endRule(r.name, r.datasets)
             return RuleOutcome(rule: r.name, kind: "age-off", files: mine.count, bytes: mine.reduce(0) { $0 + $1.bytes },
-                               note: try self.note(note, streams: ids, agedOff: true))
+                               note: try self.note([note, stateNote(r.datasets)].compactMap { $0 }.joined(separator: "; "), streams: ids, agedOff: true))
         }
         if !r.requireCopyOn.isEmpty {
             return try outcome("requires a verified copy on \(r.requireCopyOn.joined(separator: ", ")); Tidemark records no copies yet "
@@ -215,8 +283,9 @@ private struct PlanState {
         // A future-dated file goes only when the rule's range names its time.
         let startBy = r.to == nil ? futureAfter : nil
         // The candidate query's test, for the other members of a dataset.
+        let inState = inState(r.datasets.state)
         let eligible = { (m: Candidate) -> Bool in
-            streams[m.streamId] != nil && !kept.contains(m.id)
+            streams[m.streamId] != nil && !kept.contains(m.id) && inState(m)
                 && (r.from.map { m.coverage.start >= $0 } ?? true)
                 && (r.to.map { m.coverage.start < $0 && m.coverage.end <= $0 } ?? true)
                 && (endBy.map { m.coverage.end <= $0 } ?? true)
@@ -229,6 +298,7 @@ private struct PlanState {
             for m in g.files {
                 try self.add(m, kind: .delete, stream: streams[m.streamId]!, rule: r.name, reason: why, keepNewest: r.keepNewest, dataset: g.dataset)
             }
+            self.chose(dataset: c.datasetId, name: g.dataset, category: streams[c.streamId]!.category, files: g.files)
             return g.files.map { ($0.stat.device, $0.stat.size) }
         }
 
@@ -309,8 +379,9 @@ private struct PlanState {
             streams[m.streamId].flatMap { index[r.sameStream ? $0.name : ""]?.covering(m.coverage) }
         }
         // The candidate query's test and the cover, for the other members of a dataset too.
+        let inState = inState(r.datasets.state)
         let eligible = { (m: Candidate) -> Bool in
-            streams[m.streamId] != nil && !kept.contains(m.id) && !m.fromMtime && m.coverage.end <= endBy && covering(m) != nil
+            streams[m.streamId] != nil && !kept.contains(m.id) && inState(m) && !m.fromMtime && m.coverage.end <= endBy && covering(m) != nil
         }
         try snapshot.candidates(streams: Array(streams.keys).sorted(), CandidateFilter(scope: scope, endBy: endBy, excludeMtime: true)) { c in
             guard let g = try self.group(c, eligible: eligible) else { return true }
@@ -324,14 +395,17 @@ private struct PlanState {
                              dataset: g.dataset, coveredBy: ids)
                 for id in ids where self.cover[id] == nil { self.cover[id] = r.name }
             }
+            self.chose(dataset: c.datasetId, name: g.dataset, category: streams[c.streamId]!.category, files: g.files)
             return true
         }
+        endRule(r.name, r.datasets)
         let mine = actions[first...]
         return RuleOutcome(rule: r.name, kind: "cleanup", files: mine.count, bytes: mine.reduce(0) { $0 + $1.bytes },
                            note: try note("files of \(r.categories.joined(separator: ", ")) whose whole coverage live \(coverNames) files"
                                + (r.sameStream ? " of the same stream" : "") + " cover, ended over \(durationText(r.olderThan)) ago; "
                                + "the newest \(r.keepNewest == 1 ? "file" : "\(r.keepNewest) files") of each stream kept"
-                               + "; datasets go whole or not at all", streams: Array(streams.keys).sorted(), agedOff: false))
+                               + "; datasets go whole or not at all" + (stateNote(r.datasets).map { "; " + $0 } ?? ""),
+                               streams: Array(streams.keys).sorted(), agedOff: false))
     }
 }
 

@@ -36,6 +36,22 @@ public enum PolicyRule: Sendable {
         }
     }
 
+    /// The rule's choice of datasets by state, and where they move after it.
+    public var datasetStates: DatasetStep {
+        switch self {
+        case .ageOff(let r): r.datasets
+        case .cleanup(let r): r.datasets
+        }
+    }
+
+    /// The categories the rule removes from.
+    public var categories: [String] {
+        switch self {
+        case .ageOff(let r): r.categories
+        case .cleanup(let r): r.categories
+        }
+    }
+
     /// Where each category was named, to report one the catalog does not know.
     public var categoryLocations: [(category: String, location: SourceLocation)] {
         switch self {
@@ -61,6 +77,8 @@ public struct AgeOffRule: Sendable {
     /// Hosts that must hold a verified copy of a file before it may go.
     public var requireCopyOn: [String]
     public var categoriesLocation: SourceLocation
+    /// Only datasets in a state, and the state they move to once removed.
+    public var datasets = DatasetStep()
 
     /// When the rule stops choosing files.
     public enum Target: Sendable, Equatable {
@@ -96,6 +114,8 @@ public struct CleanupRule: Sendable {
     public var keepNewest: Int
     public var categoriesLocation: SourceLocation
     public var coveredByLocation: SourceLocation
+    /// Only datasets in a state, and the state they move to once cleaned up.
+    public var datasets = DatasetStep()
 
     public init(name: String, categories: [String], coveredBy: [String], sameStream: Bool = true, olderThan: Int64,
                 keepNewest: Int = 1, categoriesLocation: SourceLocation = SourceLocation(file: "<command line>", key: "categories"),
@@ -104,6 +124,61 @@ public struct CleanupRule: Sendable {
         self.olderThan = olderThan; self.keepNewest = keepNewest
         self.categoriesLocation = categoriesLocation; self.coveredByLocation = coveredByLocation
     }
+}
+
+/// A rule's part in its datasets' lives: it takes only datasets in `state` (a file with no
+/// dataset never matches), and moves each whose removals all succeeded to `then`.
+public struct DatasetStep: Sendable, Equatable {
+    /// `dataset_state`: only datasets in this state of their category's state machine.
+    public var state: String?
+    /// `then_state`: where a dataset moves once the rule's actions on it all succeeded.
+    public var then: String?
+    /// Where `dataset_state` was written.
+    public var stateLocation: SourceLocation?
+    /// Where `then_state` was written.
+    public var thenLocation: SourceLocation?
+
+    /// A step; both parts optional.
+    public init(state: String? = nil, then: String? = nil, stateLocation: SourceLocation? = nil, thenLocation: SourceLocation? = nil) {
+        self.state = state; self.then = then; self.stateLocation = stateLocation; self.thenLocation = thenLocation
+    }
+
+    /// The rule selects by state or moves datasets on.
+    public var isEmpty: Bool { state == nil && then == nil }
+
+    /// Checks the step against the state machines of `categories` (the context definition's):
+    /// each category declares one, `state` is one of its states and `state → then` one of its
+    /// transitions; the error names the file, line and key, and the allowed transitions.
+    public func check(categories: [String], machines: [DatasetStateMachine], rule: String) throws(DefinitionError) {
+        guard let state, let stateLocation else { return }
+        for category in categories {
+            guard let m = machines.first(where: { $0.categories.contains(category) }) else {
+                throw stateLocation.error("rule '\(rule)' selects datasets by state, but category '\(category)' declares no dataset states in "
+                                          + "the context's definition ([[dataset_states]] with category = \"\(category)\")")
+            }
+            guard m.states.contains(state) else {
+                throw stateLocation.error("'\(state)' is not a state of \(category) datasets; their states are \(m.states.joined(separator: ", "))")
+            }
+            if let then, let thenLocation, !m.allows(from: state, to: then) {
+                let next = m.next(from: state)
+                throw thenLocation.error("\(category) datasets cannot move from \(state) to \(then); from \(state) they may move to "
+                                         + (next.isEmpty ? "no other state" : next.joined(separator: " or "))
+                                         + " (allowed transitions: \(m.transitionsText))")
+            }
+        }
+    }
+}
+
+extension Policy {
+    /// Checks every rule's dataset states against the context definition's state machines.
+    public func checkDatasetStates(_ machines: [DatasetStateMachine]) throws(DefinitionError) {
+        for rule in rules where !rule.datasetStates.isEmpty {
+            try rule.datasetStates.check(categories: rule.categories, machines: machines, rule: rule.name)
+        }
+    }
+
+    /// Some rule selects datasets by state (and so needs the definition's state machines).
+    public var usesDatasetStates: Bool { rules.contains { !$0.datasetStates.isEmpty } }
 }
 
 /// Where a value was written, so a problem found later (an unknown category) names it.

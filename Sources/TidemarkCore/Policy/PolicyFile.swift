@@ -6,8 +6,8 @@ import Foundation
 extension Policy {
     static let topKeys = ["policy", "context", "description", "future_tolerance", "rule"]
     static let ageOffKeys = ["kind", "name", "categories", "time", "before", "older_than", "free", "when_above", "until_below",
-                             "keep_newest", "require_copy_on"]
-    static let cleanupKeys = ["kind", "name", "categories", "covered_by", "same_stream", "older_than", "keep_newest"]
+                             "keep_newest", "require_copy_on", "dataset_state", "then_state"]
+    static let cleanupKeys = ["kind", "name", "categories", "covered_by", "same_stream", "older_than", "keep_newest", "dataset_state", "then_state"]
 
     /// Parses a policy; `defaultName` is used when the file sets no `policy`. Relative times
     /// (`before = "-30d"`) are taken from `now`.
@@ -28,10 +28,14 @@ extension Policy {
             switch kind {
             case "age-off":
                 try t.rejectUnknownKeys(allowed: Self.ageOffKeys)
-                rules.append(.ageOff(try Self.ageOff(t, name: ruleName, now: now)))
+                var r = try Self.ageOff(t, name: ruleName, now: now)
+                r.datasets = try Self.datasetStep(t)
+                rules.append(.ageOff(r))
             case "cleanup":
                 try t.rejectUnknownKeys(allowed: Self.cleanupKeys)
-                rules.append(.cleanup(try Self.cleanup(t, name: ruleName)))
+                var r = try Self.cleanup(t, name: ruleName)
+                r.datasets = try Self.datasetStep(t)
+                rules.append(.cleanup(r))
             default:
                 throw t.error("kind", "unknown rule kind '\(kind)'; use \"age-off\" or \"cleanup\"")
             }
@@ -99,6 +103,22 @@ extension Policy {
         if values.contains(where: \.isEmpty) { throw t.error(key, "a category must not be empty") }
         let e = t.error(key, "")
         return (values, SourceLocation(file: e.file, line: e.line, key: e.key ?? key))
+    }
+
+    /// `dataset_state` and `then_state`: names, and a `then_state` only with the state it moves from.
+    private static func datasetStep(_ t: TOMLDocument.Table) throws(DefinitionError) -> DatasetStep {
+        func location(_ key: String) -> SourceLocation? {
+            guard t.has(key) else { return nil }
+            let e = t.error(key, "")
+            return SourceLocation(file: e.file, line: e.line, key: e.key ?? key)
+        }
+        let state = try t.string("dataset_state"), then = try t.string("then_state")
+        if state?.isEmpty == true { throw t.error("dataset_state", "must name a state, e.g. \"merged\"") }
+        if then?.isEmpty == true { throw t.error("then_state", "must name a state, e.g. \"cleaned\"") }
+        if then != nil && state == nil {
+            throw t.error("then_state", "needs 'dataset_state', the state the rule's datasets are in, so that the move is one the definition allows")
+        }
+        return DatasetStep(state: state, then: then, stateLocation: location("dataset_state"), thenLocation: location("then_state"))
     }
 
     private static func keepNewest(_ t: TOMLDocument.Table) throws(DefinitionError) -> Int {

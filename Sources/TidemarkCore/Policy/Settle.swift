@@ -12,8 +12,11 @@ public struct SettleReport: Sendable {
     public var unresolved = 0
     /// The roots whose intents were left open, and why.
     public var unresolvedRoots: [UnresolvedRoot] = []
+    /// Other actions (state changes) whose writer died with their intent open: closed now,
+    /// done or not done as the catalog shows.
+    public var actions: [(entry: ActionEntry, outcome: ActionOutcome)] = []
 
-    public var isEmpty: Bool { runs.isEmpty && removed == 0 && notDone == 0 && unresolved == 0 }
+    public var isEmpty: Bool { runs.isEmpty && removed == 0 && notDone == 0 && unresolved == 0 && actions.isEmpty }
 }
 
 /// A root under which open journal intents could not be settled.
@@ -51,6 +54,11 @@ extension PolicyExecutor {
         var report = SettleReport()
         // Whoever holds the lock is the only run: any other still marked running was killed.
         let (open, running) = try catalog.openIntents()
+        // Other actions first (before the killed runs are closed): those of the killed runs,
+        // and those whose process on this host is gone; each kind decided as the catalog shows.
+        let stateDecision = (catalog as? any DatasetStore).map(ActionRunner.stateDecision)
+        report.actions = try ActionRunner(journal: catalog, clock: clock).settle(killedRuns: Set(running)) { try stateDecision?($0) }
+            .map { (entry: $0.0, outcome: $0.1) }
         guard !open.isEmpty || !running.isEmpty else { return report }
         let states = Dictionary(try catalog.rootStates(definitionRoots: definitionRoots).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var roots: [Int64: RootDirectory] = [:]

@@ -10,12 +10,21 @@ public protocol DatasetStore: AnyObject, Sendable {
     /// The datasets matching `filter`, by context, category and name.
     func datasets(_ filter: DatasetFilter) throws(CatalogError) -> [DatasetRecord]
     /// Moves dataset `id` to `to` if its state is still `expected` (a stored state of nil
-    /// counting as `initial`), journaling the move with `by` at `at`, in one transaction.
-    /// Nil when the dataset's state was not `expected` (nothing changed).
+    /// counting as `initial`), journaling the move with `by` at `at` (and the action journal's
+    /// entry `journal` that intended it), in one transaction. Nil when the dataset's state
+    /// was not `expected` (nothing changed).
     func setState(dataset id: Int64, expected: String, initial: String, to: String, by: String,
-                  at: Instant) throws(CatalogError) -> DatasetTransition?
+                  at: Instant, journal: Int64?) throws(CatalogError) -> DatasetTransition?
     /// The moves of dataset `id`, oldest first.
     func transitions(dataset id: Int64) throws(CatalogError) -> [DatasetTransition]
+}
+
+extension DatasetStore {
+    /// Moves a dataset with no action journal entry behind the move.
+    public func setState(dataset id: Int64, expected: String, initial: String, to: String, by: String,
+                         at: Instant) throws(CatalogError) -> DatasetTransition? {
+        try setState(dataset: id, expected: expected, initial: initial, to: to, by: by, at: at, journal: nil)
+    }
 }
 
 /// Which datasets a listing takes.
@@ -82,9 +91,11 @@ public struct DatasetTransition: Sendable, Hashable {
     public var to: String
     /// What moved it: a command and who ran it, or a policy run.
     public var by: String
+    /// The action journal's entry that intended it (nil for moves made before v12).
+    public var journal: Int64?
 
     /// A move as a store records it.
-    public init(id: Int64, dataset: Int64, at: Instant, from: String, to: String, by: String) {
-        self.id = id; self.dataset = dataset; self.at = at; self.from = from; self.to = to; self.by = by
+    public init(id: Int64, dataset: Int64, at: Instant, from: String, to: String, by: String, journal: Int64? = nil) {
+        self.id = id; self.dataset = dataset; self.at = at; self.from = from; self.to = to; self.by = by; self.journal = journal
     }
 }

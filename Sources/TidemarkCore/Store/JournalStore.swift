@@ -1,8 +1,9 @@
 /// The journal: every policy run's record and each action's intent (committed before the
 /// action) and result (committed after); an intent without a result is what a killed run
-/// leaves, and settling closes it. Writing needs the policy lock (`PolicyLock`), taken as an
-/// argument so nothing journals without it.
-public protocol JournalStore: CatalogListing {
+/// leaves, and settling closes it. Writing removals needs the policy lock (`PolicyLock`), taken
+/// as an argument so nothing removes without it; other actions journal through
+/// `ActionJournal` (`ActionRunner`), which needs no lock.
+public protocol JournalStore: CatalogListing, ActionJournal {
     /// Starts a run record; returns its id.
     func beginRun(policy: String, contextId: Int64, planned: Int, now: Instant, _ lock: PolicyLock) throws(CatalogError) -> Int64
     /// The catalog's view of the files a batch names, read again just before acting; only
