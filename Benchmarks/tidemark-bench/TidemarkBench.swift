@@ -5,5 +5,5 @@ struct TidemarkBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tidemark-bench",
         abstract: "Tidemark's benchmarks, and the builder of its example archive.",
-        subcommands: [Example.self, ScanBenchmark.self, QueryBenchmark.self, WalkBenchmark.self, PolicyBenchmark.self, RequestsBenchmark.self, HeaderBenchmark.self, HoldLock.self, ClaimsWorker.self, PostgresBenchmark.self, ServeBenchmark.self])
+        subcommands: [Example.self, ScanBenchmark.self, QueryBenchmark.self, WalkBenchmark.self, PolicyBenchmark.self, RequestsBenchmark.self, HeaderBenchmark.self, HoldLock.self, ClaimsWorker.self, PostgresBenchmark.self, CopyBenchmark.self, ServeBenchmark.self])
 }

@@ -95,11 +95,12 @@ enum OpenAPIDocument {
                 "added": time, "changed": time,
             ], optional: ["address", "port", "identity"]),
             "Copy": object([
-                "id": integer, "dataset": string, "context": string, "category": string, "host": string, "path": string, "path_bytes": string,
-                "state": ["type": "string", "enum": ["new", "run", "full", "fault"]], "fault": integer, "fault_name": string, "bytes": integer,
-                "epoch": time, "dtime": ["type": "number"], "attempts": integer, "message": string, "verified": ["type": "boolean"],
-                "queued": time, "claimer": string, "lease_until": time,
-            ], optional: ["path_bytes", "fault", "fault_name", "epoch", "dtime", "message", "claimer", "lease_until"]),
+                "id": integer, "dataset": string, "context": string, "category": string, "host": string, "path": string,
+                "path_bytes": optionalString, "state": ["type": "string", "enum": ["new", "run", "full", "fault"]], "fault": optionalInteger,
+                "fault_name": optionalString, "bytes": integer, "epoch": optionalTime, "dtime": ["type": ["number", "null"]],
+                "attempts": integer, "message": optionalString, "verified": ["type": "boolean"], "queued": time, "claimer": optionalString,
+                "lease_until": optionalTime,
+            ]),
             "Request": object([
                 "id": integer, "state": ["type": "string", "enum": ["new", "run", "full", "fault"]], "fault": optionalInteger,
                 "fault_name": optionalString, "label": optionalString, "priority": integer, "context": string,

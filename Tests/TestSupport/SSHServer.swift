@@ -19,7 +19,7 @@ public final class SSHServer: @unchecked Sendable {
     public var identity: String { directory + "/id_client" }
     /// An ssh client configuration file that trusts this server's host key (`--ssh-config`).
     public var sshConfig: String { directory + "/ssh_config" }
-    private var process: Process?
+    private var pid: pid_t = 0
 
     /// Generates the keys and starts sshd on `address` (127.0.0.2, 127.0.0.3, …).
     public init(address: String) throws {
@@ -62,17 +62,23 @@ public final class SSHServer: @unchecked Sendable {
             LogLevel ERROR
 
             """.write(toFile: directory + "/sshd_config", atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/sbin/sshd")
-        p.arguments = ["-D", "-e", "-f", directory + "/sshd_config"]
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try p.run()
-        process = p
+        // posix_spawn, not Foundation's Process: Foundation's child monitor blocks in wait4 on a
+        // long-running child, and the test's other programs are then never seen to exit.
+        let argv = ["/usr/sbin/sshd", "-D", "-e", "-f", directory + "/sshd_config"]
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd in Int32(0)...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { for a in cArgs { free(a) } }
+        var child: pid_t = 0
+        guard posix_spawn(&child, argv[0], &actions, nil, cArgs, environ) == 0 else {
+            throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "cannot start /usr/sbin/sshd"])
+        }
+        pid = child
         let deadline = Date().addingTimeInterval(10)
         while !Self.accepts(address, port) {
-            guard p.isRunning, Date() < deadline else {
+            guard kill(child, 0) == 0, Date() < deadline else {
                 stop()
                 throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "sshd did not start on \(address):\(port)"])
             }
@@ -82,10 +88,11 @@ public final class SSHServer: @unchecked Sendable {
 
     /// Stops sshd (its connections end with it); the keys stay for a restart.
     public func stop() {
-        guard let p = process else { return }
-        process = nil
-        if p.isRunning { kill(p.processIdentifier, SIGTERM) }
-        p.waitUntilExit()
+        guard pid > 0 else { return }
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        pid = 0
     }
 
     /// Runs ssh-keygen for a new ed25519 key without a passphrase.

@@ -8,6 +8,19 @@ import TidemarkCore
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     case sqlite, postgres
     var testDescription: String { rawValue }
+
+    /// `root` scanned as `context` into a new catalog on this store: its `--db` (nil: no
+    /// PostgreSQL server here, the test is skipped). On PostgreSQL the SQLite catalog is copied there.
+    func scanned(_ context: String, _ root: String, catalogs: String) throws -> String? {
+        let file = temporaryDirectory("scanned-db") + "/c.db"
+        let scan = try tidemark(["scan", context, "--scan", root, "--db", file, "--catalogs", catalogs, "--quiet"])
+        #expect(scan.status == 0, "\(scan.stderr)")
+        guard self == .postgres else { return file }
+        guard let url = try freshPostgresDatabase() else { return nil }
+        let copy = try tidemark(["catalog", "copy", "--from", file, "--to", url])
+        #expect(copy.status == 0, "\(copy.stderr)")
+        return url
+    }
 }
 
 /// Two minidvodbs (category with states new → merged → copied) and a chip exposure
@@ -23,17 +36,8 @@ struct ScannedDatasets {
             for h in 0..<3 { tree.write("minidvodbs/g/\(name)/t\(h).fits", contents: TempTree.fitsHeader(dateObs: "2017-05-0\(day)T0\(h):00:00")) }
         }
         tree.write("chip/n1/e1/e1.01.ch.fits", contents: TempTree.fitsHeader(dateObs: "2017-05-01T00:00:00"))
-        let file = temporaryDirectory("datasets-db") + "/c.db"
-        let scan = try tidemark(["scan", "ipp/ps1", "--scan", tree.root, "--db", file, "--catalogs", catalogs, "--quiet"])
-        #expect(scan.status == 0, "\(scan.stderr)")
-        switch store {
-        case .sqlite: db = file
-        case .postgres:
-            guard let url = try freshPostgresDatabase() else { return nil }
-            let copy = try tidemark(["catalog", "copy", "--from", file, "--to", url])
-            #expect(copy.status == 0, "\(copy.stderr)")
-            db = url
-        }
+        guard let db = try store.scanned("ipp/ps1", tree.root, catalogs: catalogs) else { return nil }
+        self.db = db
     }
 
     func run(_ args: [String]) throws -> Run { try tidemark(args + ["--db", db, "--catalogs", catalogs]) }

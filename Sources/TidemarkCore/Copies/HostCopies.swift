@@ -47,17 +47,18 @@ struct HostCopies {
                 groups.append([Item(claim: c, source: source)])
             }
         }
-        for g in groups { results += try send(g, checkRoom: true) }
+        for g in groups { results += try send(g, first: true) }
         return results
     }
 
     /// Sends `items` (one root, one destination) in one rsync and verifies them; on failure,
-    /// a group of several is sent again one dataset at a time, so each gets its own outcome.
-    private func send(_ items: [Item], checkRoom: Bool) throws -> [CopyRunner.Result] {
+    /// a group of several is sent again one dataset at a time, so each gets its own outcome
+    /// (those retries, `first` false, neither check the room again nor call `beforeRsync`).
+    private func send(_ items: [Item], first: Bool) throws -> [CopyRunner.Result] {
         var results: [CopyRunner.Result] = []
         var going = items
         let root = items[0].source.root, destination = items[0].claim.path
-        if checkRoom {
+        if first {
             going = []
             let space: DestinationSpace
             do { space = try measure(destination) } catch {
@@ -74,7 +75,7 @@ struct HostCopies {
             }
             if going.isEmpty { return results }
         }
-        options.beforeRsync?(going.map(\.claim))
+        if first { options.beforeRsync?(going.map(\.claim)) }
         var claims = going.map(\.claim)
         let started = Date()
         let attempt = transfer(root: root, files: going.flatMap(\.source.files), destination: destination, claims: &claims)
@@ -94,7 +95,7 @@ struct HostCopies {
             // Which of them failed is not known: each alone (what the batch sent is not sent again).
             for var item in going {
                 item.claim = claims.first { $0.id == item.claim.id } ?? item.claim
-                results += try send([item], checkRoom: false)
+                results += try send([item], first: false)
             }
             return results
         }

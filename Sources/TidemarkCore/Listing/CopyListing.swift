@@ -1,6 +1,6 @@
-/// A copy as `copy list --json` (and `drop`, `revert`) and `/api/copies` show it: keys
-/// without a value are left out.
-public struct CopyListing: Sendable, Encodable {
+/// A copy as `copy list --json` (and `drop`, `revert`) and `/api/copies` show it: every key,
+/// null when it has no value (scripts read `fault`, `epoch`, … on every copy).
+public struct CopyListing: Sendable, EncodesNulls {
     public let id: Int64, dataset: String, context: String, category: String, host: String, path: String, path_bytes: String?
     public let state: String, fault: Int?, fault_name: String?, bytes: Int64, epoch: String?, dtime: Double?, attempts: Int
     public let message: String?, verified: Bool, queued: String, claimer: String?, lease_until: String?
@@ -13,4 +13,6 @@ public struct CopyListing: Sendable, Encodable {
         dtime = c.dtime; attempts = c.attempts; message = c.message; verified = c.verified; queued = c.queued.iso8601
         claimer = c.claimer; lease_until = c.leaseUntil?.iso8601
     }
+
+    public func encode(to encoder: any Encoder) throws { try encodeWithNulls(to: encoder) }
 }
