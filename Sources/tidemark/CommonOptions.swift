@@ -47,6 +47,11 @@ struct CatalogOptions: ParsableArguments {
         try open(create: false, readOnly: !write)
     }
 
+    /// Opens the catalog for `serve`, read-only: the stores the server reads.
+    func openServedStore() throws -> any QueryStore & DatasetStore & HostStore & CopyStore & RequestStore {
+        try open(create: false, readOnly: true)
+    }
+
     /// Opens the catalog to scan into, created if need be.
     func openScanStore() throws -> any ScanStore {
         switch location {

@@ -247,7 +247,7 @@ struct CopyList: ParsableCommand {
             let store = try catalog.openCopyStore(write: false)
             let copies = try runtime { try store.copies(CopyFilter(hosts: host.map { [$0] }, state: state)) }
             if output.json {
-                try Output.json(copies.map(CopyJSON.init))
+                try Output.json(copies.map(CopyListing.init))
                 return
             }
             try Output.print(Format.table(["ID", "DATASET", "HOST", "PATH", "STATE", "FAULT", "BYTES", "EPOCH", "DTIME", "MESSAGE"], copies.map { c in
@@ -256,38 +256,6 @@ struct CopyList: ParsableCommand {
                  (c.message ?? "").split(separator: "\n").last.map(String.init) ?? ""]
             }, rightAligned: [0, 6, 8]))
         }
-    }
-}
-
-/// A copy as `copy list --json` (and `drop`, `revert`) print it.
-struct CopyJSON: Encodable {
-    let id: Int64, dataset: String, context: String, category: String, host: String, path: String, path_bytes: String?
-    let state: String, fault: Int?, fault_name: String?, bytes: Int64, epoch: String?, dtime: Double?, attempts: Int
-    let message: String?, verified: Bool, queued: String, claimer: String?, lease_until: String?
-
-    init(_ c: CopyRecord) {
-        id = c.id; dataset = c.datasetName; context = c.context; category = c.category; host = c.host
-        path = c.path.displayPath; path_bytes = c.path.isPlainText ? nil : c.path.hexBytes
-        state = c.state.rawValue; fault = c.fault?.rawValue; fault_name = c.fault?.name; bytes = c.bytes; epoch = c.epoch?.iso8601
-        dtime = c.dtime; attempts = c.attempts; message = c.message; verified = c.verified; queued = c.queued.iso8601
-        claimer = c.claimer; lease_until = c.leaseUntil?.iso8601
-    }
-
-    private enum Keys: String, CodingKey {
-        case id, dataset, context, category, host, path, path_bytes, state, fault, fault_name, bytes, epoch, dtime, attempts, message, verified
-        case queued, claimer, lease_until
-    }
-
-    /// Every key, null when it has no value (scripts read `fault`, `epoch`, … on every copy).
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(id, forKey: .id); try c.encode(dataset, forKey: .dataset); try c.encode(context, forKey: .context)
-        try c.encode(category, forKey: .category); try c.encode(host, forKey: .host); try c.encode(path, forKey: .path)
-        try c.encode(path_bytes, forKey: .path_bytes); try c.encode(state, forKey: .state); try c.encode(fault, forKey: .fault)
-        try c.encode(fault_name, forKey: .fault_name); try c.encode(bytes, forKey: .bytes); try c.encode(epoch, forKey: .epoch)
-        try c.encode(dtime, forKey: .dtime); try c.encode(attempts, forKey: .attempts); try c.encode(message, forKey: .message)
-        try c.encode(verified, forKey: .verified); try c.encode(queued, forKey: .queued); try c.encode(claimer, forKey: .claimer)
-        try c.encode(lease_until, forKey: .lease_until)
     }
 }
 
@@ -330,7 +298,7 @@ struct CopyDrop: ParsableCommand {
                 ids = try runtime { try store.datasets(DatasetFilter(context: context, categories: [category])) }.filter { $0.stream == stream }.map(\.id)
             }
             let dropped = try runtime { try store.dropCopies(host: host, datasets: ids) }
-            if output.json { try Output.json(dropped.map(CopyJSON.init)) } else {
+            if output.json { try Output.json(dropped.map(CopyListing.init)) } else {
                 try Output.print("Dropped \(dropped.count) copy record(s) of \(host)" + (dropped.isEmpty ? "." : ": " + dropped.map(\.datasetName).joined(separator: ", ")))
             }
             if dropped.isEmpty { throw ExitCode(3) }

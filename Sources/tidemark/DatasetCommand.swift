@@ -33,41 +33,17 @@ struct DatasetList: ParsableCommand {
             let store = try catalog.openDatasetStore(write: false)
             let records = try runtime { try store.datasets(DatasetFilter(context: context, categories: categories)) }
             let machines = try catalog.definitions(for: records)
-            let rows = records.map { ($0, machines[$0.context]?.stateMachine(for: $0.category)) }
-                .filter { state == nil || DatasetStates.state(of: $0.0, machine: $0.1) == state }
+            let rows = DatasetListing.list(records, definitions: machines, state: state)
             if output.json {
-                try Output.json(rows.map(DatasetJSON.init))
+                try Output.json(rows)
                 return
             }
             try Output.print(Format.table(
                 ["CONTEXT", "DATASET", "CATEGORY", "STREAM", "STATE", "SINCE", "FILES", "BYTES", "START", "END"],
-                rows.map { d, m in
-                    [d.context, d.name, d.category, d.stream ?? "-", DatasetStates.state(of: d, machine: m) ?? "-", Format.time(d.stateSince),
+                rows.map { d in
+                    [d.context, d.dataset, d.category, d.stream ?? "-", d.state ?? "-", Format.time(d.stateSince),
                      Format.count(d.files), Format.bytes(d.bytes), Format.time(d.start), Format.time(d.end)]
                 }, rightAligned: [6, 7]))
-        }
-    }
-
-    private struct DatasetJSON: Encodable {
-        let dataset: String, context: String, category: String, stream: String?, state: String?, state_since: String?
-        let next: [String], files: Int, bytes: Int64, start: String?, end: String?
-
-        init(_ d: DatasetRecord, _ m: DatasetStateMachine?) {
-            dataset = d.name; context = d.context; category = d.category; stream = d.stream
-            state = DatasetStates.state(of: d, machine: m); state_since = d.stateSince?.iso8601
-            next = state.map { m?.next(from: $0) ?? [] } ?? []
-            files = d.files; bytes = d.bytes; start = d.start?.iso8601; end = d.end?.iso8601
-        }
-
-        private enum CodingKeys: String, CodingKey { case dataset, context, category, stream, state, state_since, next, files, bytes, start, end }
-
-        /// Every key present, null when there is no value, so scripts can rely on each.
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(dataset, forKey: .dataset); try c.encode(context, forKey: .context); try c.encode(category, forKey: .category)
-            try c.encode(stream, forKey: .stream); try c.encode(state, forKey: .state); try c.encode(state_since, forKey: .state_since)
-            try c.encode(next, forKey: .next); try c.encode(files, forKey: .files); try c.encode(bytes, forKey: .bytes)
-            try c.encode(start, forKey: .start); try c.encode(end, forKey: .end)
         }
     }
 }
@@ -171,11 +147,7 @@ extension CatalogOptions {
     /// The definitions of the contexts of `records` that have one (a definition that cannot
     /// be read is a configuration error), by context name.
     func definitions(for records: [DatasetRecord]) throws -> [String: ContextDefinition] {
-        var out: [String: ContextDefinition] = [:]
-        for c in Set(records.map(\.context)) {
-            do { out[c] = try library.definition(for: c) } catch { throw Failure.configuration(error.description) }
-        }
-        return out
+        do { return try DatasetListing.definitions(for: records, in: library) } catch { throw Failure.configuration(error.description) }
     }
 }
 

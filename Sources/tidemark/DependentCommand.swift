@@ -22,7 +22,7 @@ struct DependentList: ParsableCommand {
         try exitReporting {
             let store = try catalog.openRequestStore(write: false)
             let dependents = try runtime { try store.dependents(DependentFilter(state: state, request: request)) }
-            if output.json { try Output.json(dependents.map(DependentJSON.init)); return }
+            if output.json { try Output.json(dependents.map(DependentListing.init)); return }
             try Output.print(DependentTable.dependents(dependents))
         }
     }
@@ -39,18 +39,3 @@ enum DependentTable {
     }
 }
 
-/// A dependent as `--json` prints it.
-struct DependentJSON: EncodesNulls {
-    let id: Int64, path: String, path_bytes: String?, context: String, category: String, stream: String, start: String?, end: String?
-    let state: String, fault: Int?, fault_name: String?, requests: [Int64], message: String?, file_state: String, claimer: String?
-    let attempts: Int, created: String, changed: String
-
-    init(_ d: DependentRecord) {
-        id = d.id; path = d.file.path.displayPath; path_bytes = d.file.path.isPlainText ? nil : d.file.path.hexBytes; context = d.context
-        category = d.file.category; stream = d.file.stream; start = d.need?.start.iso8601; end = d.need?.end.iso8601
-        state = d.state.rawValue; fault = d.fault; fault_name = d.fault.map(RequestFault.name); requests = d.requests; message = d.message
-        file_state = d.file.state.name; claimer = d.claimer; attempts = d.attempts; created = d.created.iso8601; changed = d.changed.iso8601
-    }
-
-    func encode(to encoder: any Encoder) throws { try encodeWithNulls(to: encoder) }
-}

@@ -2,12 +2,7 @@ import TidemarkCore
 
 /// Human units and tables for terminal output.
 enum Format {
-    static func bytes(_ n: Int64) -> String {
-        let units = ["B", "kB", "MB", "GB", "TB", "PB"]
-        var v = Double(n), i = 0
-        while v >= 1000 && i < units.count - 1 { v /= 1000; i += 1 }
-        return i == 0 ? "\(n) B" : String(format: v >= 100 ? "%.0f %@" : "%.1f %@", v, units[i])
-    }
+    static func bytes(_ n: Int64) -> String { HumanUnits.bytes(n) }
 
     static func count(_ n: Int) -> String {
         let s = String(n)
@@ -30,13 +25,7 @@ enum Format {
     }
 
     /// A length of time for people: `45 s`, `12 min`, `4.0 h`, `3.5 d`.
-    static func span(_ microseconds: Int64) -> String {
-        let s = Double(microseconds) / 1e6
-        if s < 120 { return String(format: "%.0f s", s) }
-        if s < 7200 { return String(format: "%.0f min", s / 60) }
-        if s < 172_800 { return String(format: "%.1f h", s / 3600) }
-        return String(format: "%.1f d", s / 86_400)
-    }
+    static func span(_ microseconds: Int64) -> String { HumanUnits.span(microseconds) }
 
     /// Left-aligned columns, numbers right-aligned, two spaces apart.
     static func table(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = []) -> String {

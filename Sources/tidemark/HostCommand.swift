@@ -109,24 +109,13 @@ struct HostList: ParsableCommand {
             let hosts = try runtime { try store.hosts() }
             let copies = try runtime { try store.copies(CopyFilter()) }.reduce(into: [String: Int]()) { $0[$1.host, default: 0] += 1 }
             if output.json {
-                try Output.json(hosts.map { HostJSON($0, copies: copies[$0.host.name] ?? 0) })
+                try Output.json(hosts.map { HostListing($0, copies: copies[$0.host.name] ?? 0) })
                 return
             }
             try Output.print(Format.table(["HOST", "ADDRESS", "PORT", "STATE", "COPIES ON", "COPIES", "SINCE"], hosts.map { h in
                 [h.host.name, h.host.sshDestination ?? "(this machine)", h.host.port.map(String.init) ?? "-", h.state.rawValue,
                  h.enabled ? "on" : "off", String(copies[h.host.name] ?? 0), Format.time(h.changed)]
             }, rightAligned: [2, 5]))
-        }
-    }
-
-    private struct HostJSON: Encodable {
-        let name: String, address: String?, port: Int?, identity: String?, state: String, on: Bool, copies: Int, added: String, changed: String
-
-        init(_ h: HostRecord, copies: Int) {
-            name = h.host.name; address = h.host.sshDestination; port = h.host.port; identity = h.host.identity
-            state = h.state.rawValue; on = h.enabled
-            self.copies = copies
-            added = h.added.iso8601; changed = h.changed.iso8601
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TidemarkCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,10 +20,8 @@ enum Output {
 
     /// Writes `value` as pretty JSON (sorted keys, slashes unescaped) and a newline.
     static func json<T: Encodable>(_ value: T, done: String? = nil) throws {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data: Data
-        do { data = try e.encode(value) } catch { throw Failure.runtime("cannot encode the output as JSON: \(error)") }
+        do { data = try JSONText.encode(value, pretty: true) } catch { throw Failure.runtime("cannot encode the output as JSON: \(error)") }
         try write(Array(data) + [0x0a], done: done)
     }
 

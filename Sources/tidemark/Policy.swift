@@ -23,10 +23,15 @@ struct PolicySearch: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Directory of policies (<name>.toml).", valueName: "DIR"))
     var policies: String?
 
+    /// The search path of policies.
+    var library: PolicyLibrary {
+        PolicyLibrary.standard(explicit: policies.map(expandTilde), environment: ProcessInfo.processInfo.environment,
+                               currentDirectory: FileManager.default.currentDirectoryPath,
+                               executable: CommandLine.arguments.first.map { $0.contains("/") ? absolutePath($0) : $0 })
+    }
+
     func load(_ name: String) throws -> Policy {
-        let library = PolicyLibrary.standard(explicit: policies.map(expandTilde), environment: ProcessInfo.processInfo.environment,
-                                             currentDirectory: FileManager.default.currentDirectoryPath,
-                                             executable: CommandLine.arguments.first.map { $0.contains("/") ? absolutePath($0) : $0 })
+        let library = self.library
         let now = Instant(secondsSince1970: Date().timeIntervalSince1970)
         do {
             if let p = try library.policy(named: name, now: now) { return p }

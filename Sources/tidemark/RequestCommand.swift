@@ -97,7 +97,7 @@ struct RequestAdd: ParsableCommand {
             }
             let done = "\(added.count) request\(added.count == 1 ? " was" : "s were") added to the catalog."
             if output.json {
-                if fromFITS == nil { try Output.json(RequestJSON(added[0]), done: done) } else { try Output.json(added.map { RequestJSON($0) }, done: done) }
+                if fromFITS == nil { try Output.json(RequestListing(added[0]), done: done) } else { try Output.json(added.map { RequestListing($0) }, done: done) }
             } else {
                 try Output.print(RequestTable.requests(added), done: done)
             }
@@ -119,7 +119,7 @@ struct RequestList: ParsableCommand {
         try exitReporting {
             let store = try catalog.openRequestStore(write: false)
             let requests = try runtime { try store.requests(RequestFilter(state: state)) }
-            if output.json { try Output.json(requests.map { RequestJSON($0) }); return }
+            if output.json { try Output.json(requests.map { RequestListing($0) }); return }
             try Output.print(RequestTable.requests(requests))
         }
     }
@@ -142,7 +142,7 @@ struct RequestShow: ParsableCommand {
                 throw Failure.usage("the catalog has no request \(id); `tidemark request list` shows them")
             }
             let list = files ? try runtime { try store.requestFiles(id) } : nil
-            if output.json { try Output.json(RequestJSON(r, files: list)); return }
+            if output.json { try Output.json(RequestListing(r, files: list)); return }
             var text = RequestTable.requests([r])
             if let source = r.spec.source { text += "\nsource: \(source)" }
             if let list {
@@ -289,42 +289,12 @@ enum RequestTable {
     }
 }
 
-/// A request as `--json` prints it.
-struct RequestJSON: EncodesNulls {
-    let id: Int64, state: String, fault: Int?, fault_name: String?, label: String?, priority: Int, context: String, categories: [String]
-    let stream: String?, start: String?, end: String?, files: Int, ready: Int, dependents: Int, message: String?
-    let created: String, changed: String, finished: String?, pinned_until: String?, source: String?
-    let file_list: [FileJSON]?
-
-    init(_ r: RequestRecord, files list: [RequestedFile]? = nil) {
-        id = r.id; state = r.state.rawValue; fault = r.fault; fault_name = r.fault.map(RequestFault.name); label = r.spec.label
-        priority = r.spec.priority; context = r.spec.context; categories = r.spec.categories; stream = r.spec.stream
-        start = r.spec.window.begin?.iso8601; end = r.spec.window.end?.iso8601; files = r.files; ready = r.ready; dependents = r.dependents
-        message = r.message; created = r.created.iso8601; changed = r.changed.iso8601; finished = r.finished?.iso8601
-        pinned_until = r.pinnedUntil?.iso8601; source = r.spec.source; file_list = list?.map(FileJSON.init)
-    }
-
-    func encode(to encoder: any Encoder) throws { try encodeWithNulls(to: encoder) }
-
-    struct FileJSON: EncodesNulls {
-        let path: String, category: String, stream: String, start: String?, end: String?, state: String, gone_at: String?, gone_by: String?
-        let dependent: Int64?, dependent_state: String?
-
-        init(_ f: RequestedFile) {
-            path = f.path.displayPath; category = f.category; stream = f.stream; start = f.coverage?.start.iso8601; end = f.coverage?.end.iso8601
-            state = f.state.name; gone_at = f.goneAt?.iso8601; gone_by = f.goneBy; dependent = f.dependent; dependent_state = f.dependentState?.rawValue
-        }
-
-        func encode(to encoder: any Encoder) throws { try encodeWithNulls(to: encoder) }
-    }
-}
-
 /// What `request run --json` prints.
 struct RunJSON: Encodable {
-    let resolved: [RequestJSON], updates: [Update], settled: [RequestJSON], jobs: [Job]
+    let resolved: [RequestListing], updates: [Update], settled: [RequestListing], jobs: [Job]
 
     init(_ r: UpdateRunner.Report) {
-        resolved = r.resolved.map { RequestJSON($0) }; updates = r.updates.map(Update.init); settled = r.settled.map { RequestJSON($0) }
+        resolved = r.resolved.map { RequestListing($0) }; updates = r.updates.map(Update.init); settled = r.settled.map { RequestListing($0) }
         jobs = r.jobs.map { Job(request: $0.request, argv: $0.argv, ended: $0.ended, succeeded: $0.succeeded) }
     }
 

@@ -42,7 +42,7 @@ struct RevertCopies: ParsableCommand {
             do {
                 reverted = try CopyRevert.revert(faults: codes, host: host, store: store, by: commandIdentity("revert copies"), at: currentInstant)
             } catch { throw Failure.runtime("\(error)") }
-            if output.json { try Output.json(reverted.map(CopyJSON.init)) } else {
+            if output.json { try Output.json(reverted.map(CopyListing.init)) } else {
                 try Output.print("Reverted \(reverted.count) faulted copy(ies) to new (faults \(codes.map(\.rawValue).sorted().map(String.init).joined(separator: ", ")))."
                                  + (reverted.isEmpty ? "" : "\n" + Format.table(["ID", "DATASET", "HOST", "FAULT", "MESSAGE"], reverted.map {
                                      [String($0.id), $0.datasetName, $0.host, $0.fault.map { "\($0.rawValue) \($0.name)" } ?? "-",
@@ -76,7 +76,7 @@ struct RevertDependents: ParsableCommand {
 
     func run() throws {
         try revert(catalog, output, "dependent", { try $0.revertDependents(faults: faults.codes, at: currentInstant, by: $1) },
-                   json: DependentJSON.init, table: DependentTable.dependents)
+                   json: DependentListing.init, table: DependentTable.dependents)
     }
 }
 
@@ -91,7 +91,7 @@ struct RevertRequests: ParsableCommand {
 
     func run() throws {
         try revert(catalog, output, "request", { try $0.revertRequests(faults: faults.codes, at: currentInstant, by: $1) },
-                   json: { RequestJSON($0) }, table: RequestTable.requests)
+                   json: { RequestListing($0) }, table: RequestTable.requests)
     }
 }
 

@@ -24,7 +24,7 @@ struct Tidemark: ParsableCommand {
         version: "0.1.0",
         subcommands: [Scan.self, Find.self, Inspect.self, Covers.self, CoverageCommand.self, ReportCommand.self, Delete.self, PolicyCommand.self,
                       RootCommand.self, DatasetCommand.self, HostCommand.self, CopyCommand.self, RevertCommand.self, CatalogCommand.self, CheckCommand.self,
-                      RequestCommand.self, DependentCommand.self]
+                      RequestCommand.self, DependentCommand.self, ServeCommand.self]
     )
 
     /// `check` answers as a Nagios plugin, a bad command line included; the rest as usual.

@@ -32,19 +32,7 @@ public struct DefinitionLibrary: Sendable {
     }
 
     /// Every context defined in the search path (the first definition of a name wins).
-    public func contextNames() -> [String] {
-        var names: [String] = []
-        for dir in directories {
-            guard let e = FileManager.default.enumerator(atPath: dir) else { continue }
-            while let rel = e.nextObject() as? String {
-                if rel.hasSuffix(".toml") {
-                    let name = String(rel.dropLast(5))
-                    if !names.contains(name) { names.append(name) }
-                }
-            }
-        }
-        return names.sorted()
-    }
+    public func contextNames() -> [String] { SearchPath.names(in: directories) }
 }
 
 extension ContextDefinition {

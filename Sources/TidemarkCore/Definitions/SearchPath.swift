@@ -29,4 +29,17 @@ enum SearchPath {
         }
         return nil
     }
+
+    /// The names of every `<name>.toml` under `directories` (subdirectories too: `site/ustar`),
+    /// sorted, each once.
+    static func names(in directories: [String]) -> [String] {
+        var names: Set<String> = []
+        for dir in directories {
+            guard let e = FileManager.default.enumerator(atPath: dir) else { continue }
+            while let rel = e.nextObject() as? String {
+                if rel.hasSuffix(".toml") { names.insert(String(rel.dropLast(5))) }
+            }
+        }
+        return names.sorted()
+    }
 }

@@ -30,4 +30,7 @@ public struct PolicyLibrary: Sendable {
         let base = name.hasSuffix(".toml") ? String(URL(fileURLWithPath: name).deletingPathExtension().lastPathComponent) : name
         return try Policy(file: path, text: text, defaultName: base, now: now)
     }
+
+    /// Every policy named in the search path.
+    public func policyNames() -> [String] { SearchPath.names(in: directories) }
 }

@@ -1,9 +1,9 @@
 /// JSON objects whose every key is there for scripts: nil properties as `null`.
-protocol EncodesNulls: Encodable {}
+public protocol EncodesNulls: Encodable {}
 
 extension EncodesNulls {
     /// Encodes every stored property by its name, nil ones as null.
-    func encodeWithNulls(to encoder: any Encoder) throws {
+    public func encodeWithNulls(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: NamedKey.self)
         for child in Mirror(reflecting: self).children {
             guard let label = child.label else { continue }
