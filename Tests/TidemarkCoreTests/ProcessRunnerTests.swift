@@ -71,4 +71,14 @@ import Testing
         let o = try ProcessRunner(timeout: 5).run(["cat"])
         #expect(o.succeeded && o.stdout.isEmpty && !o.timedOut)
     }
+
+    /// A copy renews its lease from `tick`, and stops rsync when the lease is lost.
+    @Test func tickIsCalledWhileTheProgramRunsAndItsFalseStopsIt() throws {
+        var ticks = 0
+        let o = try ProcessRunner(timeout: 30).run(["sleep", "20"]) {
+            ticks += 1
+            return ticks < 2
+        }
+        #expect(o.cancelled && !o.timedOut && o.status == nil && ticks == 2 && o.seconds < 10)
+    }
 }
