@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import TidemarkCore
 
 /// A real OpenSSH server for one test, on a loopback address and a free port, with host and
 /// client keys generated in a temporary directory and an sshd_config of its own. The client
@@ -69,6 +70,7 @@ public final class SSHServer: @unchecked Sendable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         for fd in Int32(0)...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        closeInheritedDescriptors(&actions)
         let cArgs = argv.map { strdup($0) } + [nil]
         defer { for a in cArgs { free(a) } }
         var child: pid_t = 0

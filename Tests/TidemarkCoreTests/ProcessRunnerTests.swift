@@ -19,6 +19,16 @@ import Testing
         #expect(o.succeeded && o.stdout == Array(odd.utf8))
     }
 
+    @Test func theProgramInheritsNoDescriptorButItsStandardOnes() throws {
+        // A descriptor this process holds without close-on-exec (as a catalog or a socket might).
+        let fd = open("/dev/null", O_RDONLY)
+        defer { close(fd) }
+        #expect(fd > 2 && fcntl(fd, F_GETFD) & FD_CLOEXEC == 0)
+        let o = try ProcessRunner().run(["/bin/sh", "-c", "ls /proc/$$/fd"])
+        let open = String(decoding: o.stdout, as: UTF8.self).split(separator: "\n").compactMap { Int32($0) }
+        #expect(o.succeeded && !open.contains(fd), "the program had \(open) open")
+    }
+
     @Test func aSignalThatEndsTheProgramIsReported() throws {
         let o = try ProcessRunner().run(["/bin/sh", "-c", "kill -SEGV $$"])
         #expect(o.status == nil && o.signal == SIGSEGV && !o.timedOut)

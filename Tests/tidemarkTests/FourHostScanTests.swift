@@ -263,6 +263,9 @@ func runProgram(quiet: Bool = false, _ path: String, _ args: [String]) throws ->
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         for fd in [Int32(0), 1, 2] { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        // Nothing else of the test process: the server counts inherited descriptors against
+        // its own (with the whole suite's open it refused to start, "insufficient file descriptors").
+        closeInheritedDescriptors(&actions)
         let argv = ([path] + args).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0

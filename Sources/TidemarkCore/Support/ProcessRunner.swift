@@ -159,7 +159,7 @@ public struct ProcessRunner: Sendable {
     }
 
     /// posix_spawn(p) with /dev/null as standard input, the pipes as standard output and
-    /// error, signals at their defaults, in a process group of its own.
+    /// error, nothing else inherited, signals at their defaults, in a process group of its own.
     private func spawn(_ argv: [String], stdout: Int32, stderr: Int32) throws(StartError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -167,6 +167,7 @@ public struct ProcessRunner: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        closeInheritedDescriptors(&actions)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
