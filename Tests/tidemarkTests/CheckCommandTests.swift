@@ -129,7 +129,7 @@ import TidemarkCore
         let s = try ScannedIsfs()
         let base = ["faults", "--warning", "1", "--critical", "10", "--db", s.db]
         let none = try check(base, "OK", 0)
-        #expect(none.hasSuffix(" | policy_failed=0;1;10;0"), "\(none)")
+        #expect(none.hasSuffix(" | policy_failed=0;1;10;0 copy_fault=0;1;10;0 dependent_fault=0;1;10;0 request_fault=0;1;10;0"), "\(none)")
         // A file that is a mount point cannot be removed (EBUSY): the run's action fails.
         let busy = s.tree.path("raw_data/tse01_20170501_000000.dat")
         guard isRoot, shell("/bin/mount", ["--bind", busy, busy]) == 0 else {
@@ -155,5 +155,27 @@ import TidemarkCore
         let critical = try check(base + ["--queue", "copy"], "CRITICAL", 2)
         #expect(critical.contains("2 failed work item(s) in copy") && critical.hasSuffix(" work_failed=2;1;2;0"), "\(critical)")
         _ = try check(base + ["--queue", "other"], "OK", 0)
+    }
+
+    @Test(arguments: Store.allCases) func faultsCountFaultedCopies(_ store: Store) throws {
+        let ipp = TempTree("check-ipp")
+        for h in 0..<2 { ipp.write("minidvodbs/g/db1/t\(h).fits", contents: TempTree.fitsHeader(dateObs: "2017-05-01T0\(h):00:00")) }
+        let scannedDb = temporaryDirectory("check-copy-db") + "/c.db"
+        #expect(try tidemark(["scan", "ipp/ps1", "--scan", ipp.root, "--db", scannedDb, "--catalogs", catalogs, "--quiet"]).status == 0)
+        guard let db = try store.db(scannedDb) else { return }
+        // The destination is a regular file: rsync cannot make a directory there.
+        let blocker = temporaryDirectory("check-copy-dest") + "/a-file"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: blocker))
+        for args in [["host", "add", "here"], ["copy", "queue", "--context", "ipp/ps1", "--category", "minidvodb", "--host", "here", "--path", blocker]] {
+            let r = try tidemark(args + ["--db", db, "--catalogs", catalogs])
+            #expect(r.status == 0, "\(args): \(r.stdout) \(r.stderr)")
+        }
+        let base = ["faults", "--warning", "1", "--critical", "10", "--db", db]
+        _ = try check(base, "OK", 0)
+        let run = try tidemark(["copy", "run", "--once", "--db", db, "--catalogs", catalogs])
+        #expect(run.status == 4, "\(run.stdout) \(run.stderr)")
+        let warning = try check(base, "WARNING", 1)
+        #expect(warning.contains("1 copy(s) in fault (codes 1× ") && warning.contains(" copy_fault=1;1;10;0 "), "\(warning)")
+        _ = try check(base + ["--since", "1h", "--now", "+2h"], "OK", 0)
     }
 }
