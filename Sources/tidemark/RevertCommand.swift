@@ -60,6 +60,10 @@ struct RequestFaultOptions: ParsableArguments {
 
     var codes: Set<Int> { faults.isEmpty ? Set(1..<RequestFault.firstUserCode) : Set(faults) }
 
+    /// What `revert dependents` and `revert requests` revert by default, and how they end.
+    static let discussion = "Default: every fault code below 10 (the system's); the user's (10 and up) only named with --fault. "
+        + "Exit status: 0 reverted, 1 could not run, 3 nothing to revert, 64 bad command line."
+
     func validate() throws {
         if let bad = faults.first(where: { $0 < 1 }) { throw ValidationError("--fault \(bad): fault codes are 1 and up") }
     }
@@ -68,7 +72,7 @@ struct RequestFaultOptions: ParsableArguments {
 struct RevertDependents: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dependents", abstract: "Faulted dependents back to new, and the requests they faulted back to run.",
-        discussion: "Default: every fault code below 10 (the system's); the user's (10 and up) only named with --fault. Exit status: 0 reverted, 1 could not run, 3 nothing to revert, 64 bad command line.")
+        discussion: RequestFaultOptions.discussion)
 
     @OptionGroup var faults: RequestFaultOptions
     @OptionGroup var catalog: CatalogOptions
@@ -83,7 +87,7 @@ struct RevertDependents: ParsableCommand {
 struct RevertRequests: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "requests", abstract: "Faulted requests back to new (resolved again by the next run), with their faulted dependents.",
-        discussion: "Default: every fault code below 10 (the system's); the user's (10 and up) only named with --fault. Exit status: 0 reverted, 1 could not run, 3 nothing to revert, 64 bad command line.")
+        discussion: RequestFaultOptions.discussion)
 
     @OptionGroup var faults: RequestFaultOptions
     @OptionGroup var catalog: CatalogOptions

@@ -40,10 +40,8 @@ import Glibc
     ]
 
     @Test(arguments: Store.allCases) func everyEndpointAnswersWhatTheCLIPrints(_ store: Store) throws {
-        let (sqlite, trees) = try busyCatalog()
+        let (sqlite, trees) = try busyCatalogWithQueues()
         defer { withExtendedLifetime(trees) {} }
-        try addCopies(sqlite)
-        try addRequests(sqlite, gone: "merge")
         guard let db = try store.db(sqlite) else { return }
         let server = try Served(["--db", db, "--catalogs", catalogs])
         defer { server.stop() }
@@ -73,14 +71,12 @@ import Glibc
     }
 
     @Test func everyListPagesWithLimitAndAfter() throws {
-        let (db, trees) = try busyCatalog()
+        let (db, trees) = try busyCatalogWithQueues()
         defer { withExtendedLifetime(trees) {} }
-        try addCopies(db)
-        try addRequests(db, gone: "merge")
         let server = try Served(["--db", db, "--catalogs", catalogs])
         defer { server.stop() }
         for base in ["/api/find?state=any", "/api/covers?t=20170501,20170503", "/api/report?by=stream", "/api/runs", "/api/journal",
-                     "/api/coverage?from=20170501&to=20170503", "/api/datasets", "/api/hosts", "/api/copies", "/api/requests", "/api/dependents", "/api/requests"] {
+                     "/api/coverage?from=20170501&to=20170503", "/api/datasets", "/api/hosts", "/api/copies", "/api/requests", "/api/dependents"] {
             let whole = try #require(try server.json(base + (base.contains("?") ? "&" : "?") + "limit=100000") as? [Any])
             var pages: [Any] = [], target: String? = base + (base.contains("?") ? "&" : "?") + "limit=2"
             var count = 0
@@ -98,10 +94,8 @@ import Glibc
     }
 
     @Test func responsesMatchTheOpenAPIDocument() throws {
-        let (db, trees) = try busyCatalog()
+        let (db, trees) = try busyCatalogWithQueues()
         defer { withExtendedLifetime(trees) {} }
-        try addCopies(db)
-        try addRequests(db, gone: "merge")
         let server = try Served(["--db", db, "--catalogs", catalogs])
         defer { server.stop() }
         let dir = temporaryDirectory("openapi")

@@ -141,6 +141,15 @@ func sameJSON(_ a: Any, _ b: Any) -> Bool {
     (a as? NSObject)?.isEqual(b as? NSObject) ?? false
 }
 
+/// `busyCatalog()` with copies (full and faulted) and requests (one faulted: its `merge`
+/// files were aged off), so every list the server answers has rows.
+func busyCatalogWithQueues() throws -> (db: String, trees: [TempTree]) {
+    let (db, trees) = try busyCatalog()
+    try addCopies(db)
+    try addRequests(db, gone: "merge")
+    return (db, trees)
+}
+
 /// Copies of a catalog's two ipp/ps1 minidvodb datasets: to host `local` on this machine
 /// (full), and to host `broken`, whose destination is a file (fault, with rsync's message).
 func addCopies(_ db: String) throws {
