@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import Synchronization
 import TidemarkCore
 
 /// The scan's store on a PostgreSQL catalog: each walker looks its directories up on a
@@ -14,9 +15,17 @@ public final class PostgresScanStore: ScanStore, Sendable {
     public let catalog: PostgresCatalog
     /// Where this host keeps the crash guard's records of scans into this catalog.
     private let stateDirectory: String
+    /// Subdirectories' files fetched with their parent, until a walker visits them.
+    let prefetched: PrefetchedDirectories
 
     /// Opens the catalog at `url` (a postgres:// URL), creating its schema on first use.
-    public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(CatalogError) {
+    public convenience init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(CatalogError) {
+        try self.init(url: url, environment: environment, prefetched: PrefetchedDirectories())
+    }
+
+    /// `prefetched`: how much the walkers' lookups fetch ahead.
+    init(url: String, environment: [String: String], prefetched: PrefetchedDirectories) throws(CatalogError) {
+        self.prefetched = prefetched
         do { catalog = try PostgresCatalog(url: url, environment: environment) } catch let e as CatalogError { throw e } catch {
             throw CatalogError(path: CatalogLocation.maskingPassword(url), kind: .cannotOpen, message: "\(error)", cause: error)
         }
@@ -59,7 +68,8 @@ public final class PostgresScanStore: ScanStore, Sendable {
     }
 
     public func beginScan(context: ContextDefinition, roots: [AdmittedRoot], explicit: Bool, started: Instant) throws(CatalogError) -> ScanSession {
-        try onMain { s throws(CatalogError) in
+        prefetched.removeAll()
+        return try onMain { s throws(CatalogError) in
             try s.transaction { () throws(CatalogError) in
                 try s.execute("INSERT INTO contexts (name, definition_file) VALUES (\(context.name), \(context.file)) ON CONFLICT (name) DO NOTHING")
                 let row = Array(try s.rows("SELECT id, fingerprint FROM contexts WHERE name = \(context.name)")[0])
@@ -131,80 +141,9 @@ public final class PostgresScanStore: ScanStore, Sendable {
         return stateDirectory + "/reading-" + ContextDefinition.fnv1a(server + "\n" + context)
     }
 
-    public func makeLookup() throws(CatalogError) -> any DirectoryLookup { PostgresLookup(try session()) }
+    public func makeLookup() throws(CatalogError) -> any DirectoryLookup { PostgresLookup(try session(), prefetched: prefetched) }
 
     public func makeWriter(_ session: ScanSession) throws(CatalogError) -> any ScanBatchWriter {
         PostgresScanWriter(store: self, connection: try self.session(), session: session)
-    }
-}
-
-/// One walker's lookups: a directory's catalogued files, in name order, on its own connection.
-final class PostgresLookup: DirectoryLookup {
-    private let session: PostgresSession
-
-    init(_ session: PostgresSession) { self.session = session }
-
-    /// One catalogued file as the compare needs it.
-    struct Entry {
-        var id: Int64
-        var name: PathBytes
-        var stat: FileStat
-        var state: FileState
-    }
-
-    func directory<T>(root: Int64, relative: PathBytes, _ body: (inout Cursor) throws(CatalogError) -> T) throws(CatalogError) -> T {
-        // The directory's id on every row (one row when it has no files), then its files by
-        // name (bytea orders as SQLite's blobs: bytes, then length).
-        let rows = try session.rows("""
-            SELECT d.id, f.id, f.name, f.size, f.mtime, f.inode, f.device, f.state, f.ctime
-            FROM dirs d LEFT JOIN files f ON f.dir_id = d.id WHERE d.root_id = \(root) AND d.path = \(ByteBuffer(path: relative)) ORDER BY f.name
-            """)
-        var entries: [Entry] = []
-        var dirId: Int64?
-        for row in rows {
-            var cells = row.makeIterator()
-            dirId = cells.next()!.int64
-            let fileId = cells.next()!
-            guard fileId.bytes != nil else { continue }
-            let name = cells.next()!.byteArray
-            let size = cells.next()!.int64, mtime = cells.next()!.int64, inode = cells.next()!.int64, device = cells.next()!.int64
-            let state = FileState(rawValue: Int(cells.next()!.optionalInt ?? 0)) ?? .live
-            let ctime = cells.next()!.int64
-            entries.append(Entry(id: fileId.int64, name: name,
-                                 stat: FileStat(size: size, mtimeNanoseconds: mtime, inode: UInt64(bitPattern: inode), device: UInt64(bitPattern: device),
-                                                ctimeNanoseconds: ctime),
-                                 state: state))
-        }
-        var cursor = Cursor(entries: entries, dirId: dirId)
-        return try body(&cursor)
-    }
-
-    /// A directory's files read into memory, one at a time.
-    struct Cursor: CatalogCursor {
-        let entries: [Entry]
-        private var index = 0
-        let dirId: Int64?
-
-        init(entries: [Entry], dirId: Int64?) { self.entries = entries; self.dirId = dirId }
-
-        var onRow: Bool { index < entries.count }
-        mutating func advance() throws(CatalogError) { index += 1 }
-
-        func compareName(_ name: PathBytes) -> Int {
-            let mine = entries[index].name
-            return mine.withUnsafeBytes { p in
-                name.withUnsafeBytes { q in
-                    let common = min(p.count, q.count)
-                    let c = common == 0 ? 0 : memcmp(p.baseAddress!, q.baseAddress!, common)
-                    return c != 0 ? Int(c) : p.count - q.count
-                }
-            }
-        }
-
-        var id: Int64 { entries[index].id }
-        var state: FileState { entries[index].state }
-        var name: PathBytes { entries[index].name }
-        func isUnchanged(_ s: FileStat) -> Bool { file.isUnchanged(s) }
-        var file: CatalogedFile { CatalogedFile(id: entries[index].id, name: entries[index].name, stat: entries[index].stat, state: entries[index].state) }
     }
 }
