@@ -80,10 +80,10 @@ struct RequestsBenchmark: ParsableCommand {
                     malformed: String?.none)
         }
         let resolved = each ? try specs.flatMap { try resolver.add([$0], at: now, by: "bench") } : try resolver.add(specs, at: now, by: "bench")
+        let resolveSeconds = Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9
         let resolveCPU = Measure.cpuSeconds() - cpu
         let needed = resolved.reduce(0) { $0 + $1.files }, dependents = resolved.reduce(0) { $0 + $1.dependents }
         let faulted = resolved.count { $0.state == .fault }
-        let resolveSeconds = Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9
         let (with, chosenWith) = try planSeconds()
 
         print("""

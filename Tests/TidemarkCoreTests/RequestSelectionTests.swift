@@ -96,4 +96,41 @@ import TestSupport
         #expect(stored.map(\.id) == ids)
         #expect(stored.map(\.files) == ids.map { batch[$0]?.count ?? 0 })
     }
+
+    /// More requests than one transaction takes, malformed ones among them: each ends as
+    /// resolving it alone (`decide`, the direct query) says, in the order given.
+    @Test func aBatchResolvesEachRequestAsItAloneWould() throws {
+        let (catalog, _) = try Self.catalog(seed: 42)
+        let resolver = RequestResolver(store: catalog) { _ in ["raw"] }
+        var rng = SplitMix(seed: 7)
+        let s: Int64 = 1_000_000
+        let items: [(spec: RequestSpec, malformed: String?)] = (0..<(RequestResolver.batch * 2 + 100)).map { i in
+            let a = Int64(rng.next() % 2100) * s
+            let window = i % 97 == 0 ? TimeWindow(begin: Instant(microseconds: a + s), end: Instant(microseconds: a))
+                : TimeWindow(begin: Instant(microseconds: a), end: Instant(microseconds: a + Int64(rng.next() % 100) * s))
+            let categories = i % 89 == 0 ? ["nonesuch"] : [["raw"], ["merge"], ["warp"], ["raw", "merge"]][i % 4]
+            return (RequestSpec(context: i % 83 == 0 ? "nowhere" : "ctx", categories: categories, window: window),
+                    i % 79 == 0 ? "row \(i): a bad row" : nil)
+        }
+        let expected = try items.map { item throws(CatalogError) -> RequestResolution in
+            let record = RequestRecord(id: 0, spec: item.spec, state: .new, fault: nil, message: nil, files: 0, ready: 0, dependents: 0,
+                                       created: Instant(microseconds: 0), changed: Instant(microseconds: 0), finished: nil, pinnedUntil: nil)
+            if let bad = item.malformed {
+                return RequestResolution(request: 0, files: [], dependents: [], state: .fault, fault: RequestFault.malformed, message: bad)
+            }
+            return try resolver.decide(record)
+        }
+        let got = try resolver.add(items, at: Instant(microseconds: 0), by: "test")
+        #expect(got.count == items.count)
+        #expect(got.map(\.id) == got.map(\.id).sorted() && Set(got.map(\.id)).count == got.count)
+        for (r, e) in zip(got, expected) {
+            #expect(r.state == e.state && r.fault == e.fault && r.message == e.message && r.files == e.files.count, "request \(r.id)")
+        }
+        #expect(Set(got.map(\.state)) == [.run, .fault])
+        #expect(Set(got.compactMap(\.fault)) == [RequestFault.gone, RequestFault.empty, RequestFault.malformed])
+        // A purged raw file two requests need has one dependent.
+        let dependents = try catalog.dependents(DependentFilter())
+        #expect(!dependents.isEmpty && Set(dependents.map(\.file.id)).count == dependents.count)
+        #expect(dependents.contains { $0.requests.count > 1 })
+    }
 }

@@ -30,21 +30,39 @@ public struct RequestResolver: Sendable {
     }
 
     /// Adds requests and resolves them — one transaction adds them all, one more resolves
-    /// them — a malformed one (`malformed` says why) faulted at once; returns them as they are
-    /// now, in order. What `request add` does, for one request or a request file's rows.
+    /// them (per `batch` requests) — a malformed one (`malformed` says why) faulted at once;
+    /// returns them as they are now, in order. What `request add` does, for one request or a
+    /// request file's rows.
     public func add(_ items: [(spec: RequestSpec, malformed: String?)], at: Instant, by: String) throws(CatalogError) -> [RequestRecord] {
-        guard !items.isEmpty else { return [] }
-        let ids = try store.addRequests(items.map(\.spec), at: at, by: by)
-        return try record(zip(ids, items).map { id, item in
-            PendingRequest(id: id, spec: item.spec, verdict: item.malformed.map {
-                RequestResolution(request: id, files: [], dependents: [], state: .fault, fault: RequestFault.malformed, message: $0)
-            })
-        }, at: at, by: by)
+        var out: [RequestRecord] = []
+        for from in stride(from: 0, to: items.count, by: Self.batch) {
+            let chunk = items[from..<min(from + Self.batch, items.count)]
+            let ids = try store.addRequests(chunk.map(\.spec), at: at, by: by)
+            out += try record(zip(ids, chunk).map { id, item in
+                PendingRequest(id: id, spec: item.spec, verdict: item.malformed.map {
+                    RequestResolution(request: id, files: [], dependents: [], state: .fault, fault: RequestFault.malformed, message: $0)
+                })
+            }, at: at, by: by)
+        }
+        return out
     }
 
+    /// Requests resolved in one transaction at most: a scan waiting to write waits a fraction
+    /// of a second, however many rows a request file has.
+    static let batch = 1_000
+
     /// Checks each request against its context (looked up once each), then has the store
-    /// select and record all of them in one transaction.
-    private func record(_ pending: [PendingRequest], at: Instant, by: String) throws(CatalogError) -> [RequestRecord] {
+    /// select and record them, `batch` to a transaction.
+    private func record(_ all: [PendingRequest], at: Instant, by: String) throws(CatalogError) -> [RequestRecord] {
+        var out: [RequestRecord] = []
+        for from in stride(from: 0, to: all.count, by: Self.batch) {
+            out += try recordBatch(Array(all[from..<min(from + Self.batch, all.count)]), at: at, by: by)
+        }
+        return out
+    }
+
+    /// One transaction's worth of `record`.
+    private func recordBatch(_ pending: [PendingRequest], at: Instant, by: String) throws(CatalogError) -> [RequestRecord] {
         guard !pending.isEmpty else { return [] }
         var contexts: [String: PolicyContext?] = [:]
         var checked: [PendingRequest] = []
