@@ -6,15 +6,23 @@ import TidemarkCore
 /// hosts never start one update; every state change journaled in the same transaction.
 extension PostgresCatalog: RequestStore {
     public func addRequest(_ spec: RequestSpec, at: Instant, by: String) throws(CatalogError) -> Int64 {
-        try session.transaction { () throws(CatalogError) -> Int64 in
-            let id = try int(rows("""
-                INSERT INTO requests (context, categories, stream, start, "end", label, priority, source, created, changed)
-                VALUES (\(spec.context), \(spec.categories.joined(separator: ",")), \(spec.stream), \(spec.window.begin?.microseconds),
-                        \(spec.window.end?.microseconds), \(spec.label), \(Int64(spec.priority)), \(spec.source), \(at.microseconds), \(at.microseconds))
-                RETURNING id
-                """))
-            try event("request", id, from: nil, to: .new, fault: nil, at: at, by: by, detail: nil)
-            return id
+        try addRequests([spec], at: at, by: by)[0]
+    }
+
+    public func addRequests(_ specs: [RequestSpec], at: Instant, by: String) throws(CatalogError) -> [Int64] {
+        try session.transaction { () throws(CatalogError) -> [Int64] in
+            var ids: [Int64] = []
+            for spec in specs {
+                let id = try int(rows("""
+                    INSERT INTO requests (context, categories, stream, start, "end", label, priority, source, created, changed)
+                    VALUES (\(spec.context), \(spec.categories.joined(separator: ",")), \(spec.stream), \(spec.window.begin?.microseconds),
+                            \(spec.window.end?.microseconds), \(spec.label), \(Int64(spec.priority)), \(spec.source), \(at.microseconds), \(at.microseconds))
+                    RETURNING id
+                    """))
+                try event("request", id, from: nil, to: .new, fault: nil, at: at, by: by, detail: nil)
+                ids.append(id)
+            }
+            return ids
         }
     }
 
@@ -50,45 +58,72 @@ extension PostgresCatalog: RequestStore {
     }
 
     public func recordResolution(_ r: RequestResolution, at: Instant, by: String) throws(CatalogError) -> Bool {
-        try session.transaction { () throws(CatalogError) -> Bool in
-            let moved = try rows("""
-                UPDATE requests SET state = \(r.state.rawValue), fault = \(r.fault.map(Int32.init)), message = \(r.message), changed = \(at.microseconds)
-                WHERE id = \(r.request) AND state = 'new' RETURNING id
-                """)
-            guard !moved.isEmpty else { return false }
-            try event("request", r.request, from: .new, to: r.state, fault: r.fault, at: at, by: by, detail: r.message)
-            try rows("""
-                INSERT INTO request_files (request_id, file_id) SELECT \(r.request), unnest(\(r.files)::bigint[]) ON CONFLICT DO NOTHING
-                """)
-            for d in r.dependents {
-                let ids = try rows("""
-                    INSERT INTO dependents (file_id, need_start, need_end, created, changed)
-                    VALUES (\(d.file), \(d.need?.start.microseconds), \(d.need?.end.microseconds), \(at.microseconds), \(at.microseconds))
-                    ON CONFLICT (file_id) DO UPDATE SET state = 'new', fault = NULL, message = NULL, attempts = 0, claimer = NULL,
-                        token = NULL, lease_until = NULL, need_start = excluded.need_start, need_end = excluded.need_end, changed = excluded.changed
-                    WHERE dependents.state = 'full' AND (SELECT state FROM files WHERE id = dependents.file_id) = 3
-                    RETURNING id
-                    """)
-                for row in ids {
-                    try event("dependent", try catching { try row.decode(Int64.self) }, from: nil, to: .new, fault: nil, at: at, by: by,
-                              detail: "needed by request \(r.request)")
-                }
+        try session.transaction { () throws(CatalogError) -> Bool in try record(r, at: at, by: by) }
+    }
+
+    public func resolveRequests(_ pending: [PendingRequest], at: Instant, by: String,
+                                classify: (PendingRequest, [RequestedFile]) -> RequestResolution) throws(CatalogError) -> [Bool] {
+        try session.transaction { () throws(CatalogError) -> [Bool] in
+            var done: [Bool] = []
+            for p in pending {
+                let r: RequestResolution
+                if let verdict = p.verdict { r = verdict } else { r = classify(p, try selectFiles(p.spec)) }
+                done.append(try record(r, at: at, by: by))
             }
-            return true
+            return done
         }
     }
 
+    /// Records a resolution in the caller's transaction (see `recordResolution`).
+    private func record(_ r: RequestResolution, at: Instant, by: String) throws(CatalogError) -> Bool {
+        let moved = try rows("""
+            UPDATE requests SET state = \(r.state.rawValue), fault = \(r.fault.map(Int32.init)), message = \(r.message), changed = \(at.microseconds)
+            WHERE id = \(r.request) AND state = 'new' RETURNING id
+            """)
+        guard !moved.isEmpty else { return false }
+        try event("request", r.request, from: .new, to: r.state, fault: r.fault, at: at, by: by, detail: r.message)
+        try rows("""
+            INSERT INTO request_files (request_id, file_id) SELECT \(r.request), unnest(\(r.files)::bigint[]) ON CONFLICT DO NOTHING
+            """)
+        for d in r.dependents {
+            let ids = try rows("""
+                INSERT INTO dependents (file_id, need_start, need_end, created, changed)
+                VALUES (\(d.file), \(d.need?.start.microseconds), \(d.need?.end.microseconds), \(at.microseconds), \(at.microseconds))
+                ON CONFLICT (file_id) DO UPDATE SET state = 'new', fault = NULL, message = NULL, attempts = 0, claimer = NULL,
+                    token = NULL, lease_until = NULL, need_start = excluded.need_start, need_end = excluded.need_end, changed = excluded.changed
+                WHERE dependents.state = 'full' AND (SELECT state FROM files WHERE id = dependents.file_id) = 3
+                RETURNING id
+                """)
+            for row in ids {
+                try event("dependent", try catching { try row.decode(Int64.self) }, from: nil, to: .new, fault: nil, at: at, by: by,
+                          detail: "needed by request \(r.request)")
+            }
+        }
+        return true
+    }
+
     public func requests(_ filter: RequestFilter) throws(CatalogError) -> [RequestRecord] {
-        try cells("""
+        try requestRows("(\(filter.id)::bigint IS NULL OR q.id = \(filter.id)) AND (\(filter.state?.rawValue)::text IS NULL OR q.state = \(filter.state?.rawValue))")
+    }
+
+    public func requests(ids: [Int64]) throws(CatalogError) -> [RequestRecord] {
+        guard !ids.isEmpty else { return [] }
+        let byId = Dictionary(try requestRows("q.id = ANY(\(ids)::bigint[])").map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        return ids.compactMap { byId[$0] }
+    }
+
+    /// The requests `condition` (over requests `q`, its binds its own) selects, by id.
+    private func requestRows(_ condition: PostgresQuery) throws(CatalogError) -> [RequestRecord] {
+        try cells(PostgresQuery(unsafeSQL: """
             SELECT q.id, q.context, q.categories, q.stream, q.start, q."end", q.label, q.priority, q.source, q.state, q.fault, q.message,
                    (SELECT count(*) FROM request_files rf WHERE rf.request_id = q.id),
                    (SELECT count(*) FROM request_files rf JOIN files f ON f.id = rf.file_id LEFT JOIN dependents dep ON dep.file_id = f.id
                     WHERE rf.request_id = q.id AND (f.state = 0 OR dep.state = 'full')),
                    (SELECT count(*) FROM request_files rf JOIN dependents dep ON dep.file_id = rf.file_id WHERE rf.request_id = q.id),
                    q.created, q.changed, q.finished, q.pinned_until
-            FROM requests q WHERE (\(filter.id)::bigint IS NULL OR q.id = \(filter.id)) AND (\(filter.state?.rawValue)::text IS NULL OR q.state = \(filter.state?.rawValue))
+            FROM requests q WHERE \(condition.sql)
             ORDER BY q.id
-            """) { c in
+            """, binds: condition.binds)) { c in
             let id = try c.int(0)
             guard let state = RequestState(rawValue: try c.text(9)) else {
                 throw CatalogError(path: url.masked, kind: .corrupt, message: "request \(id) has an unknown state")

@@ -66,7 +66,7 @@ struct RequestAdd: ParsableCommand {
     func run() throws {
         try exitReporting {
             let now = currentInstant
-            var specs: [(RequestSpec, String?)] = []
+            var specs: [(spec: RequestSpec, malformed: String?)] = []
             if let fromFITS {
                 let path = absolutePath(fromFITS)
                 let file: PostageStampRequestFile
@@ -90,11 +90,7 @@ struct RequestAdd: ParsableCommand {
                 } catch { throw ValidationError("--covers: \(error)") }
                 specs.append((RequestSpec(context: context, categories: categories, stream: stream, window: window, label: label, priority: priority), nil))
             }
-            let requests = try RequestSession(catalog, create: true)
-            var added: [RequestRecord] = []
-            for (spec, malformed) in specs {
-                added.append(try requests.add(spec, malformed: malformed, at: now))
-            }
+            let added = try RequestSession(catalog, create: true).add(specs, at: now)
             let done = "\(added.count) request\(added.count == 1 ? " was" : "s were") added to the catalog."
             if output.json {
                 if fromFITS == nil { try Output.json(RequestListing(added[0]), done: done) } else { try Output.json(added.map { RequestListing($0) }, done: done) }
@@ -226,21 +222,11 @@ struct RequestSession {
         definitions = DefinitionCache(catalog.library)
     }
 
-    /// Adds a request and resolves it (a malformed one is faulted at once, saying why).
-    func add(_ spec: RequestSpec, malformed: String?, at: Instant) throws -> RequestRecord {
-        let by = Self.worker("request add")
-        try definitions.check(spec.context)
-        let id = try runtime { try store.addRequest(spec, at: at, by: by) }
-        let record = try runtime { try store.requests(RequestFilter(id: id)) }[0]
-        if let malformed {
-            _ = try runtime {
-                try store.recordResolution(RequestResolution(request: id, files: [], dependents: [], state: .fault, fault: RequestFault.malformed,
-                                                             message: malformed), at: at, by: by)
-            }
-            return try runtime { try store.requests(RequestFilter(id: id)) }[0]
-        }
+    /// Adds requests and resolves them in one pass (a malformed one is faulted at once, saying why).
+    func add(_ specs: [(spec: RequestSpec, malformed: String?)], at: Instant) throws -> [RequestRecord] {
+        for context in Set(specs.map(\.spec.context)).sorted() { try definitions.check(context) }
         let resolver = RequestResolver(store: store) { [definitions] c in Set(definitions.definition(c)?.requests.updates.keys ?? [:].keys) }
-        return try runtime { try resolver.resolve(record, at: at, by: by) }
+        return try runtime { try resolver.add(specs, at: at, by: Self.worker("request add")) }
     }
 
     /// Who acts, for the journal: the command, this host and process.

@@ -100,4 +100,24 @@ import TestSupport
         }
         #expect(try w.run(["request", "add", "--context", "tm/ipp", "--from-fits", w.stash + "/e0.ch.fits"]).stderr.contains("PS1_PSTAMP_REQUEST"))
     }
+
+    /// Rows of one request file are resolved together, in one transaction: two that need the
+    /// same purged files share their dependents, as requests added one by one do.
+    @Test(arguments: TestStore.allCases) func rowsOfOneFileShareTheirDependents(_ store: TestStore) throws {
+        guard let w = try RequestWorld(store: store) else { return }
+        try w.purgeChips()
+        let day = 61345.0  // 2026-11-01
+        let file = w.home + "/shared.fits"
+        #expect(RequestTableWriter.write(file, reqName: "shared", rows: [
+            .init(imgType: "chip", component: "gpc1", mjdMin: day, mjdMax: day + 0.0625),  // e0, e1 (purged)
+            .init(imgType: "chip", component: "null", mjdMin: day, mjdMax: day + 0.0625),
+        ]))
+        let added = try w.json(["request", "add", "--context", "tm/ipp", "--from-fits", file]) as? [[String: Any]] ?? []
+        #expect(added.map { $0["state"] as? String } == ["run", "run"])
+        #expect(added.map { $0["dependents"] as? Int } == [2, 2])
+        let ids = added.compactMap { $0["id"] as? Int }
+        let dependents = try w.json(["dependent", "list"]) as? [[String: Any]] ?? []
+        #expect(dependents.count == 2)
+        #expect(dependents.allSatisfy { ($0["requests"] as? [Int]) == ids }, "\(dependents)")
+    }
 }

@@ -7,25 +7,38 @@ import GRDB
 /// in `request_events` within the same transaction.
 extension SQLiteCatalog: RequestStore {
     public func addRequest(_ spec: RequestSpec, at: Instant, by: String) throws(CatalogError) -> Int64 {
+        try addRequests([spec], at: at, by: by)[0]
+    }
+
+    public func addRequests(_ specs: [RequestSpec], at: Instant, by: String) throws(CatalogError) -> [Int64] {
         try write { db in
-            try db.execute(sql: """
+            let insert = try db.cachedStatement(sql: """
                 INSERT INTO requests (context, categories, stream, start, "end", label, priority, source, created, changed)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [spec.context, spec.categories.joined(separator: ","), spec.stream, spec.window.begin?.microseconds,
-                                 spec.window.end?.microseconds, spec.label, spec.priority, spec.source, at.microseconds, at.microseconds])
-            let id = db.lastInsertedRowID
-            try Self.event(db, "request", id, from: nil, to: .new, fault: nil, at: at, by: by, detail: nil)
-            return id
+                """)
+            return try specs.map { spec in
+                try insert.execute(arguments: [spec.context, spec.categories.joined(separator: ","), spec.stream, spec.window.begin?.microseconds,
+                                               spec.window.end?.microseconds, spec.label, spec.priority, spec.source, at.microseconds, at.microseconds])
+                let id = db.lastInsertedRowID
+                try Self.event(db, "request", id, from: nil, to: .new, fault: nil, at: at, by: by, detail: nil)
+                return id
+            }
         }
     }
 
     public func selectFiles(_ spec: RequestSpec) throws(CatalogError) -> [RequestedFile] {
+        try read { db in try Self.selectFiles(db, spec) }
+    }
+
+    /// The direct query of `selectFiles`: one seek of the coverage index per stream of the
+    /// spec's categories.
+    static func selectFiles(_ db: Database, _ spec: RequestSpec) throws -> [RequestedFile] {
         let overlap = spec.window.isInstant
             ? "f.start <= ?2 AND (f.\"end\" > ?1 OR (f.start = f.\"end\" AND f.start = ?1))"
             : "f.start < ?2 AND (f.\"end\" > ?1 OR (f.start = f.\"end\" AND f.start >= ?1))"
         let categories = spec.categories.map { _ in "?" }.joined(separator: ",")
         let sql = """
-            SELECT \(Self.fileColumns), dep.id, dep.state
+            SELECT \(fileColumns), dep.id, dep.state
             FROM streams s JOIN contexts c ON c.id = s.context_id
             CROSS JOIN files f ON f.stream_id = s.id AND f.start >= ?1 - s.max_duration AND \(overlap)
             JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
@@ -33,64 +46,90 @@ extension SQLiteCatalog: RequestStore {
             WHERE c.name = ?3 AND (?4 IS NULL OR s.name = ?4) AND s.category IN (\(categories))
             ORDER BY s.category, s.name, f.start, f.id
             """
-        return try read { db in
-            let args = StatementArguments([spec.window.lo, spec.window.hi]) + [spec.context, spec.stream] + StatementArguments(spec.categories)
-            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: args).map { row in
-                var f = Self.requestedFile(row, 0)
-                f.dependent = row[12]
-                f.dependentState = (row[13] as String?).flatMap(RequestState.init(rawValue:))
-                return f
-            }
-        }
+        let args = StatementArguments([spec.window.lo, spec.window.hi]) + [spec.context, spec.stream] + StatementArguments(spec.categories)
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: args).map(requestedFileWithDependent)
+    }
+
+    /// A row of `fileColumns` followed by the dependent's id and state.
+    static func requestedFileWithDependent(_ row: Row) -> RequestedFile {
+        var f = requestedFile(row, 0)
+        f.dependent = row[12]
+        f.dependentState = (row[13] as String?).flatMap(RequestState.init(rawValue:))
+        return f
     }
 
     public func recordResolution(_ r: RequestResolution, at: Instant, by: String) throws(CatalogError) -> Bool {
+        try write { db in try Self.record(db, r, at: at, by: by) }
+    }
+
+    public func resolveRequests(_ pending: [PendingRequest], at: Instant, by: String,
+                                classify: (PendingRequest, [RequestedFile]) -> RequestResolution) throws(CatalogError) -> [Bool] {
         try write { db in
-            try db.execute(sql: "UPDATE requests SET state = ?, fault = ?, message = ?, changed = ? WHERE id = ? AND state = 'new'",
-                           arguments: [r.state.rawValue, r.fault, r.message, at.microseconds, r.request])
-            guard db.changesCount == 1 else { return false }
-            try Self.event(db, "request", r.request, from: .new, to: r.state, fault: r.fault, at: at, by: by, detail: r.message)
-            let need = try db.cachedStatement(sql: "INSERT OR IGNORE INTO request_files (request_id, file_id) VALUES (?, ?)")
-            for f in r.files { try need.execute(arguments: [r.request, f]) }
-            // A dependent that is full while its file is purged again starts over.
-            let dependent = try db.cachedStatement(sql: """
-                INSERT INTO dependents (file_id, need_start, need_end, created, changed) VALUES (?1, ?2, ?3, ?4, ?4)
-                ON CONFLICT (file_id) DO UPDATE SET state = 'new', fault = NULL, message = NULL, attempts = 0, claimer = NULL,
-                    token = NULL, lease_until = NULL, need_start = excluded.need_start, need_end = excluded.need_end, changed = excluded.changed
-                WHERE dependents.state = 'full' AND (SELECT state FROM files WHERE id = dependents.file_id) = 3
-                RETURNING id
-                """)
-            for d in r.dependents {
-                let ids = try Int64.fetchAll(dependent, arguments: [d.file, d.need?.start.microseconds, d.need?.end.microseconds, at.microseconds])
-                for id in ids {
-                    try Self.event(db, "dependent", id, from: nil, to: .new, fault: nil, at: at, by: by, detail: "needed by request \(r.request)")
-                }
-            }
-            return true
+            var selector = RequestFileSelector(db, requests: pending.count { $0.verdict == nil })
+            return try pending.map { p in try Self.record(db, try p.verdict ?? classify(p, try selector.files(p.spec)), at: at, by: by) }
         }
+    }
+
+    /// Records a resolution in the caller's write transaction (see `recordResolution`).
+    private static func record(_ db: Database, _ r: RequestResolution, at: Instant, by: String) throws -> Bool {
+        try db.cachedStatement(sql: "UPDATE requests SET state = ?, fault = ?, message = ?, changed = ? WHERE id = ? AND state = 'new'")
+            .execute(arguments: [r.state.rawValue, r.fault, r.message, at.microseconds, r.request])
+        guard db.changesCount == 1 else { return false }
+        try event(db, "request", r.request, from: .new, to: r.state, fault: r.fault, at: at, by: by, detail: r.message)
+        let need = try db.cachedStatement(sql: "INSERT OR IGNORE INTO request_files (request_id, file_id) VALUES (?, ?)")
+        for f in r.files { try need.execute(arguments: [r.request, f]) }
+        // A dependent that is full while its file is purged again starts over.
+        let dependent = try db.cachedStatement(sql: """
+            INSERT INTO dependents (file_id, need_start, need_end, created, changed) VALUES (?1, ?2, ?3, ?4, ?4)
+            ON CONFLICT (file_id) DO UPDATE SET state = 'new', fault = NULL, message = NULL, attempts = 0, claimer = NULL,
+                token = NULL, lease_until = NULL, need_start = excluded.need_start, need_end = excluded.need_end, changed = excluded.changed
+            WHERE dependents.state = 'full' AND (SELECT state FROM files WHERE id = dependents.file_id) = 3
+            RETURNING id
+            """)
+        for d in r.dependents {
+            let ids = try Int64.fetchAll(dependent, arguments: [d.file, d.need?.start.microseconds, d.need?.end.microseconds, at.microseconds])
+            for id in ids {
+                try event(db, "dependent", id, from: nil, to: .new, fault: nil, at: at, by: by, detail: "needed by request \(r.request)")
+            }
+        }
+        return true
     }
 
     public func requests(_ filter: RequestFilter) throws(CatalogError) -> [RequestRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT q.id, q.context, q.categories, q.stream, q.start, q."end", q.label, q.priority, q.source, q.state, q.fault, q.message,
-                       (SELECT count(*) FROM request_files rf WHERE rf.request_id = q.id),
-                       (SELECT count(*) FROM request_files rf JOIN files f ON f.id = rf.file_id LEFT JOIN dependents dep ON dep.file_id = f.id
-                        WHERE rf.request_id = q.id AND (f.state = 0 OR dep.state = 'full')),
-                       (SELECT count(*) FROM request_files rf JOIN dependents dep ON dep.file_id = rf.file_id WHERE rf.request_id = q.id),
-                       q.created, q.changed, q.finished, q.pinned_until
-                FROM requests q WHERE (?1 IS NULL OR q.id = ?1) AND (?2 IS NULL OR q.state = ?2) ORDER BY q.id
-                """, arguments: [filter.id, filter.state?.rawValue]).map { r throws(CatalogError) in
-                guard let state = RequestState(rawValue: r[9]) else { throw corrupt("request \(r[0] as Int64) has an unknown state") }
-                let spec = RequestSpec(context: r[1], categories: (r[2] as String).split(separator: ",").map(String.init), stream: r[3],
-                                       window: TimeWindow(begin: (r[4] as Int64?).map(Instant.init(microseconds:)),
-                                                          end: (r[5] as Int64?).map(Instant.init(microseconds:))),
-                                       label: r[6], priority: r[7], source: r[8])
-                return RequestRecord(id: r[0], spec: spec, state: state, fault: r[10], message: r[11], files: r[12], ready: r[13], dependents: r[14],
-                                     created: Instant(microseconds: r[15]), changed: Instant(microseconds: r[16]),
-                                     finished: (r[17] as Int64?).map(Instant.init(microseconds:)),
-                                     pinnedUntil: (r[18] as Int64?).map(Instant.init(microseconds:)))
-            }
+            try requestRows(db, where: "(?1 IS NULL OR q.id = ?1) AND (?2 IS NULL OR q.state = ?2)", [filter.id, filter.state?.rawValue])
+        }
+    }
+
+    public func requests(ids: [Int64]) throws(CatalogError) -> [RequestRecord] {
+        guard !ids.isEmpty else { return [] }
+        let found = try read { db in
+            try requestRows(db, where: "q.id IN (SELECT value FROM json_each(?1))", ["[" + ids.map(String.init).joined(separator: ",") + "]"])
+        }
+        let byId = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        return ids.compactMap { byId[$0] }
+    }
+
+    /// The requests `condition` (over requests `q`) selects, by id.
+    private func requestRows(_ db: Database, where condition: String, _ arguments: StatementArguments) throws -> [RequestRecord] {
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT q.id, q.context, q.categories, q.stream, q.start, q."end", q.label, q.priority, q.source, q.state, q.fault, q.message,
+                   (SELECT count(*) FROM request_files rf WHERE rf.request_id = q.id),
+                   (SELECT count(*) FROM request_files rf JOIN files f ON f.id = rf.file_id LEFT JOIN dependents dep ON dep.file_id = f.id
+                    WHERE rf.request_id = q.id AND (f.state = 0 OR dep.state = 'full')),
+                   (SELECT count(*) FROM request_files rf JOIN dependents dep ON dep.file_id = rf.file_id WHERE rf.request_id = q.id),
+                   q.created, q.changed, q.finished, q.pinned_until
+            FROM requests q WHERE \(condition) ORDER BY q.id
+            """), arguments: arguments).map { r in
+            guard let state = RequestState(rawValue: r[9]) else { throw corrupt("request \(r[0] as Int64) has an unknown state") }
+            let spec = RequestSpec(context: r[1], categories: (r[2] as String).split(separator: ",").map(String.init), stream: r[3],
+                                   window: TimeWindow(begin: (r[4] as Int64?).map(Instant.init(microseconds:)),
+                                                      end: (r[5] as Int64?).map(Instant.init(microseconds:))),
+                                   label: r[6], priority: r[7], source: r[8])
+            return RequestRecord(id: r[0], spec: spec, state: state, fault: r[10], message: r[11], files: r[12], ready: r[13], dependents: r[14],
+                                 created: Instant(microseconds: r[15]), changed: Instant(microseconds: r[16]),
+                                 finished: (r[17] as Int64?).map(Instant.init(microseconds:)),
+                                 pinnedUntil: (r[18] as Int64?).map(Instant.init(microseconds:)))
         }
     }
 
@@ -101,12 +140,7 @@ extension SQLiteCatalog: RequestStore {
                 FROM request_files rf JOIN files f ON f.id = rf.file_id JOIN streams s ON s.id = f.stream_id
                 JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id LEFT JOIN dependents dep ON dep.file_id = f.id
                 WHERE rf.request_id = ? ORDER BY s.category, s.name, f.start, f.id
-                """, arguments: [id]).map { row in
-                var f = Self.requestedFile(row, 0)
-                f.dependent = row[12]
-                f.dependentState = (row[13] as String?).flatMap(RequestState.init(rawValue:))
-                return f
-            }
+                """, arguments: [id]).map(Self.requestedFileWithDependent)
         }
     }
 

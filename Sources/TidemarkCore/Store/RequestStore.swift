@@ -17,8 +17,18 @@ public protocol RequestStore: AnyObject, Sendable {
     /// `full` while its file is purged again starts over), and the request's next state.
     /// False (nothing written) when the request is no longer `new`.
     func recordResolution(_ r: RequestResolution, at: Instant, by: String) throws(CatalogError) -> Bool
+    /// Adds requests in state `new`, in one transaction; their ids, in the order of `specs`.
+    func addRequests(_ specs: [RequestSpec], at: Instant, by: String) throws(CatalogError) -> [Int64]
+    /// Resolves many `new` requests in one transaction, in order: each one's `verdict` when it
+    /// has one (a malformed request), else what `classify` makes of the files its spec selects
+    /// (read within the transaction), recorded as `recordResolution` records it. Returns, for
+    /// each, whether it was still `new` (false: nothing written for it).
+    func resolveRequests(_ pending: [PendingRequest], at: Instant, by: String,
+                         classify: (PendingRequest, [RequestedFile]) -> RequestResolution) throws(CatalogError) -> [Bool]
     /// Requests, by id.
     func requests(_ filter: RequestFilter) throws(CatalogError) -> [RequestRecord]
+    /// The requests of `ids`, in that order (ids with no request are left out).
+    func requests(ids: [Int64]) throws(CatalogError) -> [RequestRecord]
     /// The files request `id` needs, with their states now.
     func requestFiles(_ id: Int64) throws(CatalogError) -> [RequestedFile]
     /// Dependents, by id.
@@ -49,13 +59,15 @@ public protocol RequestStore: AnyObject, Sendable {
     func revertRequests(faults: Set<Int>, at: Instant, by: String) throws(CatalogError) -> [RequestRecord]
 }
 
-extension RequestStore {
-    /// The requests of `ids`, in that order.
-    public func requests(ids: [Int64]) throws(CatalogError) -> [RequestRecord] {
-        var out: [RequestRecord] = []
-        for id in ids { out += try requests(RequestFilter(id: id)) }
-        return out
-    }
+/// A `new` request to resolve in a batch.
+public struct PendingRequest: Sendable {
+    public var id: Int64
+    public var spec: RequestSpec
+    /// Its outcome when known without reading files (a malformed request); nil: resolve it.
+    public var verdict: RequestResolution?
+
+    /// Request `id` asking for `spec`, with its outcome when already known.
+    public init(id: Int64, spec: RequestSpec, verdict: RequestResolution? = nil) { self.id = id; self.spec = spec; self.verdict = verdict }
 }
 
 /// Where a request or a dependent stands; stored by its name.
