@@ -271,6 +271,16 @@ struct RandomCatalog {
         #expect(svg.contains("fill=\"#2f6f9f\" fill-opacity=\"0.34\"><title>data 3292 spans covering 5.7% of 1970-01-01T00:00:00Z – 1970-01-20T23:56:45Z</title>"), "\(svg)")
     }
 
+    @Test func tenthsArePrintfsTenths() {
+        var rng = SplitMix(seed: 5)
+        var values: [Double] = [0, -0.0, 0.05, 0.15, 0.25, 0.35, -0.05, -0.04, 1.45, 2.675, 999.95, 1e9, -1e12, .infinity, -.infinity, .nan, 0.5, 1199.999]
+        for _ in 0..<20_000 {
+            let r = Double(rng.next() % 2_000_000_000) / 1_000_000 - 1000
+            values += [r, (r * 100).rounded() / 100, (r * 20).rounded() / 20, r * 1e-7]
+        }
+        for v in values { #expect(TimelineSVG.tenths(v) == String(format: "%.1f", v), "\(v)") }
+    }
+
     @Test(arguments: [(Int64(3600), "05-01 00:"), (Int64(86_400 * 20), "2017-05-0"), (Int64(86_400 * 400), "2017-0"), (Int64(86_400 * 4000), "20")])
     func ticksAreRoundAndFew(length: Int64, prefix: String) {
         let start = Instant(year: 2017, month: 4, day: 30, hour: 23, minute: 59)!.microseconds

@@ -98,10 +98,19 @@ public struct TimelineSVG {
         "<rect class=\"\(cls)\" x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(max(0.5, w)))\" height=\"\(f(barHeight))\" fill=\"\(fill)\""
             + (pooled.map { " fill-opacity=\"\(String(format: "%.2f", $0.opacity))\"" } ?? "") + ">"
             + "<title>\(cls) \(pooled.map { "\($0.count) spans covering \(String(format: "%.1f%%", $0.fraction * 100)) of " } ?? "")"
-            + "\(esc(Instant(microseconds: span.start).iso8601)) – \(esc(Instant(microseconds: span.end).iso8601))</title></rect>\n"
+            + "\(Instant(microseconds: span.start).iso8601) – \(Instant(microseconds: span.end).iso8601)</title></rect>\n"  // digits, - : T Z: nothing to escape
     }
 
-    private func f(_ v: Double) -> String { String(format: "%.1f", v) }
+    private func f(_ v: Double) -> String { Self.tenths(v) }
+
+    /// `String(format: "%.1f", v)`, without its cost (most of a page of thousands of rects):
+    /// away from a tie the rounded product is exact; near one (x.x5), printf itself decides.
+    static func tenths(_ v: Double) -> String {
+        let t = v * 10
+        guard abs(t) < 1e9, abs(abs(t - t.rounded(.towardZero)) - 0.5) > 1e-6 else { return String(format: "%.1f", v) }
+        let n = Int(t.rounded()), a = abs(n)
+        return (v.sign == .minus ? "-" : "") + String(a / 10) + "." + String(a % 10)
+    }
 
     private func esc(_ s: String) -> String {
         var out = ""
