@@ -62,11 +62,18 @@ public enum CatalogEntryJSON {
     /// UTF-8 bytes as a JSON string. `"` and `\` are escaped here; a string holding a control
     /// character is left to `JSONEncoder` itself, so that its escapes stay exactly its own.
     private static func quoted<C: Collection>(_ bytes: C, _ out: inout [UInt8]) where C.Element == UInt8 {
-        if bytes.contains(where: { $0 < 0x20 }) {
-            let text = String(decoding: bytes, as: UTF8.self)
-            if let data = try? JSONText.encode(text) { out.append(contentsOf: data); return }
-        }
         out.append(UInt8(ascii: "\""))
+        // Most text has nothing to escape: one pass to tell, and one copy.
+        guard bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        if bytes.contains(where: { $0 < 0x20 }), let data = try? JSONText.encode(String(decoding: bytes, as: UTF8.self)) {
+            out.removeLast()
+            out.append(contentsOf: data)
+            return
+        }
         for b in bytes {
             if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
             out.append(b)
@@ -80,9 +87,9 @@ public enum CatalogEntryJSON {
         let c = t.civil
         guard (0...9999).contains(c.year) else { string(t.iso8601, &out); return }
         out.append(UInt8(ascii: "\""))
-        digits(c.year, 4, &out); out.append(UInt8(ascii: "-")); digits(c.month, 2, &out); out.append(UInt8(ascii: "-"))
-        digits(c.day, 2, &out); out.append(UInt8(ascii: "T")); digits(c.hour, 2, &out); out.append(UInt8(ascii: ":"))
-        digits(c.minute, 2, &out); out.append(UInt8(ascii: ":")); digits(c.second, 2, &out)
+        two(c.year / 100, &out); two(c.year % 100, &out); out.append(UInt8(ascii: "-")); two(c.month, &out); out.append(UInt8(ascii: "-"))
+        two(c.day, &out); out.append(UInt8(ascii: "T")); two(c.hour, &out); out.append(UInt8(ascii: ":"))
+        two(c.minute, &out); out.append(UInt8(ascii: ":")); two(c.second, &out)
         if c.microsecond != 0 {
             var micro = c.microsecond, width = 6
             while micro % 10 == 0 { micro /= 10; width -= 1 }
@@ -90,6 +97,12 @@ public enum CatalogEntryJSON {
             digits(micro, width, &out)
         }
         out.append(UInt8(ascii: "Z")); out.append(UInt8(ascii: "\""))
+    }
+
+    /// `v` (0–99) in two digits.
+    @inline(__always) private static func two(_ v: Int, _ out: inout [UInt8]) {
+        out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: v / 10))
+        out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: v % 10))
     }
 
     /// `v` (not negative) in exactly `width` digits, zero-padded.
