@@ -10,7 +10,9 @@ struct Answer: Sendable {
 
     /// `value` encoded as the CLI's `--json` encodes it.
     static func json<T: Encodable>(_ value: T, next: String? = nil) throws -> Answer {
-        Answer(body: try JSONText.encode(value), next: next)
+        // Files (`covers`, `find`), the answers asked most, are written directly: the same bytes.
+        if let entries = value as? [CatalogEntry] { return Answer(body: Data(CatalogEntryJSON.encode(entries)), next: next) }
+        return Answer(body: try JSONText.encode(value), next: next)
     }
 }
 

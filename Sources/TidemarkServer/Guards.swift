@@ -25,10 +25,12 @@ struct Guards<Context: RequestContext>: RouterMiddleware {
             response = Self.error(APIError(status: 500, error: "\(error)", parameter: nil))
         }
         let elapsed = ContinuousClock.now - started
-        let ms = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
+        // Hundredths of a millisecond, as "%.2f" wrote them (without its cost on every request).
+        let hundredths = Int((Double(elapsed.components.seconds) * 1e5 + Double(elapsed.components.attoseconds) / 1e13).rounded())
+        let ms = "\(hundredths / 100)." + (hundredths % 100 < 10 ? "0" : "") + "\(hundredths % 100)"
         logger.info("\(request.method) \(request.uri) \(response.status.code)", metadata: [
             "method": .string(request.method.rawValue), "path": .string(request.uri.description), "status": .stringConvertible(response.status.code),
-            "ms": .string(String(format: "%.2f", ms)),
+            "ms": .string(ms),
         ])
         return response
     }

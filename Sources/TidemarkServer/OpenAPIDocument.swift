@@ -14,7 +14,7 @@ enum OpenAPIDocument {
             let item: [String: Any] = e.isList ? ["type": "array", "items": ref(e.schema)] : ref(e.schema)
             paths[e.path] = ["get": operation(e.summary, parameters: e.parameters.map(parameter), ok: ["application/json": ["schema": item]])]
         }
-        paths["/"] = ["get": operation("The status page: one screen of HTML, reloading itself.", parameters: [],
+        paths["/"] = ["get": operation("The status page: one screen of HTML, reloading itself.", parameters: StatusPage.parameters.map(parameter),
                                        ok: ["text/html": ["schema": ["type": "string"]]])]
         paths["/api/openapi.json"] = ["get": operation("This document.", parameters: [], ok: ["application/json": ["schema": ["type": "object"]]])]
         return [

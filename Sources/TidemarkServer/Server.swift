@@ -23,6 +23,14 @@ public struct TidemarkServer: Sendable {
         self.catalog = catalog; self.bind = bind; self.token = token; self.days = days; self.refreshSeconds = refreshSeconds; self.logger = logger
     }
 
+    /// Runs Swift concurrency's tasks on NIO's event loop threads instead of a pool of their
+    /// own: a request's handler then starts on the thread that read it, not after a hop to
+    /// another. Call before any task starts; false when too late (tasks run where they did).
+    @discardableResult
+    public static func runTasksOnEventLoops() -> Bool {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
     /// Serves until SIGINT or SIGTERM; `onListening` is told the address actually bound (the
     /// port chosen when 0 was asked).
     public func run(onListening: @escaping @Sendable (ServeAddress) -> Void) async throws {
@@ -46,9 +54,9 @@ public struct TidemarkServer: Sendable {
         router.get("/") { request, _ -> Response in
             let pairs = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
             let page = try await NIOThreadPool.singleton.runIfActive {
-                let q = try QueryParameters(pairs, accepted: [Parameter(name: "days", kind: .integer(1...3660), summary: "Days of coverage drawn.")],
-                                            now: catalog.now())
-                return StatusPage.render(try StatusReport.read(catalog, days: try q.integer("days", in: 1...3660) ?? days), refreshSeconds: refresh)
+                let q = try QueryParameters(pairs, accepted: StatusPage.parameters, now: catalog.now())
+                let window = try StatusPage.window(q, days: days)
+                return StatusPage.render(try StatusReport.read(catalog, days: window.days, until: window.until), refreshSeconds: refresh)
             }
             return Self.respond(Answer(body: Data(page.utf8), contentType: "text/html; charset=utf-8"), request: request)
         }

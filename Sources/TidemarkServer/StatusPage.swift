@@ -4,6 +4,17 @@ import TidemarkCore
 /// The status page at `/`: one screen for a person, plain HTML and inline SVG, no script;
 /// it reloads itself (`<meta http-equiv="refresh">`).
 enum StatusPage {
+    /// What `/` takes: the window its timelines draw.
+    static let parameters = [
+        Parameter(name: "days", kind: .integer(1...3660), summary: "Days of coverage drawn (default: serve's --days)."),
+        Parameter(name: "until", kind: .time, summary: "The timelines end at this time (default now): a past window of the catalog."),
+    ]
+
+    /// The timelines' days and end (nil: now) that `q` asks for.
+    static func window(_ q: QueryParameters, days fallback: Int) throws(APIError) -> (days: Int, until: Instant?) {
+        (try q.integer("days", in: 1...3660) ?? fallback, try q.time("until"))
+    }
+
     static func render(_ r: StatusReport, refreshSeconds: Int) -> String {
         var h = """
             <!DOCTYPE html>
@@ -22,7 +33,7 @@ enum StatusPage {
             .bad{color:#b52b27}.warnc{color:#8a5a00}.ok{color:#2d7d2d}.none{color:#888}
             </style></head><body>
             <h1>Tidemark status</h1>
-            <div class="sub">catalog \(esc(r.catalog)) · as of \(time(r.now)) · timelines of the last \(r.days) day\(r.days == 1 ? "" : "s") · reloads every \(refreshSeconds) s</div>
+            <div class="sub">catalog \(esc(r.catalog)) · as of \(time(r.now)) · timelines of \(r.until == nil ? "the last " : "")\(r.days) day\(r.days == 1 ? "" : "s")\(r.until.map { " to " + time($0) } ?? "") · reloads every \(refreshSeconds) s</div>
 
             """
         for p in r.problems { h += "<div class=\"bad\">\(esc(p))</div>\n" }

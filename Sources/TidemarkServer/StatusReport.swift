@@ -37,6 +37,8 @@ struct StatusReport: Sendable {
     var catalog: String
     var now: Instant
     var days: Int
+    /// Where the timelines end when not now.
+    var until: Instant?
     var contexts: [Context]
     var datasets: [Count]
     /// Copies by host and state, and faulted copies by code; empty: none.
@@ -47,20 +49,23 @@ struct StatusReport: Sendable {
     /// Parts that could not be read, said on the page instead of failing it.
     var problems: [String]
 
-    /// Reads everything the page shows as of `c.now()`.
-    static func read(_ c: ServedCatalog, days: Int) throws -> StatusReport {
+    /// Reads everything the page shows as of `c.now()`, its timelines the `days` up to `until` (default now).
+    static func read(_ c: ServedCatalog, days: Int, until: Instant? = nil) throws -> StatusReport {
         let now = c.now()
         let store = c.store
         var problems: [String] = []
-        let from = Instant(microseconds: now.microseconds - Int64(days) * 86_400_000_000)
+        let end = until ?? now
+        let from = Instant(microseconds: end.microseconds - Int64(days) * 86_400_000_000)
         let watermarks = Self.watermarks(c.policies, now: now, problems: &problems)
         var contexts: [Context] = []
         for name in try store.contextNames() {
-            var q = CoverageQuery(from: from, to: now)
+            var q = CoverageQuery(from: from, to: end)
             q.context = name
             let rows = try store.coverage(q)
-            let timeline = TimelineSVG(title: "\(name): the last \(days) day\(days == 1 ? "" : "s")", window: Span(from.microseconds, now.microseconds),
-                                       rows: rows).render()
+            let title = "\(name): \(until == nil ? "the last " : "")\(days) day\(days == 1 ? "" : "s")\(until.map { " to \($0.iso8601)" } ?? "")"
+            var picture = TimelineSVG(title: title, window: Span(from.microseconds, end.microseconds), rows: rows)
+            picture.poolsNarrowSpans = true
+            let timeline = picture.render()
             let marks = watermarks[name]
             let roots = try store.rootRecords(context: name).map { r -> Root in
                 var root = Root(path: r.path.displayPath, high: marks?.high, low: marks?.low)
@@ -103,7 +108,7 @@ struct StatusReport: Sendable {
                   code: "fault " + ($0.fault.map { "\($0) \(RequestFault.name($0))" } ?? ""), message: $0.message ?? "")
         }
         faults.sort { $0.at > $1.at }
-        return StatusReport(catalog: store.path, now: now, days: days, contexts: contexts, datasets: datasets, queues: queues,
+        return StatusReport(catalog: store.path, now: now, days: days, until: until, contexts: contexts, datasets: datasets, queues: queues,
                             faults: Array(faults.prefix(faultsShown)),
                             problems: problems)
     }

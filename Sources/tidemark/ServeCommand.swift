@@ -32,6 +32,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
+        TidemarkServer.runTasksOnEventLoops()
         try exitReporting {
             let address: ServeAddress, needed: String?
             do {

@@ -245,6 +245,42 @@ struct RandomCatalog {
         #expect(collector.axisLabels >= 5 && collector.axisLabels <= 13)
     }
 
+    /// A month of 30-second exposures every 525 s: thousands of spans narrower than a pixel.
+    /// Pooled, each run of them is one rect as opaque as they cover; a wide span stays its own.
+    @Test func narrowSpansArePooledWhenAsked() throws {
+        let day: Int64 = 86_400_000_000, step: Int64 = 525_000_000
+        let window = Span(0, 30 * day)
+        var covered = stride(from: Int64(0), to: 20 * day, by: Int(step)).map { Span($0, $0 + 30_000_000) }
+        covered.append(Span(21 * day, 25 * day))
+        let gaps = Intervals.complement(covered, within: window)
+        let row = CoverageRow(context: "c", category: "chip", stream: "camera0", covered: covered, gaps: gaps, gone: [], fraction: 0.2)
+        func rects(_ svg: String) -> [String: Int] {
+            let parser = XMLParser(data: Data(svg.utf8))
+            let collector = SVGCollector()
+            parser.delegate = collector
+            #expect(parser.parse(), "not well-formed XML: \(String(describing: parser.parserError))")
+            return collector.rects
+        }
+        let exact = TimelineSVG(title: "t", window: window, rows: [row])
+        #expect(rects(exact.render()) == ["data": covered.count, "gap": gaps.count])
+        var pooled = exact
+        pooled.poolsNarrowSpans = true
+        let svg = pooled.render()
+        // The exposures as one rect and the four-day file as another; their gaps likewise, with the two wide ones.
+        #expect(rects(svg) == ["data": 2, "gap": 3], "\(svg)")
+        #expect(svg.contains("fill=\"#2f6f9f\" fill-opacity=\"0.34\"><title>data 3292 spans covering 5.7% of 1970-01-01T00:00:00Z – 1970-01-20T23:56:45Z</title>"), "\(svg)")
+    }
+
+    @Test func tenthsArePrintfsTenths() {
+        var rng = SplitMix(seed: 5)
+        var values: [Double] = [0, -0.0, 0.05, 0.15, 0.25, 0.35, -0.05, -0.04, 1.45, 2.675, 999.95, 1e9, -1e12, .infinity, -.infinity, .nan, 0.5, 1199.999]
+        for _ in 0..<20_000 {
+            let r = Double(rng.next() % 2_000_000_000) / 1_000_000 - 1000
+            values += [r, (r * 100).rounded() / 100, (r * 20).rounded() / 20, r * 1e-7]
+        }
+        for v in values { #expect(TimelineSVG.tenths(v) == String(format: "%.1f", v), "\(v)") }
+    }
+
     @Test(arguments: [(Int64(3600), "05-01 00:"), (Int64(86_400 * 20), "2017-05-0"), (Int64(86_400 * 400), "2017-0"), (Int64(86_400 * 4000), "20")])
     func ticksAreRoundAndFew(length: Int64, prefix: String) {
         let start = Instant(year: 2017, month: 4, day: 30, hour: 23, minute: 59)!.microseconds

@@ -70,6 +70,23 @@ import Glibc
         #expect(server.stop() == 0, "SIGTERM ends the server cleanly")
     }
 
+    /// Files are written straight to bytes by the server: the very bytes of the CLI's `--json`
+    /// (which a terminal gets pretty-printed: compared here without that layout).
+    @Test(arguments: Store.allCases) func coversAndFindAnswerTheBytesTheCLIPrints(_ store: Store) throws {
+        let (sqlite, trees) = try busyCatalogWithQueues()
+        defer { withExtendedLifetime(trees) {} }
+        guard let db = try store.db(sqlite) else { return }
+        let server = try Served(["--db", db, "--catalogs", catalogs])
+        defer { server.stop() }
+        for (api, cli) in Self.pairs where api.hasPrefix("/api/covers") || api.hasPrefix("/api/find") {
+            let served = try server.request(api)
+            let printed = try tidemark(cli + ["--json", "--db", db, "--catalogs", catalogs])
+            #expect(served.status == 200 && printed.status == 0, "\(api): \(printed.stderr)")
+            #expect(served.body.count > 100, "\(api) is nearly empty: the comparison would prove little")
+            #expect(Array(served.body) == compactJSON(printed.stdout), "\(api) differs from \(cli.joined(separator: " ")) --json")
+        }
+    }
+
     @Test func everyListPagesWithLimitAndAfter() throws {
         let (db, trees) = try busyCatalogWithQueues()
         defer { withExtendedLifetime(trees) {} }
@@ -176,6 +193,7 @@ import Glibc
         try refused("/api/report?by=colour", 400, parameter: "by")
         try refused("/api/journal?since=-4", 400, parameter: "since")
         try refused("/?days=0", 400, parameter: "days")
+        try refused("/?until=someday", 400, parameter: "until")
         try refused("/api/nothing", 404)
         try refused("/nothing/at/all?x=1", 404)
         try refused("/api/covers?t=20170501", 405, method: "POST")
@@ -253,6 +271,20 @@ import Glibc
         _ = rest.withUnsafeBytes { send(held[0], $0.baseAddress, $0.count, 0) }
         var buffer = [UInt8](repeating: 0, count: 64)
         #expect(recv(held[0], &buffer, buffer.count, 0) > 12 && String(decoding: buffer.prefix(12), as: UTF8.self) == "HTTP/1.1 200")
+    }
+
+    /// `/?until=…&days=…` draws a past window: the timelines of a catalog whose data ended long ago.
+    @Test func theStatusPageDrawsAChosenWindow() throws {
+        let s = try ScannedIsfs()
+        let server = try Served(["--db", s.db, "--catalogs", catalogs, "--now", "2030-01-01T00:00:00Z", "--days", "3"])
+        defer { server.stop() }
+        let now = try server.request("/")
+        #expect(now.status == 200 && now.text.contains("the last 3 days") && !now.text.contains("class=\"data\""), "nothing in the last 3 days of 2029")
+        let past = try server.request("/?until=2017-05-03T06:00:00Z&days=2")
+        #expect(past.status == 200 && past.text.contains("2 days to 2017-05-03T06:00:00Z"), "\(past.text.prefix(3000))")
+        #expect(past.text.contains("class=\"data\"") && past.text.contains("class=\"gap\""), "the window's data and gaps")
+        let decade = try server.request("/?until=2020-01-01&days=3660")
+        #expect(decade.status == 200 && decade.text.contains("3660 days to 2020-01-01T00:00:00Z") && decade.text.contains("class=\"data\""))
     }
 
     /// The status page in a real browser: the timeline, the disk bars with watermarks, the

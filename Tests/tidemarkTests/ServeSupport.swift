@@ -136,6 +136,22 @@ private func unchunk(_ data: Data) -> Data {
     return out
 }
 
+/// Pretty-printed JSON without its layout: the whitespace outside strings taken out.
+func compactJSON(_ text: String) -> [UInt8] {
+    var out: [UInt8] = [], inString = false, escaped = false
+    for b in text.utf8 {
+        if inString {
+            if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+        } else if b == UInt8(ascii: "\"") {
+            inString = true
+        } else if b == 0x20 || b == 0x0a || b == 0x09 || b == 0x0d {
+            continue
+        }
+        out.append(b)
+    }
+    return out
+}
+
 /// Two JSON values equal as values (key order and number spelling aside).
 func sameJSON(_ a: Any, _ b: Any) -> Bool {
     (a as? NSObject)?.isEqual(b as? NSObject) ?? false

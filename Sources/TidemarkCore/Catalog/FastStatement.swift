@@ -51,6 +51,12 @@ struct FastStatement {
         let handle: OpaquePointer
         func int64(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
         func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
+        func int64OrNil(_ i: Int32) -> Int64? { isNull(i) ? nil : int64(i) }
+        func text(_ i: Int32) -> String {
+            guard let p = sqlite3_column_text(handle, i) else { return "" }
+            return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, i))), as: UTF8.self)
+        }
+        func textOrNil(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
         func blob(_ i: Int32) -> PathBytes {
             let n = Int(sqlite3_column_bytes(handle, i))
             guard n > 0, let p = sqlite3_column_blob(handle, i) else { return [] }

@@ -12,14 +12,21 @@ final class ReadConnection {
     fileprivate var db: OpaquePointer?
     let path: String
 
-    init(path: String) throws(CatalogError) {
+    /// Opens `path` (or the `file:` URI `uri`, as a read-only pool may be opened: `immutableURI`).
+    init(path: String, uri: String? = nil) throws(CatalogError) {
         self.path = path
-        let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
+        let rc = sqlite3_open_v2(uri ?? path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | (uri == nil ? 0 : SQLITE_OPEN_URI), nil)
         guard rc == SQLITE_OK else { throw failure(rc) }
         sqlite3_busy_timeout(db, 30_000)
     }
 
     deinit { sqlite3_close_v2(db) }
+
+    /// Runs SQL that returns no rows (a pragma).
+    func execute(_ sql: String) throws(CatalogError) {
+        let rc = sqlite3_exec(db, sql, nil, nil, nil)
+        guard rc == SQLITE_OK else { throw failure(rc) }
+    }
 
     /// The error of a failed call, said as the catalog's other errors are.
     func failure(_ rc: Int32) -> CatalogError {
@@ -44,6 +51,13 @@ final class ReadConnection {
         deinit { sqlite3_finalize(handle) }
 
         func bind(_ index: Int32, _ v: Int64) { sqlite3_bind_int64(handle, index, v) }
+        func bind(_ index: Int32, text v: String) {
+            var s = v
+            s.withUTF8 { p in
+                _ = sqlite3_bind_text(handle, index, UnsafeRawPointer(p.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self),
+                                      Int32(p.count), Self.transient)
+            }
+        }
         func bind(_ index: Int32, blob v: PathBytes) {
             _ = v.withUnsafeBytes { p in
                 sqlite3_bind_blob(handle, index, p.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(p.count), Self.transient)

@@ -31,31 +31,37 @@ extension SQLiteCatalog {
             ORDER BY c.name, s.category, s.name, f.start, f.id
             \(q.limit.map { "LIMIT \($0)" } ?? "")
             """
-        return try read { db in
-            let stmt = try db.cachedStatement(sql: sql)
-            return try Self.entries(stmt, arguments: StatementArguments([lo, hi]) + StatementArguments(args))
+        return try entries(sql: sql, times: [lo, hi], names: args)
+    }
+
+    /// Entries from a query of the shape `covers` and `find` select, on a reader of the
+    /// queries' own with its statement prepared once: `times` bound first (?1, ?2), then `names`.
+    func entries(sql: String, times: [Int64], names: [String]) throws(CatalogError) -> [CatalogEntry] {
+        try readers.with { (reader) throws(CatalogError) -> [CatalogEntry] in
+            let statement = try reader.statement(sql)
+            var i: Int32 = 1
+            for t in times { statement.bind(i, t); i += 1 }
+            for n in names { statement.bind(i, text: n); i += 1 }
+            var out: [CatalogEntry] = []
+            try statement.forEachRow { row in out.append(Self.entry(row)) }
+            return out
         }
     }
 
-    /// Builds entries from rows of the shape `covers` and `find` select.
-    static func entries(_ stmt: Statement, arguments: StatementArguments) throws -> [CatalogEntry] {
-        var out: [CatalogEntry] = []
-        let rows = try Row.fetchCursor(stmt, arguments: arguments)
-        while let row = try rows.next() {
-            let root = PathBytes(row[0] as Data), dir = PathBytes(row[1] as Data), name = PathBytes(row[2] as Data)
-            let start: Int64? = row[8], end: Int64? = row[9]
-            var e = CatalogEntry(
-                path: (dir.isEmpty ? root : root.appendingComponent(dir)).appendingComponent(name),
-                context: row[3], category: row[4], stream: row[5], dataset: row[6], size: row[7],
-                coverage: start.map { Coverage(start: Instant(microseconds: $0), end: Instant(microseconds: end ?? $0)) },
-                source: TimeSource(code: row[10]) ?? .mtime, state: FileState(rawValue: row[11]) ?? .live,
-                goneAt: (row[12] as Int64?).map(Instant.init(microseconds:)), error: row[13])
-            if let scan: Int64 = row[14], e.state == .missing { e.goneBy = "scan \(scan)" }
-            if let run: Int64 = row[15], e.state == .deleted || e.state == .purged { e.goneBy = "policy run \(run)" }
-            e.notes = row[16]
-            out.append(e)
-        }
-        return out
+    /// One row of the shape `covers` and `find` select.
+    static func entry(_ row: FastStatement.Row) -> CatalogEntry {
+        let root = row.blob(0), dir = row.blob(1), name = row.blob(2)
+        let start = row.int64OrNil(8), end = row.int64OrNil(9)
+        var e = CatalogEntry(
+            path: (dir.isEmpty ? root : root.appendingComponent(dir)).appendingComponent(name),
+            context: row.text(3), category: row.text(4), stream: row.text(5), dataset: row.textOrNil(6), size: row.int64(7),
+            coverage: start.map { Coverage(start: Instant(microseconds: $0), end: Instant(microseconds: end ?? $0)) },
+            source: TimeSource(code: Int(row.int64(10))) ?? .mtime, state: FileState(rawValue: Int(row.int64(11))) ?? .live,
+            goneAt: row.int64OrNil(12).map(Instant.init(microseconds:)), error: row.textOrNil(13))
+        if let scan = row.int64OrNil(14), e.state == .missing { e.goneBy = "scan \(scan)" }
+        if let run = row.int64OrNil(15), e.state == .deleted || e.state == .purged { e.goneBy = "policy run \(run)" }
+        e.notes = row.textOrNil(16)
+        return e
     }
 }
 
@@ -77,9 +83,7 @@ extension SQLiteCatalog {
             ORDER BY c.name, s.category, s.name, f.start, f.id
             \(q.limit.map { "LIMIT \($0)" } ?? "")
             """
-        return try read { db in
-            try Self.entries(try db.makeStatement(sql: sql), arguments: StatementArguments(args))
-        }
+        return try entries(sql: sql, times: [], names: args)
     }
 }
 

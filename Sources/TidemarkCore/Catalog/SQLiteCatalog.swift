@@ -5,6 +5,8 @@ import GRDB
 public final class SQLiteCatalog: Sendable {
     public let path: String
     let pool: DatabasePool
+    /// Connections of the queries' own (`covers`, `find`), apart from the pool.
+    let readers: QueryReaders
 
     /// Opens (and, when `create`, creates and migrates) the catalog at `path`.
     /// `readOnly` opens it without writing a byte: no migration, and none of the schema
@@ -39,6 +41,7 @@ public final class SQLiteCatalog: Sendable {
         }
         do {
             pool = readOnly ? try Self.readOnlyPool(path: path, configuration: config) : try DatabasePool(path: path, configuration: config)
+            readers = QueryReaders(path: path, uri: pool.path == path ? nil : pool.path, mapped: readOnly)
             try pool.read { db in try Schema.refuseNewer(db, path: path) }
             if !readOnly {
                 // A new catalog: each migration rewrites the schema's pages, and together their

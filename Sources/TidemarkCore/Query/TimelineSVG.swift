@@ -7,6 +7,10 @@ public struct TimelineSVG {
     public var window: Span
     public var rows: [CoverageRow]
     public var width = 1200.0
+    /// Runs of spans each narrower than a pixel drawn as one rect, as opaque as they cover
+    /// (the status page: a month of 30-second exposures is thousands of spans a row, which
+    /// no screen shows apart); false: every span its own rect.
+    public var poolsNarrowSpans = false
 
     public init(title: String, window: Span, rows: [CoverageRow]) {
         self.title = title; self.window = window; self.rows = rows
@@ -48,22 +52,65 @@ public struct TimelineSVG {
             if i % 2 == 1 { s += "<rect x=\"0\" y=\"\(f(y))\" width=\"\(f(width))\" height=\"\(f(rowHeight))\" fill=\"#f7f7f7\"/>\n" }
             s += "<text x=\"12\" y=\"\(f(y + 15))\">\(esc(label))</text>\n"
             let barY = y + (rowHeight - barHeight) / 2
-            for g in row.gaps { s += rect("gap", x(g.start), barY, x(g.end) - x(g.start), "#f0ad4e", g) }
-            for g in row.gone { s += rect("gone", x(g.start), barY, x(g.end) - x(g.start), "url(#gone)", g) }
-            for c in row.covered { s += rect("data", x(c.start), barY, x(c.end) - x(c.start), "#2f6f9f", c) }
+            s += spans("gap", row.gaps, "#f0ad4e", barY, x)
+            s += spans("gone", row.gone, "url(#gone)", barY, x)
+            s += spans("data", row.covered, "#2f6f9f", barY, x)
             s += "<text x=\"\(f(width - 12))\" y=\"\(f(y + 15))\" text-anchor=\"end\">\(String(format: "%.1f%%", row.fraction * 100))</text>\n</g>\n"
         }
         s += "</svg>\n"
         return s
     }
 
-    private func rect(_ cls: String, _ x: Double, _ y: Double, _ w: Double, _ fill: String, _ span: Span) -> String {
-        // Anything at all gets at least half a pixel, so a short gap is still seen.
-        "<rect class=\"\(cls)\" x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(max(0.5, w)))\" height=\"\(f(barHeight))\" fill=\"\(fill)\">"
-            + "<title>\(cls) \(esc(Instant(microseconds: span.start).iso8601)) – \(esc(Instant(microseconds: span.end).iso8601))</title></rect>\n"
+    /// The rects of one kind of span, in time order (pooled when `poolsNarrowSpans`).
+    private func spans(_ cls: String, _ list: [Span], _ fill: String, _ y: Double, _ x: (Int64) -> Double) -> String {
+        guard poolsNarrowSpans else { return list.map { rect(cls, x($0.start), y, x($0.end) - x($0.start), fill, $0) }.joined() }
+        var s = ""
+        // Narrow spans within a pixel of each other: their extent, how many, the time they cover.
+        var pool: (span: Span, count: Int, covered: Int64)?
+        func flush() {
+            guard let p = pool else { return }
+            if p.count == 1 {
+                s += rect(cls, x(p.span.start), y, x(p.span.end) - x(p.span.start), fill, p.span)
+            } else {
+                let fraction = Double(p.covered) / Double(max(1, p.span.length))
+                s += rect(cls, x(p.span.start), y, x(p.span.end) - x(p.span.start), fill, p.span,
+                          pooled: (p.count, fraction, 0.3 + 0.7 * fraction))
+            }
+            pool = nil
+        }
+        for span in list {
+            let narrow = x(span.end) - x(span.start) < 1
+            if let p = pool, narrow, x(span.start) - x(p.span.end) < 1 {
+                pool = (Span(p.span.start, max(p.span.end, span.end)), p.count + 1, p.covered + span.length)
+                continue
+            }
+            flush()
+            if narrow { pool = (span, 1, span.length) } else { s += rect(cls, x(span.start), y, x(span.end) - x(span.start), fill, span) }
+        }
+        flush()
+        return s
     }
 
-    private func f(_ v: Double) -> String { String(format: "%.1f", v) }
+    /// One rect; `pooled`: it stands for that many spans, covering that fraction of it, drawn that opaque.
+    private func rect(_ cls: String, _ x: Double, _ y: Double, _ w: Double, _ fill: String, _ span: Span,
+                      pooled: (count: Int, fraction: Double, opacity: Double)? = nil) -> String {
+        // Anything at all gets at least half a pixel, so a short gap is still seen.
+        "<rect class=\"\(cls)\" x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(max(0.5, w)))\" height=\"\(f(barHeight))\" fill=\"\(fill)\""
+            + (pooled.map { " fill-opacity=\"\(String(format: "%.2f", $0.opacity))\"" } ?? "") + ">"
+            + "<title>\(cls) \(pooled.map { "\($0.count) spans covering \(String(format: "%.1f%%", $0.fraction * 100)) of " } ?? "")"
+            + "\(Instant(microseconds: span.start).iso8601) – \(Instant(microseconds: span.end).iso8601)</title></rect>\n"  // digits, - : T Z: nothing to escape
+    }
+
+    private func f(_ v: Double) -> String { Self.tenths(v) }
+
+    /// `String(format: "%.1f", v)`, without its cost (most of a page of thousands of rects):
+    /// away from a tie the rounded product is exact; near one (x.x5), printf itself decides.
+    static func tenths(_ v: Double) -> String {
+        let t = v * 10
+        guard abs(t) < 1e9, abs(abs(t - t.rounded(.towardZero)) - 0.5) > 1e-6 else { return String(format: "%.1f", v) }
+        let n = Int(t.rounded()), a = abs(n)
+        return (v.sign == .minus ? "-" : "") + String(a / 10) + "." + String(a % 10)
+    }
 
     private func esc(_ s: String) -> String {
         var out = ""
