@@ -323,7 +323,13 @@ import Glibc
                 && dom.output.contains("<td>copy faults</td>"), "the copy queue's counts by state, and its faults by code")
         #expect(dom.output.contains("minidvodbs/g/db1 to broken") && dom.output.contains("Not a directory") || dom.output.contains("File exists"),
                 "a copy's fault and rsync's message")
-        #expect(dom.output.contains("<td>requests</td>") && dom.output.contains("<td>request faults</td><td>10 gone <b class=\"count\">1</b></td>"),
+        // The raw/dsm request always faults (its files were cleaned up, and it has no update
+        // command); the raw/nidas one too when the disk under the test tree is over the
+        // policy's 90 % and the run aged its files off: the page shows what the catalog has.
+        let requests = try #require(try tidemark(["request", "list", "--db", s.db, "--json"]).json() as? [[String: Any]])
+        let gone = requests.filter { $0["fault"] as? Int == 10 }.count
+        #expect(gone >= 1)
+        #expect(dom.output.contains("<td>requests</td>") && dom.output.contains("<td>request faults</td><td>10 gone <b class=\"count\">\(gone)</b></td>"),
                 "requests by state, and their faults by code")
         #expect(dom.output.contains("<td>ipp/ps1 minidvodb</td><td>new <b class=\"count\">2</b></td>"), "datasets by state")
         #expect(dom.output.contains("class=\"fault-message\"") && dom.output.contains("size changed since the scan"), "a skipped action and why")
