@@ -34,6 +34,9 @@ public struct CopyRunner: Sendable {
         public var rsync = "rsync"
         /// Arguments added to every rsync (e.g. `--bwlimit`).
         public var extraRsyncArguments: [String] = []
+        /// Bytes of file paths one rsync's argv may hold; a group's files beyond it go in more
+        /// rsyncs, and a dataset's beyond it in a list file (`RsyncFiles`).
+        public var argumentBudget = RsyncFiles.argumentBudget
         /// The name claims carry (host and process).
         public var worker: String
         /// Called with the claims before each rsync starts (tests pause here).
