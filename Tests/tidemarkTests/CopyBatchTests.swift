@@ -30,7 +30,7 @@ import TidemarkCore
         #expect(try w.run(["host", "add", "here"]).status == 0)
         try w.queue("here", dest)
         // One 2-file dataset's paths fit in the budget, two do not; db5's five files alone do not.
-        let path = w.tree.root.utf8.count + "/./minidvodbs/g/db1/a.dat".utf8.count + 1 + 8
+        let path = "./minidvodbs/g/db1/a.dat".utf8.count + 1 + 8
         let env = ["PATH": bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"),
                    "TIDEMARK_TEST_RSYNC_ARGUMENT_BUDGET": String(3 * path)]
         let run = try w.run(["copy", "run", "--once"], environment: env)
@@ -43,6 +43,30 @@ import TidemarkCore
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(lines.sorted() == ["copy argv", "copy argv", "copy argv", "copy list", "copy list",
                                    "verify argv", "verify argv", "verify argv", "verify list", "verify list"], "\(lines)")
+    }
+
+    /// A batch split into several rsyncs keeps the leases of the copies still waiting their
+    /// turn: another run started meanwhile finds nothing to take, and each copy is claimed once.
+    @Test func theCopiesWaitingTheirTurnKeepTheirLeases() throws {
+        let names = ["db1", "db2", "db3"]
+        guard let w = try CopyWorld(.sqlite, Dictionary(uniqueKeysWithValues: names.map { ($0, ["a.dat": 300_000]) })) else { return }
+        let dest = temporaryDirectory("waiting-dest")
+        #expect(try w.run(["host", "add", "here"]).status == 0)
+        try w.queue("here", dest)
+        // One dataset per rsync, each taking about 1.5 s; leases of 2 s.
+        let env = ["TIDEMARK_TEST_RSYNC_ARGS": "--bwlimit=200", "TIDEMARK_TEST_RSYNC_ARGUMENT_BUDGET": String("./minidvodbs/g/db1/a.dat".utf8.count + 1 + 8)]
+        let first = tidemarkProcess(["copy", "run", "--once", "--lease", "2s", "--db", w.db], environment: env)
+        try first.run()
+        let started = { ((try? FileManager.default.subpathsOfDirectory(atPath: dest)) ?? []).contains { $0.contains("a.dat") } }
+        #expect(eventually(started))
+        Thread.sleep(forTimeInterval: 2.5)  // past the lease the batch was claimed with
+        let second = try w.run(["copy", "run", "--once", "--lease", "2s"])
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        #expect(second.status == 3, "\(second.stdout) \(second.stderr)")
+        let copies = try w.copies()
+        #expect(copies.count == 3 && copies.allSatisfy { $0["state"] as? String == "full" && $0["attempts"] as? Int == 1 }, "\(copies)")
+        #expect(names.allSatisfy { w.arrived($0, at: dest) })
     }
 
     /// Whether both files hold the same bytes (paths as bytes: names need not be text).

@@ -59,14 +59,17 @@ struct HostCopies {
             }
         }
         var results = try finish(refused)
-        for g in groups { results += try send(g, first: true, entries: [:]) }
+        for (i, g) in groups.enumerated() {
+            results += try send(g, first: true, entries: [:], waiting: groups[(i + 1)...].flatMap { $0.map(\.claim) })
+        }
         return results
     }
 
     /// Sends `items` (one root, one destination) in one rsync and verifies them; on failure,
     /// a group of several is sent again one dataset at a time, so each gets its own outcome
     /// (those retries, `first` false, neither check the room again nor call `beforeRsync`).
-    private func send(_ items: [Item], first: Bool, entries known: [Int64: Int64]) throws -> [CopyRunner.Result] {
+    /// The leases of `waiting` (the batch's copies sent after these) are renewed meanwhile.
+    private func send(_ items: [Item], first: Bool, entries known: [Int64: Int64], waiting: [CopyClaim]) throws -> [CopyRunner.Result] {
         var results: [CopyRunner.Result] = []
         var going = items
         let root = items[0].source.root, destination = items[0].claim.path
@@ -95,7 +98,8 @@ struct HostCopies {
         var claims = going.map(\.claim)
         let started = Date()
         let inArguments = going.allSatisfy { $0.arguments != nil } && going.reduce(0) { $0 + ($1.arguments ?? 0) } <= options.argumentBudget
-        let attempt = transfer(root: root, files: going.flatMap(\.source.files), inArguments: inArguments, destination: destination, claims: &claims)
+        let attempt = transfer(root: root, files: going.flatMap(\.source.files), inArguments: inArguments, destination: destination, claims: &claims,
+                               waiting: waiting)
         let seconds = Date().timeIntervalSince(started)
         if attempt.lost {
             try store.writeResults(claims.compactMap { c in entries[c.id].map { ($0, ActionOutcome(.notDone, Self.lostWords)) } }, at: now())
@@ -109,9 +113,9 @@ struct HostCopies {
         }
         if going.count > 1 {
             // Which of them failed is not known: each alone (what the batch sent is not sent again).
-            for var item in going {
+            for (i, var item) in going.enumerated() {
                 item.claim = claims.first { $0.id == item.claim.id } ?? item.claim
-                results += try send([item], first: false, entries: entries)
+                results += try send([item], first: false, entries: entries, waiting: going[(i + 1)...].map(\.claim) + waiting)
             }
             return results
         }
@@ -129,9 +133,10 @@ struct HostCopies {
         var lost = false
     }
 
-    /// Runs rsync for `files` (named in its argv, else in a list file) and, when it succeeds, the verifying dry run; renews the claims'
-    /// leases while they run.
-    private func transfer(root: PathBytes, files: [PathBytes], inArguments: Bool, destination: PathBytes, claims: inout [CopyClaim]) -> Attempt {
+    /// Runs rsync for `files` (named in its argv, else in a list file) and, when it succeeds,
+    /// the verifying dry run; renews the claims' leases while they run, and those of `waiting`.
+    private func transfer(root: PathBytes, files: [PathBytes], inArguments: Bool, destination: PathBytes, claims: inout [CopyClaim],
+                          waiting: [CopyClaim]) -> Attempt {
         let named: RsyncFiles
         if inArguments { named = .arguments(files) } else {
             do { named = .listFile(try Self.writeList(files)) } catch { return Attempt(fault: .system, message: "\(error)") }
@@ -147,10 +152,13 @@ struct HostCopies {
                 if error.kind == .leaseLost { lost = true; return false }
                 return true  // the catalog is unreachable for now: the lease may still hold
             }
+            // Best effort: a waiting copy lost meanwhile records nothing when its turn comes.
+            if !waiting.isEmpty { _ = try? store.renewCopies(waiting, lease: options.lease) }
             nextRenewal = Date().addingTimeInterval(Double(options.lease) / 3e6)
             return true
         }
-        let runner = ProcessRunner(timeout: options.timeout)
+        var runner = ProcessRunner(timeout: options.timeout)
+        if inArguments { runner.workingDirectory = String(decoding: root, as: UTF8.self) }  // the paths are relative to it
         let copy: ProcessRunner.Outcome
         do {
             var argv = rsync.copy(root: root, files: named, destination: destination)

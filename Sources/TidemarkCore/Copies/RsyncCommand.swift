@@ -3,11 +3,12 @@
 /// names hold; `--partial` keeps what a killed run had sent, for the next run to resume;
 /// `--mkpath` makes the destination.
 ///
-/// The paths go in the argv itself (`ROOT/./PATH`, `--relative --no-recursive --dirs`: what
-/// `--files-from` implies) when they fit (`RsyncFiles.arguments`); otherwise in a
-/// NUL-separated list file (`--files-from`, `--from0`), which rsync reads one byte per system
-/// call (two with its poll), a cost that grows with the list: in the argv the same files
-/// cost rsync a fifth of the CPU. Both send and verify the same files.
+/// The paths go in the argv itself (`./PATH`, rsync started in the root; `--relative
+/// --no-recursive --dirs`: what `--files-from` implies) when they fit (`RsyncFiles.arguments`);
+/// otherwise in a NUL-separated list file (`--files-from`, `--from0`), which rsync reads one
+/// byte per system call (two with its poll) and whose paths it opens component by component:
+/// in the argv the same files cost a dry run a quarter of the CPU. Both send and verify the
+/// same files.
 public struct RsyncCommand: Sendable, Hashable {
     /// The rsync program (a name looked up in PATH, or a path).
     public var program: String
@@ -45,8 +46,8 @@ public struct RsyncCommand: Sendable, Hashable {
     private func sources(_ root: PathBytes, _ files: RsyncFiles, _ destination: PathBytes) -> [String] {
         switch files {
         case .arguments(let paths):
-            let base = Self.directory(root) + "./"
-            return ["--relative", "--no-recursive", "--dirs"] + shellOption + ["--"] + paths.map { base + String(decoding: $0, as: UTF8.self) }
+            // "./": where the relative path starts, and no name is taken for `host:path`.
+            return ["--relative", "--no-recursive", "--dirs"] + shellOption + ["--"] + paths.map { "./" + String(decoding: $0, as: UTF8.self) }
                 + [target(destination)]
         case .listFile(let list):
             return ["--from0", "--files-from=" + list] + shellOption + ["--", Self.directory(root), target(destination)]
@@ -70,26 +71,25 @@ public struct RsyncCommand: Sendable, Hashable {
 
 /// How rsync is told which files to send.
 public enum RsyncFiles: Sendable, Hashable {
-    /// In the argv, each after the root and `/./` (`argumentBytes` says when they may go there).
+    /// In the argv, each after `./`, for an rsync started in the root (`argumentBytes` says
+    /// when they may go there).
     case arguments([PathBytes])
     /// In a NUL-separated list file at this path.
     case listFile(String)
 
-    /// Bytes of paths (with the root before each) that go in one argv by default; the kernel
-    /// allows `ARG_MAX` (2 MiB here) for the argv and the environment together.
+    /// Bytes of paths that go in one argv by default; the kernel allows `ARG_MAX` (2 MiB
+    /// here) for the argv and the environment together.
     public static let argumentBudget = 1 << 20
 
-    /// What `files` (relative to `root`) cost in an argv: nil when one is not UTF-8 (an argv
-    /// is text here; such names go in a list file, as they are), or the root is not, or holds
-    /// a `.` component (rsync would take the first `/./` as where the relative paths start).
+    /// What `files` cost in an argv: nil when they cannot go there — one is not UTF-8 (an
+    /// argv is text here; such names go in a list file, as they are), the root is not (the
+    /// program starts in it), or the C library cannot start a program in a directory.
     public static func argumentBytes(_ files: [PathBytes], root: PathBytes) -> Int? {
-        guard String(validating: root, as: UTF8.self) != nil, !root.split(separator: UInt8(ascii: "/")).contains(where: { $0.elementsEqual([UInt8(ascii: ".")]) }) else {
-            return nil
-        }
+        guard ProcessRunner.canStartInDirectory, String(validating: root, as: UTF8.self) != nil else { return nil }
         var total = 0
         for f in files {
             guard !f.contains(0), String(validating: f, as: UTF8.self) != nil else { return nil }
-            total += root.count + f.count + 4 + MemoryLayout<UnsafePointer<CChar>>.size  // "/./", its NUL, its pointer
+            total += f.count + 3 + MemoryLayout<UnsafePointer<CChar>>.size  // "./", its NUL, its pointer
         }
         return total
     }
