@@ -14,7 +14,7 @@ struct CopyBenchmark: ParsableCommand {
             The last run's destinations are moved aside and removed only after both are measured: \
             an ext4 file system without a journal skips inodes freed in the last minutes one by one \
             when it creates files, which made whichever ran first after a removal several times \
-            slower (a warning says when a removal was that recent). CPU times are user + system, \
+            slower (a run within 6 min of the last removal waits). CPU times are user + system, \
             children included. Goals: the queue ≤ 1 s; copy run within 1.5× of rsync -a.
             """)
 
@@ -38,10 +38,17 @@ struct CopyBenchmark: ParsableCommand {
         guard queued.status == 0 else { throw BenchError("copy queue \(queued.outcome)") }
 
         // 2. Copy: tidemark's queue run, then one rsync -a of the same files.
+        // ext4 skips an inode freed less than 60 s ago, 6 min while its table block is dirty (and
+        // new files in the same block dirty it again): waited out, the last run's removal slows
+        // neither run. (Removals by other programs on the same disk still can: see the CPU times.)
         if let removed = try? FileManager.default.attributesOfItem(atPath: removalStamp)[.modificationDate] as? Date,
-           -removed.timeIntervalSinceNow < 360 {
-            FileHandle.standardError.write(Data(String(format: "note: the last run's destinations were removed %.0f s ago; creating files may be slow "
-                                                       + "until ext4 stops skipping their inodes (a few minutes)\n", -removed.timeIntervalSinceNow).utf8))
+           -removed.timeIntervalSinceNow < settle {
+            let wait = settle + removed.timeIntervalSinceNow
+            if wait > 0 {
+                FileHandle.standardError.write(Data(String(format: "waiting %.0f s: the last run's destinations were removed %.0f s ago, and ext4 "
+                                                           + "skips their inodes one by one while they are that recent\n", wait, -removed.timeIntervalSinceNow).utf8))
+                Thread.sleep(forTimeInterval: wait)
+            }
         }
         let rdb = try fresh(copy.db)
         try tidemark(bin, ["host", "add", "here", "--db", rdb])
@@ -62,6 +69,9 @@ struct CopyBenchmark: ParsableCommand {
                      copyDatasets, files, ran.seconds, ran.cpuSeconds, rsync.seconds, rsync.cpuSeconds, ratio,
                      ran.cpuSeconds / max(rsync.cpuSeconds, 1e-9)))
     }
+
+    /// Seconds after a removal of destinations before the next measurement.
+    private var settle: Double { 360 }
 
     /// Where the time of the last removal of destinations is kept.
     private var removalStamp: String { places.dir + "/copy-destinations-removed" }
