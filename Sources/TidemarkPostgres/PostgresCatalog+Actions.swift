@@ -2,18 +2,36 @@ import Foundation
 import PostgresNIO
 import TidemarkCore
 
-/// The PostgreSQL adapter of `ActionJournal`: each intent and each result one statement
-/// (its own transaction), as on SQLite.
+/// The PostgreSQL adapter of `ActionJournal`: each intent and each result (or each batch of
+/// them) one transaction, as on SQLite.
 extension PostgresCatalog: ActionJournal {
     public func writeIntent(_ intent: ActionIntent, at: Instant) throws(CatalogError) -> Int64 {
-        let s = intent.subject
-        return try transaction(.write) {
-            try first("""
-                INSERT INTO journal (run_id, file_id, dataset_id, copy_id, request_id, action, rule, reason, target, by, intended, pid, host)
-                VALUES (\(intent.run), \(s.file), \(s.dataset), \(s.copy), \(s.request), \(intent.kind.rawValue), \(intent.rule),
-                        \(intent.detail), \(intent.target), \(intent.by), \(at.microseconds), \(Int64(getpid())), \(LockHolder.hostName))
-                RETURNING id
-                """)!.int(0)
+        try writeIntents([intent], at: at)[0]
+    }
+
+    public func writeIntents(_ intents: [ActionIntent], at: Instant) throws(CatalogError) -> [Int64] {
+        try transaction(.write) {
+            try intents.map { intent in
+                let s = intent.subject
+                return try first("""
+                    INSERT INTO journal (run_id, file_id, dataset_id, copy_id, request_id, action, rule, reason, target, by, intended, pid, host)
+                    VALUES (\(intent.run), \(s.file), \(s.dataset), \(s.copy), \(s.request), \(intent.kind.rawValue), \(intent.rule),
+                            \(intent.detail), \(intent.target), \(intent.by), \(at.microseconds), \(Int64(getpid())), \(LockHolder.hostName))
+                    RETURNING id
+                    """)!.int(0)
+            }
+        }
+    }
+
+    public func writeResults(_ results: [(entry: Int64, outcome: ActionOutcome)], at: Instant) throws(CatalogError) {
+        guard !results.isEmpty else { return }
+        try transaction(.write) {
+            for r in results {
+                try execute("""
+                    UPDATE journal SET result = \(r.outcome.result.rawValue), detail = \(r.outcome.detail), finished = \(at.microseconds)
+                    WHERE id = \(r.entry)
+                    """)
+            }
         }
     }
 

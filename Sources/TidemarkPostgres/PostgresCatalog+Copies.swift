@@ -85,23 +85,29 @@ extension PostgresCatalog: CopyStore {
     }
 
     public func finishCopy(_ claim: CopyClaim, _ outcome: CopyOutcome, at: Instant) throws(CatalogError) {
-        let changed: [PostgresRow]
-        let guardSQL = "claimer = NULL, token = NULL, lease_until = NULL WHERE id = \(claim.id) AND token = \(claim.token) AND state = 'run' RETURNING id"
-        switch outcome {
-        case .full(let bytes, let seconds, let verified, let message):
-            changed = try rows("""
-                UPDATE copies SET state = 'full', fault = NULL, bytes = \(bytes), epoch = \(at.microseconds), dtime = \(seconds),
-                       verified = \(Int32(verified ? 1 : 0)), message = \(message), \(unescaped: guardSQL)
-                """)
-        case .fault(let code, let bytes, let seconds, let message):
-            changed = try rows("""
-                UPDATE copies SET state = 'fault', fault = \(Int32(code.rawValue)), bytes = \(bytes), epoch = \(at.microseconds),
-                       dtime = \(seconds), verified = 0, message = \(message), \(unescaped: guardSQL)
-                """)
-        case .requeue(let message):
-            changed = try rows("UPDATE copies SET state = 'new', message = \(message), \(unescaped: guardSQL)")
+        guard try finishCopies([(claim, outcome)], at: at)[0] else { throw .copyLeaseLost(claim, path: url.masked) }
+    }
+
+    public func finishCopies(_ finishes: [(claim: CopyClaim, outcome: CopyOutcome)], at: Instant) throws(CatalogError) -> [Bool] {
+        try transaction(.write) {
+            try finishes.map { f in
+                let guardSQL = "claimer = NULL, token = NULL, lease_until = NULL WHERE id = \(f.claim.id) AND token = \(f.claim.token) AND state = 'run' RETURNING id"
+                switch f.outcome {
+                case .full(let bytes, let seconds, let verified, let message):
+                    return try !rows("""
+                        UPDATE copies SET state = 'full', fault = NULL, bytes = \(bytes), epoch = \(at.microseconds), dtime = \(seconds),
+                               verified = \(Int32(verified ? 1 : 0)), message = \(message), \(unescaped: guardSQL)
+                        """).isEmpty
+                case .fault(let code, let bytes, let seconds, let message):
+                    return try !rows("""
+                        UPDATE copies SET state = 'fault', fault = \(Int32(code.rawValue)), bytes = \(bytes), epoch = \(at.microseconds),
+                               dtime = \(seconds), verified = 0, message = \(message), \(unescaped: guardSQL)
+                        """).isEmpty
+                case .requeue(let message):
+                    return try !rows("UPDATE copies SET state = 'new', message = \(message), \(unescaped: guardSQL)").isEmpty
+                }
+            }
         }
-        guard !changed.isEmpty else { throw .copyLeaseLost(claim, path: url.masked) }
     }
 
     public func copies(_ filter: CopyFilter) throws(CatalogError) -> [CopyRecord] {
@@ -129,22 +135,21 @@ extension PostgresCatalog: CopyStore {
         }
     }
 
-    public func copySources(dataset id: Int64) throws(CatalogError) -> [CopySource] {
-        var byRoot: [(root: PathBytes, files: [PathBytes], bytes: Int64)] = []
+    public func copySources(datasets: [Int64]) throws(CatalogError) -> [Int64: [CopySource]] {
+        guard !datasets.isEmpty else { return [:] }
         let rows = try rows("""
-            SELECT r.path, d.path, f.name, f.size FROM files f JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
-            WHERE f.dataset_id = \(id) AND f.state = 0 ORDER BY r.id, d.path, f.name
+            SELECT f.dataset_id, r.path, d.path, f.name, f.size FROM files f JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
+            WHERE f.dataset_id = ANY(\(datasets)::bigint[]) AND f.state = 0 ORDER BY f.dataset_id, r.id, d.path, f.name
             """)
-        try catching {
+        return try catching {
+            var sources: [Int64: [CopySource]] = [:]
             for row in rows {
-                let (r, d, n, size) = try row.decode((ByteBuffer, ByteBuffer, ByteBuffer, Int64).self)
-                let root = Array(r.readableBytesView)
-                if byRoot.last?.root != root { byRoot.append((root, [], 0)) }
-                byRoot[byRoot.count - 1].files.append(Array(d.readableBytesView).appendingComponent(Array(n.readableBytesView)))
-                byRoot[byRoot.count - 1].bytes += size
+                let (id, r, d, n, size) = try row.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer, Int64).self)
+                sources[id, default: []].add(root: Array(r.readableBytesView),
+                                             file: Array(d.readableBytesView).appendingComponent(Array(n.readableBytesView)), bytes: size)
             }
+            return sources
         }
-        return byRoot.map { CopySource(root: $0.root, files: $0.files, bytes: $0.bytes) }
     }
 
     public func copySwitches() throws(CatalogError) -> CopySwitches {

@@ -136,7 +136,7 @@ struct CopyRun: ParsableCommand {
     @Option(help: ArgumentHelp("The longest one rsync may run (e.g. 30m, 4h); no limit if not given.", valueName: "DURATION")) var timeout: String?
     @Flag(help: "Verify by checksum, not by size and modification time.") var checksum = false
     @Option(help: ArgumentHelp("How long a claim holds without renewal (renewed while rsync runs).", valueName: "DURATION")) var lease = "5m"
-    @Option(help: "At most this many datasets sent in one rsync.") var batch = 64
+    @Option(help: "At most this many datasets sent in one rsync (a failed one sends each alone).") var batch = 1000
     @Option(help: ArgumentHelp("Without --once: how long to wait between passes.", valueName: "DURATION")) var interval = "1m"
     @OptionGroup var space: SpaceOptions
     @OptionGroup var ssh: SSHOptions

@@ -33,11 +33,13 @@ enum TestHooks {
 
     /// In `copy run`: `TIDEMARK_TEST_RSYNC_ARGS` (space-separated) are added to every rsync
     /// (e.g. `--bwlimit=100`, so a test can kill a run mid-copy); `TIDEMARK_TEST_COPY_PAUSE_FLAG=PATH`:
-    /// before each rsync the runner creates PATH and waits until the test removes it.
+    /// before each rsync the runner creates PATH and waits until the test removes it;
+    /// `TIDEMARK_TEST_RSYNC_ARGUMENT_BUDGET=N`: the bytes of paths one rsync's argv may hold.
     static func copy(_ options: inout CopyRunner.Options) {
         let env = ProcessInfo.processInfo.environment
         if let args = env["TIDEMARK_TEST_RSYNC_ARGS"], !args.isEmpty { options.extraRsyncArguments = args.split(separator: " ").map(String.init) }
         if let flag = env["TIDEMARK_TEST_COPY_PAUSE_FLAG"], !flag.isEmpty { options.beforeRsync = { _ in pause(flag: flag) } }
+        if let budget = env["TIDEMARK_TEST_RSYNC_ARGUMENT_BUDGET"].flatMap(Int.init) { options.argumentBudget = budget }
     }
 
     /// Creates `flag` and waits until it is gone (a minute at most: a test never hangs).

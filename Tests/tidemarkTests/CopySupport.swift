@@ -10,10 +10,12 @@ struct CopyWorld {
     let db: String
     let catalogs = packageRoot + "/catalogs"
 
-    init?(_ store: StoreKind, _ datasets: [String: [String: Int]]) throws {
+    /// `more` writes what names cannot say as text (before the scan).
+    init?(_ store: StoreKind, _ datasets: [String: [String: Int]], more: (TempTree) -> Void = { _ in }) throws {
         for (name, files) in datasets {
             for (file, size) in files { Self.write(tree, "minidvodbs/g/\(name)/\(file)", size: size) }
         }
+        more(tree)
         guard let db = try store.scanned("ipp/ps1", tree.root, catalogs: catalogs) else { return nil }
         self.db = db
     }

@@ -1,17 +1,34 @@
 import Foundation
 import GRDB
 
-/// The SQLite adapter of `ActionJournal`: each intent and each result one write transaction.
+/// The SQLite adapter of `ActionJournal`: each intent and each result (or each batch of them) one write transaction.
 extension SQLiteCatalog: ActionJournal {
     public func writeIntent(_ intent: ActionIntent, at: Instant) throws(CatalogError) -> Int64 {
+        try writeIntents([intent], at: at)[0]
+    }
+
+    public func writeIntents(_ intents: [ActionIntent], at: Instant) throws(CatalogError) -> [Int64] {
         try write { db in
-            let s = intent.subject
-            try db.execute(sql: """
+            let insert = try db.cachedStatement(sql: """
                 INSERT INTO journal (run_id, file_id, dataset_id, copy_id, request_id, action, rule, reason, target, by, intended, pid, host)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [intent.run, s.file, s.dataset, s.copy, s.request, intent.kind.rawValue, intent.rule, intent.detail,
-                                 intent.target, intent.by, at.microseconds, Int64(getpid()), LockHolder.hostName])
-            return db.lastInsertedRowID
+                """)
+            return try intents.map { intent in
+                let s = intent.subject
+                try insert.execute(arguments: [intent.run, s.file, s.dataset, s.copy, s.request, intent.kind.rawValue, intent.rule, intent.detail,
+                                               intent.target, intent.by, at.microseconds, Int64(getpid()), LockHolder.hostName])
+                return db.lastInsertedRowID
+            }
+        }
+    }
+
+    public func writeResults(_ results: [(entry: Int64, outcome: ActionOutcome)], at: Instant) throws(CatalogError) {
+        guard !results.isEmpty else { return }
+        try write { db in
+            let update = try db.cachedStatement(sql: "UPDATE journal SET result = ?, detail = ?, finished = ? WHERE id = ?")
+            for r in results {
+                try update.execute(arguments: [r.outcome.result.rawValue, r.outcome.detail, at.microseconds, r.entry])
+            }
         }
     }
 

@@ -65,11 +65,17 @@ extension SQLiteCatalog: CopyStore {
     }
 
     public func finishCopy(_ claim: CopyClaim, _ outcome: CopyOutcome, at: Instant) throws(CatalogError) {
-        let (set, values) = Self.finishing(outcome, at: at)
+        guard try finishCopies([(claim, outcome)], at: at)[0] else { throw .copyLeaseLost(claim, path: path) }
+    }
+
+    public func finishCopies(_ finishes: [(claim: CopyClaim, outcome: CopyOutcome)], at: Instant) throws(CatalogError) -> [Bool] {
         try write { db in
-            try db.execute(sql: "UPDATE copies SET \(set), claimer = NULL, token = NULL, lease_until = NULL WHERE id = ? AND token = ? AND state = 'run'",
-                           arguments: values + [claim.id, claim.token])
-            guard db.changesCount == 1 else { throw CatalogError.copyLeaseLost(claim, path: path) }
+            try finishes.map { f in
+                let (set, values) = Self.finishing(f.outcome, at: at)
+                try db.cachedStatement(sql: "UPDATE copies SET \(set), claimer = NULL, token = NULL, lease_until = NULL WHERE id = ? AND token = ? AND state = 'run'")
+                    .execute(arguments: values + [f.claim.id, f.claim.token])
+                return db.changesCount == 1
+            }
         }
     }
 
@@ -102,20 +108,20 @@ extension SQLiteCatalog: CopyStore {
         }
     }
 
-    public func copySources(dataset id: Int64) throws(CatalogError) -> [CopySource] {
-        try read { db in
-            var byRoot: [(root: PathBytes, files: [PathBytes], bytes: Int64)] = []
+    public func copySources(datasets: [Int64]) throws(CatalogError) -> [Int64: [CopySource]] {
+        guard !datasets.isEmpty else { return [:] }
+        let ids = String(decoding: (try? JSONEncoder().encode(datasets)) ?? Data("[]".utf8), as: UTF8.self)
+        return try read { db in
+            var sources: [Int64: [CopySource]] = [:]
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT r.path, d.path, f.name, f.size FROM files f JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
-                WHERE f.dataset_id = ? AND f.state = 0 ORDER BY r.id, d.path, f.name
-                """, arguments: [id])
+                SELECT f.dataset_id, r.path, d.path, f.name, f.size FROM files f JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
+                WHERE f.dataset_id IN (SELECT value FROM json_each(?)) AND f.state = 0 ORDER BY f.dataset_id, r.id, d.path, f.name
+                """, arguments: [ids])
             while let r = try rows.next() {
-                let root = [UInt8](r[0] as Data), dir = [UInt8](r[1] as Data), name = [UInt8](r[2] as Data)
-                if byRoot.last?.root != root { byRoot.append((root, [], 0)) }
-                byRoot[byRoot.count - 1].files.append(dir.appendingComponent(name))
-                byRoot[byRoot.count - 1].bytes += r[3] as Int64
+                let root = [UInt8](r[1] as Data), dir = [UInt8](r[2] as Data), name = [UInt8](r[3] as Data)
+                sources[r[0], default: []].add(root: root, file: dir.appendingComponent(name), bytes: r[4])
             }
-            return byRoot.map { CopySource(root: $0.root, files: $0.files, bytes: $0.bytes) }
+            return sources
         }
     }
 

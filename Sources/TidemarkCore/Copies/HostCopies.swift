@@ -6,7 +6,9 @@ import Glibc
 /// What a worker does with one batch of copies claimed for one host: group them by root and
 /// destination, check the room, send each group in one rsync (each dataset alone if the group
 /// fails), verify, and record every copy's outcome under its claim's token. Each copy is
-/// journaled: its intent committed before its rsync, its result after.
+/// journaled: its intent committed before its rsync, its result after — a group's intents in
+/// one transaction, its outcomes in one and their results in one (the catalog's write lock is
+/// taken a few times per rsync, not three times per dataset).
 struct HostCopies {
     let runner: CopyRunner
     let store: any CopyStore & HostStore & ActionJournal
@@ -20,42 +22,54 @@ struct HostCopies {
     private struct Item {
         var claim: CopyClaim
         var source: CopySource
+        /// What its files cost in rsync's argv; nil when they cannot go there (a list file).
+        var arguments: Int?
     }
 
     /// Runs `claims` (all of `host`) and returns how each ended; a claim lost meanwhile to
     /// another runner is left out (it records nothing).
     func run(_ claims: [CopyClaim]) throws -> [CopyRunner.Result] {
-        var results: [CopyRunner.Result] = []
+        let sources: [Int64: [CopySource]]
+        do { sources = try store.copySources(datasets: claims.map(\.dataset)) } catch {
+            return try finish(claims.map { ($0, .fault(.system, bytes: 0, seconds: 0, message: "cannot read the dataset's files from the catalog: \(error)")) })
+        }
+        var refused: [(claim: CopyClaim, outcome: CopyOutcome)] = []
         var groups: [[Item]] = []
-        var groupOf: [String: Int] = [:]
+        var open: [String: (group: Int, arguments: Int)] = [:]  // per root, destination and argv or not: the group filling up
         for c in claims {
-            let sources: [CopySource]
-            do { sources = try store.copySources(dataset: c.dataset) } catch {
-                results += try finish([c], .fault(.system, bytes: 0, seconds: 0, message: "cannot read the dataset's files from the catalog: \(error)"))
-                continue
-            }
-            guard sources.count == 1, let source = sources.first else {
-                let why = sources.isEmpty
+            let found = sources[c.dataset] ?? []
+            guard found.count == 1, let source = found.first else {
+                let why = found.isEmpty
                     ? "dataset '\(c.datasetName)' has no live files in the catalog: nothing to copy (scan it again, or drop the copy)"
-                    : "dataset '\(c.datasetName)' has files under \(sources.count) roots (\(sources.map(\.root.displayPath).joined(separator: ", "))); "
+                    : "dataset '\(c.datasetName)' has files under \(found.count) roots (\(found.map(\.root.displayPath).joined(separator: ", "))); "
                         + "a copy sends one root's files: make the definition's dataset template name the root"
-                results += try finish([c], .fault(sources.isEmpty ? .data : .configuration, bytes: 0, seconds: 0, message: why))
+                refused.append((c, .fault(found.isEmpty ? .data : .configuration, bytes: 0, seconds: 0, message: why)))
                 continue
             }
-            let key = source.root.hexBytes + "/" + c.path.hexBytes
-            if let g = groupOf[key] { groups[g].append(Item(claim: c, source: source)) } else {
-                groupOf[key] = groups.count
-                groups.append([Item(claim: c, source: source)])
+            let item = Item(claim: c, source: source, arguments: RsyncFiles.argumentBytes(source.files, root: source.root))
+            // Datasets whose names go in an argv share one until it is full; the others share a list file.
+            let key = source.root.hexBytes + "/" + c.path.hexBytes + (item.arguments == nil ? "/list" : "/argv")
+            let cost = item.arguments ?? 0
+            if let g = open[key], item.arguments == nil || g.arguments + cost <= options.argumentBudget {
+                groups[g.group].append(item)
+                open[key] = (g.group, g.arguments + cost)
+            } else {
+                open[key] = (groups.count, cost)
+                groups.append([item])
             }
         }
-        for g in groups { results += try send(g, first: true, entries: [:]) }
+        var results = try finish(refused)
+        for (i, g) in groups.enumerated() {
+            results += try send(g, first: true, entries: [:], waiting: groups[(i + 1)...].flatMap { $0.map(\.claim) })
+        }
         return results
     }
 
     /// Sends `items` (one root, one destination) in one rsync and verifies them; on failure,
     /// a group of several is sent again one dataset at a time, so each gets its own outcome
     /// (those retries, `first` false, neither check the room again nor call `beforeRsync`).
-    private func send(_ items: [Item], first: Bool, entries known: [Int64: Int64]) throws -> [CopyRunner.Result] {
+    /// The leases of `waiting` (the batch's copies sent after these) are renewed meanwhile.
+    private func send(_ items: [Item], first: Bool, entries known: [Int64: Int64], waiting: [CopyClaim]) throws -> [CopyRunner.Result] {
         var results: [CopyRunner.Result] = []
         var going = items
         let root = items[0].source.root, destination = items[0].claim.path
@@ -63,53 +77,50 @@ struct HostCopies {
             going = []
             let space: DestinationSpace
             do { space = try measure(destination) } catch {
-                return try finish(items.map(\.claim), .fault(error.code, bytes: 0, seconds: 0, message: error.message))
+                return try finish(items.map { ($0.claim, .fault(error.code, bytes: 0, seconds: 0, message: error.message)) })
             }
             var s = space
+            var refused: [(claim: CopyClaim, outcome: CopyOutcome)] = []
             for item in items {
                 if let why = s.refusal(adding: item.source.bytes, margin: options.limits.margin, maxUsed: options.limits.maxUsed) {
-                    results += try finish([item.claim], .fault(.system, bytes: 0, seconds: 0, message: "\(host.host.name):\(destination.displayPath): \(why)"))
+                    refused.append((item.claim, .fault(.system, bytes: 0, seconds: 0, message: "\(host.host.name):\(destination.displayPath): \(why)")))
                 } else {
                     s = s.adding(item.source.bytes)
                     going.append(item)
                 }
             }
+            results += try finish(refused)
             if going.isEmpty { return results }
         }
-        // The intents, before rsync (a retry alone keeps the batch's).
-        var entries = known
-        for item in going where entries[item.claim.id] == nil {
-            entries[item.claim.id] = try store.writeIntent(intent(item.claim), at: now())
-        }
+        // The intents, before rsync, in one transaction (a retry alone keeps the batch's).
+        let entries = try journal(going.map(\.claim), known: known)
         if first { options.beforeRsync?(going.map(\.claim)) }
         var claims = going.map(\.claim)
         let started = Date()
-        let attempt = transfer(root: root, files: going.flatMap(\.source.files), destination: destination, claims: &claims)
+        let inArguments = going.allSatisfy { $0.arguments != nil } && going.reduce(0) { $0 + ($1.arguments ?? 0) } <= options.argumentBudget
+        let attempt = transfer(root: root, files: going.flatMap(\.source.files), inArguments: inArguments, destination: destination, claims: &claims,
+                               waiting: waiting)
         let seconds = Date().timeIntervalSince(started)
         if attempt.lost {
-            for c in claims { try close(entries[c.id], ActionOutcome(.notDone, "the claim was lost to another runner; it records the copy")) }
+            try store.writeResults(claims.compactMap { c in entries[c.id].map { ($0, ActionOutcome(.notDone, Self.lostWords)) } }, at: now())
             return results
         }
         let bytes = going.map(\.source.bytes)
-        if attempt.fault == nil {
-            if let pending = attempt.pending, pending == 0 {
-                for (i, c) in claims.enumerated() {
-                    results += try finish([c], .full(bytes: bytes[i], seconds: seconds / Double(claims.count), verified: true,
-                                                     message: attempt.message.isEmpty ? nil : attempt.message), entries: entries)
-                }
-                return results
-            }
+        if attempt.fault == nil, let pending = attempt.pending, pending == 0 {
+            let each = seconds / Double(claims.count), message = attempt.message.isEmpty ? nil : attempt.message
+            return results + (try finish(claims.enumerated().map { i, c in (c, .full(bytes: bytes[i], seconds: each, verified: true, message: message)) },
+                                         entries: entries))
         }
         if going.count > 1 {
             // Which of them failed is not known: each alone (what the batch sent is not sent again).
-            for var item in going {
+            for (i, var item) in going.enumerated() {
                 item.claim = claims.first { $0.id == item.claim.id } ?? item.claim
-                results += try send([item], first: false, entries: entries)
+                results += try send([item], first: false, entries: entries, waiting: going[(i + 1)...].map(\.claim) + waiting)
             }
             return results
         }
         let fault = attempt.fault ?? .data
-        return results + (try finish(claims, .fault(fault, bytes: 0, seconds: seconds, message: attempt.message), entries: entries))
+        return results + (try finish(claims.map { ($0, .fault(fault, bytes: 0, seconds: seconds, message: attempt.message)) }, entries: entries))
     }
 
     /// How one rsync and its verification went.
@@ -122,12 +133,15 @@ struct HostCopies {
         var lost = false
     }
 
-    /// Runs rsync for `files` and, when it succeeds, the verifying dry run; renews the claims'
-    /// leases while they run.
-    private func transfer(root: PathBytes, files: [PathBytes], destination: PathBytes, claims: inout [CopyClaim]) -> Attempt {
-        let list: String
-        do { list = try Self.writeList(files) } catch { return Attempt(fault: .system, message: "\(error)") }
-        defer { unlink(list) }
+    /// Runs rsync for `files` (named in its argv, else in a list file) and, when it succeeds,
+    /// the verifying dry run; renews the claims' leases while they run, and those of `waiting`.
+    private func transfer(root: PathBytes, files: [PathBytes], inArguments: Bool, destination: PathBytes, claims: inout [CopyClaim],
+                          waiting: [CopyClaim]) -> Attempt {
+        let named: RsyncFiles
+        if inArguments { named = .arguments(files) } else {
+            do { named = .listFile(try Self.writeList(files)) } catch { return Attempt(fault: .system, message: "\(error)") }
+        }
+        defer { if case .listFile(let list) = named { unlink(list) } }
         var lost = false
         var nextRenewal = Date().addingTimeInterval(Double(options.lease) / 3e6)
         var held = claims
@@ -138,13 +152,16 @@ struct HostCopies {
                 if error.kind == .leaseLost { lost = true; return false }
                 return true  // the catalog is unreachable for now: the lease may still hold
             }
+            // Best effort: a waiting copy lost meanwhile records nothing when its turn comes.
+            if !waiting.isEmpty { _ = try? store.renewCopies(waiting, lease: options.lease) }
             nextRenewal = Date().addingTimeInterval(Double(options.lease) / 3e6)
             return true
         }
-        let runner = ProcessRunner(timeout: options.timeout)
+        var runner = ProcessRunner(timeout: options.timeout)
+        if inArguments { runner.workingDirectory = String(decoding: root, as: UTF8.self) }  // the paths are relative to it
         let copy: ProcessRunner.Outcome
         do {
-            var argv = rsync.copy(root: root, list: list, destination: destination)
+            var argv = rsync.copy(root: root, files: named, destination: destination)
             argv.insert(contentsOf: options.extraRsyncArguments, at: 1)
             copy = try runner.run(argv, tick: tick)
         } catch { claims = held; return Attempt(fault: .configuration, message: "\(error)") }
@@ -154,7 +171,7 @@ struct HostCopies {
             return Attempt(fault: fault, message: Self.message(copy, "rsync"))
         }
         let verify: ProcessRunner.Outcome
-        do { verify = try runner.run(rsync.verify(root: root, list: list, destination: destination), tick: tick) } catch {
+        do { verify = try runner.run(rsync.verify(root: root, files: named, destination: destination), tick: tick) } catch {
             claims = held
             return Attempt(fault: .configuration, message: "\(error)")
         }
@@ -174,36 +191,44 @@ struct HostCopies {
         return try DestinationSpace.local(destination)
     }
 
-    /// Records `outcome` for each claim and journals it (under the claim's intent in `entries`,
-    /// else an intent written now); a claim lost to another runner is left out.
-    private func finish(_ claims: [CopyClaim], _ outcome: CopyOutcome, entries: [Int64: Int64] = [:]) throws -> [CopyRunner.Result] {
-        var out: [CopyRunner.Result] = []
-        for c in claims {
-            let entry = try entries[c.id] ?? store.writeIntent(intent(c), at: now())
-            do { try store.finishCopy(c, outcome, at: now()) } catch {
-                if error.kind == .leaseLost {
-                    try close(entry, ActionOutcome(.notDone, "the claim was lost to another runner; it records the copy"))
-                    continue
-                }
-                try close(entry, .failed("the catalog could not record the copy: \(error)"))
-                throw error
-            }
-            try close(entry, Self.journaled(outcome))
-            out.append(CopyRunner.Result(claim: c, outcome: outcome))
+    /// Records each outcome and journals it (under the claim's intent in `entries`, else an
+    /// intent written now): the intents, the outcomes and the results each in one transaction.
+    /// A claim lost to another runner is left out.
+    private func finish(_ done: [(claim: CopyClaim, outcome: CopyOutcome)], entries known: [Int64: Int64] = [:]) throws -> [CopyRunner.Result] {
+        guard !done.isEmpty else { return [] }
+        let entries = try journal(done.map(\.claim), known: known)
+        let recorded: [Bool]
+        do { recorded = try store.finishCopies(done, at: now()) } catch {
+            // Nothing of the batch was recorded: its results say so (if the catalog takes them).
+            try? store.writeResults(done.map { (entries[$0.claim.id]!, .failed("the catalog could not record the copy: \(error)")) }, at: now())
+            throw error
         }
+        var out: [CopyRunner.Result] = []
+        var closes: [(entry: Int64, outcome: ActionOutcome)] = []
+        for (d, ok) in zip(done, recorded) {
+            closes.append((entries[d.claim.id]!, ok ? Self.journaled(d.outcome) : ActionOutcome(.notDone, Self.lostWords)))
+            if ok { out.append(CopyRunner.Result(claim: d.claim, outcome: d.outcome)) }
+        }
+        try store.writeResults(closes, at: now())
         return out
     }
+
+    /// `known` with an intent written now, in one transaction, for each of `claims` it lacks.
+    private func journal(_ claims: [CopyClaim], known: [Int64: Int64]) throws -> [Int64: Int64] {
+        var entries = known
+        let missing = claims.filter { entries[$0.id] == nil }
+        guard !missing.isEmpty else { return entries }
+        for (c, id) in zip(missing, try store.writeIntents(missing.map(intent), at: now())) { entries[c.id] = id }
+        return entries
+    }
+
+    /// A lost claim's journal result.
+    private static let lostWords = "the claim was lost to another runner; it records the copy"
 
     /// The journal's intent for the copy `c`.
     private func intent(_ c: CopyClaim) -> ActionIntent {
         ActionIntent(kind: .copy, subject: .copy(c.id, dataset: c.dataset), detail: "\(c.datasetName) to \(c.host):\(c.path.displayPath)",
                      by: "copy run \(c.worker)", target: CopyState.full.rawValue)
-    }
-
-    /// Writes the result of journal entry `id` (none: nothing to close).
-    private func close(_ id: Int64?, _ outcome: ActionOutcome) throws {
-        guard let id else { return }
-        try store.writeResult(id, outcome.result, detail: outcome.detail, at: now(), onlyIfOpen: false)
     }
 
     /// A copy's outcome as its journal result.

@@ -14,6 +14,12 @@ public protocol ActionJournal: AnyObject, Sendable {
     /// written.
     @discardableResult
     func writeResult(_ id: Int64, _ result: JournalResult, detail: String?, at: Instant, onlyIfOpen: Bool) throws(CatalogError) -> Bool
+    /// Commits `intents` together, in one transaction (a batch of copies before its rsync);
+    /// returns their entries' ids, in order.
+    func writeIntents(_ intents: [ActionIntent], at: Instant) throws(CatalogError) -> [Int64]
+    /// Commits the results of several entries together, in one transaction (each written
+    /// whether or not one was recorded before, as `writeResult` without `onlyIfOpen`).
+    func writeResults(_ results: [(entry: Int64, outcome: ActionOutcome)], at: Instant) throws(CatalogError)
     /// The entries of a subject (every entry naming any of its non-nil parts), oldest first.
     func actions(subject: ActionSubject) throws(CatalogError) -> [ActionEntry]
     /// The intents without a result that are not removals of files (those are settled with

@@ -21,6 +21,10 @@ public protocol CopyStore: AnyObject, Sendable {
     /// Records how a claimed copy ended (full, fault, or given back as new); `leaseLost` (and
     /// nothing recorded) when it was taken up by another runner or finished meanwhile.
     func finishCopy(_ claim: CopyClaim, _ outcome: CopyOutcome, at: Instant) throws(CatalogError)
+    /// Records how several claimed copies ended, in one transaction (a batch after its rsync);
+    /// returns, for each in order, whether it was recorded — false when its claim was lost, as
+    /// `finishCopy`'s `leaseLost` (nothing recorded for it; the others are).
+    func finishCopies(_ finishes: [(claim: CopyClaim, outcome: CopyOutcome)], at: Instant) throws(CatalogError) -> [Bool]
     /// The copies matching `filter`, by id.
     func copies(_ filter: CopyFilter) throws(CatalogError) -> [CopyRecord]
     /// Removes the copies of host `host` (of `datasets` only, when given) from the queue and
@@ -29,8 +33,9 @@ public protocol CopyStore: AnyObject, Sendable {
     /// Puts the copies `ids` that are still in fault back to new, their fault and claim
     /// cleared; returns them as they were (`CopyRevert` chooses them and journals each).
     func revertCopies(_ ids: [Int64], at: Instant) throws(CatalogError) -> [CopyRecord]
-    /// Where dataset `id`'s live files are: per root, their paths relative to it.
-    func copySources(dataset id: Int64) throws(CatalogError) -> [CopySource]
+    /// Where the live files of each of `datasets` are (one read for all): per root, their
+    /// paths relative to it; a dataset without live files is absent.
+    func copySources(datasets: [Int64]) throws(CatalogError) -> [Int64: [CopySource]]
     /// The switches as stored (a switch never set is not paused).
     func copySwitches() throws(CatalogError) -> CopySwitches
     /// Pauses or resumes `part` of the copy queue.
@@ -207,6 +212,15 @@ public struct CopySource: Sendable, Hashable {
 
     /// A source as a store reads it.
     public init(root: PathBytes, files: [PathBytes], bytes: Int64) { self.root = root; self.files = files; self.bytes = bytes }
+}
+
+extension [CopySource] {
+    /// Adds a file of `bytes` under `root`, as rows ordered by root arrive (a new root after the last starts a new source).
+    public mutating func add(root: PathBytes, file: PathBytes, bytes: Int64) {
+        if last?.root != root { append(CopySource(root: root, files: [], bytes: 0)) }
+        self[count - 1].files.append(file)
+        self[count - 1].bytes += bytes
+    }
 }
 
 extension CatalogError {

@@ -22,6 +22,9 @@ public struct ProcessRunner: Sendable {
     public var stderrTail: Int = 4096
     /// The program's environment; nil for this process's own.
     public var environment: [String: String]?
+    /// The directory the program starts in; nil for this process's own. Only where the C
+    /// library can (`canStartInDirectory`); elsewhere `run` refuses with ENOSYS.
+    public var workingDirectory: String?
 
     /// A runner with a time limit (nil: none).
     public init(timeout: Double? = nil) { self.timeout = timeout }
@@ -150,6 +153,16 @@ public struct ProcessRunner: Sendable {
         return outcome
     }
 
+    /// Whether a program can be started in another directory (`workingDirectory`).
+    public static var canStartInDirectory: Bool { addChdir != nil }
+
+    /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29 and later), which Swift's Glibc
+    /// module does not declare: found once at run time.
+    private static let addChdir: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
+    }()
+
     /// A pipe whose ends other programs started meanwhile do not inherit (Glibc's `pipe2`
     /// is not visible to Swift).
     private static func closeOnExecPipe(_ fds: inout [Int32]) -> Bool {
@@ -168,6 +181,10 @@ public struct ProcessRunner: Sendable {
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
         closeInheritedDescriptors(&actions)
+        if let workingDirectory {
+            guard let addChdir = Self.addChdir else { throw StartError(program: argv[0], errno: ENOSYS) }
+            _ = addChdir(&actions, workingDirectory)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
