@@ -48,6 +48,8 @@ struct ServeBenchmark: ParsableCommand {
               return wrk.format("GET", "/api/covers?t=" .. os.date("!%Y-%m-%dT%H:%M:%SZ", t))
             end
             """.write(toFile: script, atomically: true, encoding: .utf8)
+        // Two seconds unmeasured first, so that the catalog's pages are read in before the ten.
+        _ = try capture(["/usr/bin/wrk", "-t2", "-c16", "-d2s", "-s", script, base + "/api/covers"])
         let wrk = try capture(["/usr/bin/wrk", "-t2", "-c16", "-d\(seconds)s", "--latency", "-s", script, base + "/api/covers"])
         let rps = wrk.components(separatedBy: "\n").first { $0.hasPrefix("Requests/sec:") }.map { $0.dropFirst(13).trimmingCharacters(in: .whitespaces) } ?? "?"
         let p99 = wrk.components(separatedBy: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("99%") }
@@ -72,7 +74,7 @@ struct ServeBenchmark: ParsableCommand {
         pageTimes.sort()
         print("""
             tidemark-bench serve: \(path)
-            wrk -t2 -c16 -d\(seconds)s --latency, /api/covers?t=<random instant>: \(rps) requests/s, p99 \(p99)   (goal ≥ 5,000/s, p99 ≤ 10 ms)\(errors.isEmpty ? "" : "\n  " + errors.joined(separator: "\n  "))
+            wrk -t2 -c16 -d\(seconds)s --latency (after 2 s unmeasured), /api/covers?t=<random instant>: \(rps) requests/s, p99 \(p99)   (goal ≥ 5,000/s, p99 ≤ 10 ms)\(errors.isEmpty ? "" : "\n  " + errors.joined(separator: "\n  "))
             GET \(pagePath) (\(pages)×, \(drawn) runs of data drawn, \(page.utf8.count / 1024) KiB): median \(Stats.ms(pageTimes[pageTimes.count / 2])), max \(Stats.ms(pageTimes.last!))   (goal ≤ 200 ms)
             """)
     }
