@@ -8,8 +8,7 @@ struct CopyCommand: ParsableCommand {
         abstract: "The copy queue: queue datasets for hosts, run the copies with rsync, list, drop, pause and resume.",
         discussion: """
             A dataset is copied whole, at most once per host, over ssh (BatchMode) for hosts added \
-            with --ssh; each copy goes new → run → full (verified by a dry run that finds nothing \
-            left to send), or fault with an IPP code: 1 unknown, 2 system/network, 3 configuration, \
+            with --ssh; each copy goes new → run → full (verified: nothing left to send), or fault with an IPP code: 1 unknown, 2 system/network, 3 configuration, \
             5 data, 6 timeout. `tidemark revert copies` retries faults 2 and 6.
             """,
         subcommands: [CopyQueue.self, CopyRun.self, CopyList.self, CopyDrop.self, CopyPause.self, CopyResume.self])
@@ -123,7 +122,9 @@ struct CopyRun: ParsableCommand {
         discussion: """
             Copies are claimed per row under a lease (renewed while rsync runs): a run killed \
             mid-copy leaves its copies in run, and the next run after the lease takes them up and \
-            resumes (rsync --partial). A copy is full only once a dry run finds nothing left to send.
+            resumes (rsync --partial). A copy is full only once verified: each file at the destination \
+            compared with its source as rsync compares them (in-process on this machine; on an \
+            ssh host, or with --checksum, by a dry run that must find nothing left to send).
             Without --once the run goes on, looking for new copies every --interval, until stopped.
             Exit status: 0 every copy full, 1 could not run, 3 nothing to copy, 4 done with faults \
             (listed), 5 refused (running is paused), 64 bad command line.

@@ -134,7 +134,8 @@ struct HostCopies {
     }
 
     /// Runs rsync for `files` (named in its argv, else in a list file) and, when it succeeds,
-    /// the verifying dry run; renews the claims' leases while they run, and those of `waiting`.
+    /// verifies it (in-process on this machine unless by checksum, else by the dry run); renews
+    /// the claims' leases while they run, and those of `waiting`.
     private func transfer(root: PathBytes, files: [PathBytes], inArguments: Bool, destination: PathBytes, claims: inout [CopyClaim],
                           waiting: [CopyClaim]) -> Attempt {
         let named: RsyncFiles
@@ -170,6 +171,14 @@ struct HostCopies {
         if let fault = CopyFaults.fault(status: copy.status, timedOut: copy.timedOut, stderr: copy.stderrTail) {
             return Attempt(fault: fault, message: Self.message(copy, "rsync"))
         }
+        if shell == nil && !options.checksum {
+            // This machine's files are compared in-process, as the dry run would compare them.
+            switch LocalVerification(root: root, destination: destination).compare(files) {
+            case .pending(let pending): return Attempt(fault: nil, pending: pending, message: pending == 0 ? "" : Self.changed(pending))
+            case .source(let why): return Attempt(fault: .data, message: "verification: " + why)
+            case .destination(let why): return Attempt(fault: .system, message: "verification: " + why)
+            }
+        }
         let verify: ProcessRunner.Outcome
         do { verify = try runner.run(rsync.verify(root: root, files: named, destination: destination), tick: tick) } catch {
             claims = held
@@ -181,8 +190,12 @@ struct HostCopies {
             return Attempt(fault: fault, message: Self.message(verify, "verifying rsync"))
         }
         let pending = RsyncCommand.pending(verify.stdout)
-        return Attempt(fault: nil, pending: pending,
-                       message: pending == 0 ? "" : "verification: a dry run would still send \(pending) file(s): the source changed during the copy")
+        return Attempt(fault: nil, pending: pending, message: pending == 0 ? "" : Self.changed(pending))
+    }
+
+    /// Why `pending` files failed verification.
+    private static func changed(_ pending: Int) -> String {
+        "verification: \(pending) file(s) at the destination differ from the source (a dry run would send them again): the source changed during the copy"
     }
 
     /// The space at `destination` on the host.
