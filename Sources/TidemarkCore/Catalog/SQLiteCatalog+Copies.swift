@@ -113,13 +113,14 @@ extension SQLiteCatalog: CopyStore {
         let ids = String(decoding: (try? JSONEncoder().encode(datasets)) ?? Data("[]".utf8), as: UTF8.self)
         return try read { db in
             var sources: [Int64: [CopySource]] = [:]
-            let rows = try Row.fetchCursor(db, sql: """
+            // A batch's 10,000 rows: read through the C API (GRDB's rows cost twice the query).
+            let rows = FastStatement(try db.cachedStatement(sql: """
                 SELECT f.dataset_id, r.path, d.path, f.name, f.size FROM files f JOIN dirs d ON d.id = f.dir_id JOIN roots r ON r.id = d.root_id
                 WHERE f.dataset_id IN (SELECT value FROM json_each(?)) AND f.state = 0 ORDER BY f.dataset_id, r.id, d.path, f.name
-                """, arguments: [ids])
-            while let r = try rows.next() {
-                let root = [UInt8](r[1] as Data), dir = [UInt8](r[2] as Data), name = [UInt8](r[3] as Data)
-                sources[r[0], default: []].add(root: root, file: dir.appendingComponent(name), bytes: r[4])
+                """))
+            rows.bind(1, ids)
+            try rows.forEachRow { r in
+                sources[r.int64(0), default: []].add(root: r.blob(1), file: r.blob(2).appendingComponent(r.blob(3)), bytes: r.int64(4))
             }
             return sources
         }

@@ -26,6 +26,13 @@ struct HostCopies {
         var arguments: Int?
     }
 
+    /// What the datasets sent in one rsync share: a root, a destination, and how the files are named.
+    private struct GroupKey: Hashable {
+        var root: PathBytes
+        var destination: PathBytes
+        var inArguments: Bool
+    }
+
     /// Runs `claims` (all of `host`) and returns how each ended; a claim lost meanwhile to
     /// another runner is left out (it records nothing).
     func run(_ claims: [CopyClaim]) throws -> [CopyRunner.Result] {
@@ -35,7 +42,7 @@ struct HostCopies {
         }
         var refused: [(claim: CopyClaim, outcome: CopyOutcome)] = []
         var groups: [[Item]] = []
-        var open: [String: (group: Int, arguments: Int)] = [:]  // per root, destination and argv or not: the group filling up
+        var open: [GroupKey: (group: Int, arguments: Int)] = [:]  // the group filling up
         for c in claims {
             let found = sources[c.dataset] ?? []
             guard found.count == 1, let source = found.first else {
@@ -48,7 +55,7 @@ struct HostCopies {
             }
             let item = Item(claim: c, source: source, arguments: RsyncFiles.argumentBytes(source.files, root: source.root))
             // Datasets whose names go in an argv share one until it is full; the others share a list file.
-            let key = source.root.hexBytes + "/" + c.path.hexBytes + (item.arguments == nil ? "/list" : "/argv")
+            let key = GroupKey(root: source.root, destination: c.path, inArguments: item.arguments != nil)
             let cost = item.arguments ?? 0
             if let g = open[key], item.arguments == nil || g.arguments + cost <= options.argumentBudget {
                 groups[g.group].append(item)
