@@ -17,8 +17,14 @@ import TidemarkCore
 final class PostgresLookup: DirectoryLookup {
     private let session: PostgresSession
     private let prefetched: PrefetchedDirectories
+    /// Where the session goes when the walker is done with it.
+    private let parking: PostgresScanStore?
 
-    init(_ session: PostgresSession, prefetched: PrefetchedDirectories) { self.session = session; self.prefetched = prefetched }
+    init(_ session: PostgresSession, prefetched: PrefetchedDirectories, parking: PostgresScanStore? = nil) {
+        self.session = session; self.prefetched = prefetched; self.parking = parking
+    }
+
+    deinit { parking?.park(session) }
 
     /// One catalogued file as the compare needs it.
     struct Entry {

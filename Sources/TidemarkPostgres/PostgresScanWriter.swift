@@ -289,7 +289,10 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
             let streams: [Int64] = session.finalizeAll
                 ? try db.rows("SELECT id FROM streams WHERE context_id = \(session.contextId) ORDER BY id").map { Array($0)[0].int64 }
                 : touchedStreams.sorted()
-            try db.finishStreams(streams, rowsPerFetch: rowsPerFetch)
+            // The walkers' connections read the streams; nothing in this transaction changed their files.
+            let sessions = store.takeParked(readers)
+            defer { sessions.forEach(store.park) }
+            try db.finishStreams(streams, rowsPerFetch: rowsPerFetch, readers: sessions)
             let datasets: [Int64] = session.finalizeAll
                 ? try db.rows("SELECT id FROM datasets WHERE context_id = \(session.contextId)").map { Array($0)[0].int64 }
                 : Array(touchedDatasets)

@@ -51,7 +51,7 @@ struct CopyText {
 
     mutating func int(_ v: Int64) {
         separate()
-        buffer.writeString(String(v))
+        buffer.writeDecimal(v)
     }
 
     mutating func int(_ v: Int64?) {
@@ -121,14 +121,36 @@ extension ByteBuffer {
     }
 
     /// Writes `bytes` as a `bytea` field of COPY's text format: `\\x` and hex digits.
-    mutating func writeCopyHex(_ bytes: some Sequence<UInt8>) {
+    mutating func writeCopyHex(_ bytes: some Collection<UInt8>) {
         writeStaticString("\\\\x")
-        let digits: StaticString = "0123456789abcdef"
-        digits.withUTF8Buffer { hex in
+        writeWithUnsafeMutableBytes(minimumWritableBytes: 2 * bytes.count) { out in
+            var i = 0
             for b in bytes {
-                writeInteger(hex[Int(b >> 4)])
-                writeInteger(hex[Int(b & 15)])
+                out[i] = Self.hexDigits[Int(b >> 4)]
+                out[i + 1] = Self.hexDigits[Int(b & 15)]
+                i += 2
             }
+            return i
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Writes `v` in decimal digits (the scan's COPY writes millions: no String made for each).
+    mutating func writeDecimal(_ v: Int64) {
+        var magnitude = v.magnitude
+        writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { out in
+            // Digits from the last; 20 hold any Int64, its sign included.
+            var at = 20
+            repeat {
+                at -= 1
+                out[at] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if v < 0 { at -= 1; out[at] = UInt8(ascii: "-") }
+            let n = 20 - at
+            if at > 0 { out.baseAddress!.copyMemory(from: out.baseAddress! + at, byteCount: n) }
+            return n
         }
     }
 
