@@ -13,17 +13,39 @@ extension PostgresSession {
     /// cooperative pool may be taken by blocked callers, such as a test runner's threads
     /// waiting on a scan), and this thread waits for it.
     func copy(into table: String, columns: [String], _ data: ByteBuffer) throws(CatalogError) {
-        let outcome = Mutex<(any Error)?>(nil)
-        let done = DispatchSemaphore(value: 0)
+        try startCopy(into: table, columns: columns, data, thenCommit: false).wait()
+    }
+
+    /// Starts `copy(into:columns:_:)` and, when `thenCommit`, the COMMIT of the transaction it
+    /// is in (a ROLLBACK if the COPY fails), without waiting: nothing else may use the session
+    /// until the returned copy's `wait()` has returned.
+    func startCopy(into table: String, columns: [String], _ data: ByteBuffer, thenCommit: Bool) -> CopyUnderWay {
+        let underWay = CopyUnderWay(url: url)
         let connection = self.connection
         Task(executorPreference: LoopExecutor(connection.eventLoop)) {
             do {
                 try await connection.copyFrom(table: table, columns: columns, logger: Self.logger) { writer in try await writer.write(data) }
+                if thenCommit { _ = try await connection.query("COMMIT", logger: Self.logger) }
             } catch {
-                outcome.withLock { $0 = error }
+                underWay.outcome.withLock { $0 = error }
+                if thenCommit { _ = try? await connection.query("ROLLBACK", logger: Self.logger) }
             }
-            done.signal()
+            underWay.done.signal()
         }
+        return underWay
+    }
+}
+
+/// A COPY (and maybe its transaction's end) running on a session's event loop.
+final class CopyUnderWay: Sendable {
+    fileprivate let outcome = Mutex<(any Error)?>(nil)
+    fileprivate let done = DispatchSemaphore(value: 0)
+    private let url: PostgresURL
+
+    fileprivate init(url: PostgresURL) { self.url = url }
+
+    /// Waits until it has ended; throws what failed (call once).
+    func wait() throws(CatalogError) {
         done.wait()
         if let e = outcome.withLock({ $0 }) { throw PostgresErrorMapping.catalogError(e, url: url, connecting: false) }
     }
