@@ -16,7 +16,8 @@ struct PostgresBenchmark: ParsableCommand {
             drops on the server --server names (its user may create databases); without --server \
             $TIDEMARK_TEST_POSTGRES, so `scripts/test-postgres .build/release/tidemark-bench postgres \
             --scan` runs it on a private loopback server (fsync off). Goals: first scan ≤ 2.5× find, \
-            unchanged rescan ≤ 1.5× find, in the same run.
+            unchanged rescan ≤ 1.5× find, in the same run; beside them the server's floor, psql's \
+            binary COPY of the first scan's rows alone into an empty table with the same indexes.
 
             --queries: the query benchmark's synthetic catalog (built once in --dir) is copied into \
             the database --url names (an empty one; one already holding that copy is reused), then \

@@ -33,6 +33,20 @@ struct PostgresScanMeasurement {
         let find = try Measure.median(repeats, findArgs)
         let first = try Measure.median(repeats, scan, outputFile: places.dir + "/pg-scan-first.json", before: freshDatabase)
         let rescan = try Measure.median(repeats, scan, outputFile: places.dir + "/pg-scan-rescan.json")
+        // The server's floor: PostgreSQL's own COPY of the same rows (binary, from psql),
+        // alone, into an empty table with the files table's indexes: no walk, no lookups, no
+        // finish, nothing else on the cores.
+        let rows = places.dir + "/pg-scan-files.copy"
+        let columns = #"dir_id, name, size, mtime, inode, device, stream_id, dataset_id, start, "end", source, error, notes, ctime"#
+        try Self.psql(url, "\\copy (SELECT \(columns) FROM files ORDER BY id) TO '\(rows)' WITH (FORMAT binary)")
+        defer { try? FileManager.default.removeItem(atPath: rows) }
+        let floor = try Measure.median(
+            repeats, ["/usr/bin/psql", url, "-v", "ON_ERROR_STOP=1", "-qAtc", "\\copy files_floor (\(columns)) FROM '\(rows)' WITH (FORMAT binary)"],
+            before: {
+                try Self.psql(url, "DROP TABLE IF EXISTS files_floor")
+                try Self.psql(url, "CREATE TABLE files_floor (LIKE files INCLUDING ALL)")
+            })
+        try Self.psql(url, "DROP TABLE files_floor")
         let firstReport = try JSONSerialization.jsonObject(with: first.stdout) as? [String: Any] ?? [:]
         let report = try JSONSerialization.jsonObject(with: rescan.stdout) as? [String: Any] ?? [:]
         let seen = report["files"] as? Int ?? -1
@@ -48,9 +62,12 @@ struct PostgresScanMeasurement {
             \(row("find -type f -printf '%s %T@ %p\\n'", find))
             \(row("tidemark scan, empty catalog", first))
             \(row("tidemark scan, unchanged tree", rescan))
+            \("server floor: COPY of those rows".padding(toLength: 36, withPad: " ", startingAt: 0))\(Format.col(floor.seconds))  \
+            \(Format.range(floor.range))   \(Format.ratio(floor.seconds / find.seconds))   (psql alone into the indexed table)
             phases of the median first scan: \(Format.phases(firstReport["phases"]))
             phases of the median rescan:     \(Format.phases(report["phases"]))
-            goals: first scan ≤ 2.5× find, unchanged rescan ≤ 1.5× find
+            goals: first scan ≤ 2.5× find, unchanged rescan ≤ 1.5× find; the floor is what the server \
+            alone takes to index the first scan's rows
             """)
         if seen != built { throw BenchError("the scan saw \(seen) files, the tree has \(built)") }
         try Self.psql(server, "DROP DATABASE IF EXISTS tidemark_bench_scan")

@@ -54,7 +54,9 @@ public enum CatalogCopy {
     public static func copy(from source: any CatalogTables, to destination: any CatalogTables,
                             progress: (CatalogCopyReport.Table) -> Void = { _ in }) throws(CatalogError) -> CatalogCopyReport {
         let started = Date()
-        let fromMigrations = try source.appliedMigrations(), toMigrations = try destination.appliedMigrations()
+        // A store's own migrations (how it keeps the data) are not asked of the other store.
+        let fromMigrations = try source.appliedMigrations().filter { !PostgresSchema.storeOnly.contains($0) }
+        let toMigrations = try destination.appliedMigrations().filter { !PostgresSchema.storeOnly.contains($0) }
         if Set(fromMigrations) != Set(toMigrations) {
             let missing = Set(fromMigrations).subtracting(toMigrations).sorted(), extra = Set(toMigrations).subtracting(fromMigrations).sorted()
             throw CatalogError(path: destination.path, kind: .newerSchema, message: """

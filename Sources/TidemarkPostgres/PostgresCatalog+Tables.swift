@@ -181,7 +181,7 @@ extension TableValue {
     func writeCopyText(to buffer: inout ByteBuffer, asBytea: Bool) {
         switch self {
         case .null: buffer.writeString("\\N")
-        case .integer(let v): buffer.writeString(String(v))
+        case .integer(let v): buffer.writeDecimal(v)
         case .real(let v):
             buffer.writeString(v.isNaN ? "NaN" : v.isInfinite ? (v < 0 ? "-Infinity" : "Infinity") : "\(v)")
         case .text(let s):

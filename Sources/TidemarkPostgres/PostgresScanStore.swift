@@ -17,6 +17,9 @@ public final class PostgresScanStore: ScanStore, Sendable {
     private let stateDirectory: String
     /// Subdirectories' files fetched with their parent, until a walker visits them.
     let prefetched: PrefetchedDirectories
+    /// Walkers' connections once their lookups are done: the scan's finish reads streams on
+    /// them, and the next scan's walkers take them again (no new connection for either).
+    private let parked = Mutex<[PostgresSession]>([])
 
     /// Opens the catalog at `url` (a postgres:// URL), creating its schema on first use.
     public convenience init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(CatalogError) {
@@ -141,7 +144,22 @@ public final class PostgresScanStore: ScanStore, Sendable {
         return stateDirectory + "/reading-" + ContextDefinition.fnv1a(server + "\n" + context)
     }
 
-    public func makeLookup() throws(CatalogError) -> any DirectoryLookup { PostgresLookup(try session(), prefetched: prefetched) }
+    public func makeLookup() throws(CatalogError) -> any DirectoryLookup {
+        if let reused = parked.withLock({ $0.popLast() }) { return PostgresLookup(reused, prefetched: prefetched, parking: self) }
+        return PostgresLookup(try session(), prefetched: prefetched, parking: self)
+    }
+
+    /// Keeps a session whose work is done (outside any transaction) for later work of this store.
+    func park(_ session: PostgresSession) { parked.withLock { $0.append(session) } }
+
+    /// Up to `count` parked sessions, taken out of the park.
+    func takeParked(_ count: Int) -> [PostgresSession] {
+        parked.withLock { p in
+            let taken = Array(p.suffix(count))
+            p.removeLast(taken.count)
+            return taken
+        }
+    }
 
     public func makeWriter(_ session: ScanSession) throws(CatalogError) -> any ScanBatchWriter {
         PostgresScanWriter(store: self, connection: try self.session(), session: session)

@@ -4,13 +4,21 @@ import PostgresNIO
 import TidemarkCore
 
 /// The one writer of a scan into PostgreSQL. Each batch is one transaction of a few
-/// set-based statements, whatever its size: new parents (streams, datasets, directories)
-/// inserted and read back by arrays, state changes by id arrays, changed files through a
-/// `COPY` into a temporary table, new files by a straight `COPY` (the walker saw they are
-/// not there, and no other scanner writes this context's directories).
+/// set-based statements, whatever its size: state changes by id arrays, changed files through
+/// a `COPY` into a temporary table, new files by a straight `COPY` (the walker saw they are
+/// not there, and no other scanner writes this context's directories). The batch's new
+/// parents (streams, datasets, directories) are inserted and read back by arrays just before,
+/// on the catalog's own session, committed at once: so while one batch's COPY runs on the
+/// server, the next batch's parents are resolved and its rows encoded. (Parents before their
+/// files, as the references that "v15: files' references kept by the writer" stopped checking
+/// ask; a scan that dies between the two leaves parents without files, which harm nothing.)
 final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the scan's writer thread only
     private let store: PostgresScanStore
     private let db: PostgresSession
+    /// Where parents and stream bounds are written (the catalog's own session, idle during a walk).
+    private let parents: PostgresSession
+    /// The last batch's COPY and COMMIT, while the server runs them.
+    private var underWay: CopyUnderWay?
     private let session: ScanSession
     private var dirIds: [DirKey: Int64] = [:]
     private var streamIds: [StreamKey: Int64] = [:]
@@ -29,6 +37,7 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
     init(store: PostgresScanStore, connection: PostgresSession, session: ScanSession) {
         self.store = store
         self.db = connection
+        self.parents = store.catalog.session
         self.session = session
         rowsPerFetch = store.catalog.rowsPerFetch
     }
@@ -36,8 +45,12 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
     func visited(_ dirIds: [Int64]) { visitedDirs.formUnion(dirIds) }
 
     func apply(_ batch: [DirectoryChanges]) throws(CatalogError) {
-        try db.transaction { () throws(CatalogError) in
-            try resolveParents(batch)
+        try resolveParents(batch)
+        try raiseBounds(batch)
+        let inserts = encodeInserts(batch)
+        try settle()
+        try db.execute("BEGIN")
+        do throws(CatalogError) {
             let revived = batch.flatMap(\.revived), missing = batch.flatMap(\.missing)
             if !revived.isEmpty {
                 touch(try db.rows("""
@@ -52,9 +65,20 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
                     """))
             }
             try writeUpdates(batch)
-            try writeInserts(batch)
-            try raiseBounds(batch)
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
         }
+        if inserts.isEmpty { try db.execute("COMMIT") } else {
+            underWay = db.startCopy(into: "files", columns: ["dir_id", "name"] + Self.fileColumns, inserts.buffer, thenCommit: true)
+        }
+    }
+
+    /// Waits for the last batch's COPY and COMMIT; throws what failed there.
+    private func settle() throws(CatalogError) {
+        guard let copy = underWay else { return }
+        underWay = nil
+        try copy.wait()
     }
 
     // MARK: - Parents
@@ -78,11 +102,11 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
         let context = session.contextId
         if !streams.isEmpty {
             let categories = streams.map(\.category), names = streams.map(\.name)
-            try db.execute("""
+            try parents.execute("""
                 INSERT INTO streams (context_id, category, name) SELECT \(context), c, n FROM unnest(\(categories)::text[], \(names)::text[]) AS v(c, n)
                 ON CONFLICT DO NOTHING
                 """)
-            for row in try db.rows("""
+            for row in try parents.rows("""
                 SELECT s.id, s.category, s.name FROM streams s JOIN unnest(\(categories)::text[], \(names)::text[]) AS v(c, n)
                 ON s.context_id = \(context) AND s.category = v.c AND s.name = v.n
                 """) {
@@ -92,22 +116,22 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
         }
         if !datasets.isEmpty {
             let categories = datasets.map(\.category), names = datasets.map(\.name)
-            try db.execute("""
+            try parents.execute("""
                 INSERT INTO datasets (context_id, category, name) SELECT \(context), c, n FROM unnest(\(categories)::text[], \(names)::text[]) AS v(c, n)
                 ON CONFLICT DO NOTHING
                 """)
-            for row in try db.rows("SELECT id, name FROM datasets WHERE context_id = \(context) AND name = ANY(\(names)::text[])") {
+            for row in try parents.rows("SELECT id, name FROM datasets WHERE context_id = \(context) AND name = ANY(\(names)::text[])") {
                 let c = Array(row)
                 datasetIds[c[1].string ?? ""] = c[0].int64
             }
         }
         if !dirs.isEmpty {
             let roots = dirs.map { session.rootIds[$0.root] }, paths = dirs.map { ByteBuffer(path: $0.path) }
-            try db.execute("""
+            try parents.execute("""
                 INSERT INTO dirs (root_id, path) SELECT r, p FROM unnest(\(roots)::bigint[], \(paths)::bytea[]) AS v(r, p) ON CONFLICT DO NOTHING
                 """)
             let index = Dictionary(session.rootIds.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-            for row in try db.rows("""
+            for row in try parents.rows("""
                 SELECT d.id, d.root_id, d.path FROM dirs d JOIN unnest(\(roots)::bigint[], \(paths)::bytea[]) AS v(r, p) ON d.root_id = v.r AND d.path = v.p
                 """) {
                 let c = Array(row)
@@ -156,7 +180,8 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
         out.int(f.stat.ctimeNanoseconds)
     }
 
-    private func writeInserts(_ batch: [DirectoryChanges]) throws(CatalogError) {
+    /// The batch's new files as COPY rows.
+    private func encodeInserts(_ batch: [DirectoryChanges]) -> CopyText {
         var out = CopyText()
         for c in batch where !c.inserts.isEmpty {
             let dir = c.dirId ?? dirIds[DirKey(root: c.root, path: c.relative)]!
@@ -168,8 +193,7 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
                 out.endRow()
             }
         }
-        guard !out.isEmpty else { return }
-        try db.copy(into: "files", columns: ["dir_id", "name"] + Self.fileColumns, out.buffer)
+        return out
     }
 
     /// Changed files: written only where the row is still as the scan read it (a file a policy
@@ -244,7 +268,7 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
         }
         guard !raised.isEmpty else { return }
         let ids = Array(raised.keys), lengths = ids.map { raised[$0]! }
-        try db.execute("""
+        try parents.execute("""
             UPDATE streams s SET max_duration = greatest(s.max_duration, v.d) FROM unnest(\(ids)::bigint[], \(lengths)::bigint[]) AS v(id, d)
             WHERE s.id = v.id
             """)
@@ -254,6 +278,10 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
 
     func finish(report: ScanReport, unreadable: [Int: [PathBytes]], context: ContextDefinition, readers: Int,
                 missing onMissing: ((Int, PathBytes) -> Void)?) throws(CatalogError) -> Int {
+        do { try settle() } catch {
+            try? record(report: report, status: .failed)
+            throw error
+        }
         // Committed first, as on SQLite: a scan that dies after it leaves its record
         // `running`, and the next one finishes every stream.
         let missing = try db.transaction { () throws(CatalogError) -> Int in
@@ -289,20 +317,22 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
             let streams: [Int64] = session.finalizeAll
                 ? try db.rows("SELECT id FROM streams WHERE context_id = \(session.contextId) ORDER BY id").map { Array($0)[0].int64 }
                 : touchedStreams.sorted()
-            try db.finishStreams(streams, rowsPerFetch: rowsPerFetch)
+            // The walkers' connections read the streams; nothing in this transaction changed their files.
+            let sessions = store.takeParked(readers)
+            defer { sessions.forEach(store.park) }
+            try db.finishStreams(streams, rowsPerFetch: rowsPerFetch, readers: sessions)
             let datasets: [Int64] = session.finalizeAll
                 ? try db.rows("SELECT id FROM datasets WHERE context_id = \(session.contextId)").map { Array($0)[0].int64 }
                 : Array(touchedDatasets)
             if !datasets.isEmpty {
-                // Datasets: the union (hull) of their live members.
-                try db.execute("""
-                    UPDATE datasets SET start = NULL, "end" = NULL, files = 0, bytes = 0 WHERE id = ANY(\(datasets))
-                    """)
+                // Datasets: the union (hull) of their live members (none: no coverage, 0 files),
+                // each row written once.
                 try db.execute("""
                     UPDATE datasets d SET start = a.s, "end" = a.e, files = a.n, bytes = a.b
-                    FROM (SELECT dataset_id, min(start) AS s, max("end") AS e, count(*) AS n, sum(size) AS b
-                          FROM files WHERE dataset_id = ANY(\(datasets)) AND state = 0 GROUP BY dataset_id) AS a
-                    WHERE d.id = a.dataset_id
+                    FROM (SELECT x.id, min(f.start) AS s, max(f."end") AS e, count(f.id) AS n, coalesce(sum(f.size), 0) AS b
+                          FROM unnest(\(datasets)::bigint[]) AS x(id) LEFT JOIN files f ON f.dataset_id = x.id AND f.state = 0
+                          GROUP BY x.id) AS a
+                    WHERE d.id = a.id
                     """)
             }
             try db.execute("UPDATE contexts SET fingerprint = \(context.fingerprint), definition_file = \(context.file) WHERE id = \(session.contextId)")
@@ -311,6 +341,8 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
     }
 
     func record(report: ScanReport, status: ScanStatus) throws(CatalogError) {
+        // A failed scan is recorded whatever its last batch did (a failure there is the scan's).
+        if status == .failed { try? settle() } else { try settle() }
         try db.transaction { () throws(CatalogError) in
             try db.execute("""
                 UPDATE scans SET finished = \(Instant(secondsSince1970: Date().timeIntervalSince1970).microseconds), status = \(status.rawValue),

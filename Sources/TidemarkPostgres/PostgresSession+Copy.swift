@@ -13,17 +13,39 @@ extension PostgresSession {
     /// cooperative pool may be taken by blocked callers, such as a test runner's threads
     /// waiting on a scan), and this thread waits for it.
     func copy(into table: String, columns: [String], _ data: ByteBuffer) throws(CatalogError) {
-        let outcome = Mutex<(any Error)?>(nil)
-        let done = DispatchSemaphore(value: 0)
+        try startCopy(into: table, columns: columns, data, thenCommit: false).wait()
+    }
+
+    /// Starts `copy(into:columns:_:)` and, when `thenCommit`, the COMMIT of the transaction it
+    /// is in (a ROLLBACK if the COPY fails), without waiting: nothing else may use the session
+    /// until the returned copy's `wait()` has returned.
+    func startCopy(into table: String, columns: [String], _ data: ByteBuffer, thenCommit: Bool) -> CopyUnderWay {
+        let underWay = CopyUnderWay(url: url)
         let connection = self.connection
         Task(executorPreference: LoopExecutor(connection.eventLoop)) {
             do {
                 try await connection.copyFrom(table: table, columns: columns, logger: Self.logger) { writer in try await writer.write(data) }
+                if thenCommit { _ = try await connection.query("COMMIT", logger: Self.logger) }
             } catch {
-                outcome.withLock { $0 = error }
+                underWay.outcome.withLock { $0 = error }
+                if thenCommit { _ = try? await connection.query("ROLLBACK", logger: Self.logger) }
             }
-            done.signal()
+            underWay.done.signal()
         }
+        return underWay
+    }
+}
+
+/// A COPY (and maybe its transaction's end) running on a session's event loop.
+final class CopyUnderWay: Sendable {
+    fileprivate let outcome = Mutex<(any Error)?>(nil)
+    fileprivate let done = DispatchSemaphore(value: 0)
+    private let url: PostgresURL
+
+    fileprivate init(url: PostgresURL) { self.url = url }
+
+    /// Waits until it has ended; throws what failed (call once).
+    func wait() throws(CatalogError) {
         done.wait()
         if let e = outcome.withLock({ $0 }) { throw PostgresErrorMapping.catalogError(e, url: url, connecting: false) }
     }
@@ -51,7 +73,7 @@ struct CopyText {
 
     mutating func int(_ v: Int64) {
         separate()
-        buffer.writeString(String(v))
+        buffer.writeDecimal(v)
     }
 
     mutating func int(_ v: Int64?) {
@@ -121,14 +143,36 @@ extension ByteBuffer {
     }
 
     /// Writes `bytes` as a `bytea` field of COPY's text format: `\\x` and hex digits.
-    mutating func writeCopyHex(_ bytes: some Sequence<UInt8>) {
+    mutating func writeCopyHex(_ bytes: some Collection<UInt8>) {
         writeStaticString("\\\\x")
-        let digits: StaticString = "0123456789abcdef"
-        digits.withUTF8Buffer { hex in
+        writeWithUnsafeMutableBytes(minimumWritableBytes: 2 * bytes.count) { out in
+            var i = 0
             for b in bytes {
-                writeInteger(hex[Int(b >> 4)])
-                writeInteger(hex[Int(b & 15)])
+                out[i] = Self.hexDigits[Int(b >> 4)]
+                out[i + 1] = Self.hexDigits[Int(b & 15)]
+                i += 2
             }
+            return i
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Writes `v` in decimal digits (the scan's COPY writes millions: no String made for each).
+    mutating func writeDecimal(_ v: Int64) {
+        var magnitude = v.magnitude
+        writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { out in
+            // Digits from the last; 20 hold any Int64, its sign included.
+            var at = 20
+            repeat {
+                at -= 1
+                out[at] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if v < 0 { at -= 1; out[at] = UInt8(ascii: "-") }
+            let n = 20 - at
+            if at > 0 { out.baseAddress!.copyMemory(from: out.baseAddress! + at, byteCount: n) }
+            return n
         }
     }
 

@@ -43,6 +43,33 @@ public enum TestStore: String, CaseIterable, Sendable, CustomTestStringConvertib
     }
 }
 
+extension TestStore {
+    /// The rows whose references point nowhere, one a line (empty when none). Neither store
+    /// checks every reference as rows are written — SQLite's foreign keys are off, and
+    /// PostgreSQL's on `files` went with "v15: files' references kept by the writer" — so
+    /// the tests check that the writers kept them: SQLite's `foreign_key_check`, and on
+    /// PostgreSQL (which still enforces its other references) `orphanedFilesSQL`.
+    public func danglingReferences(_ location: String) throws -> String {
+        switch self {
+        case .sqlite: return try sqlite3(location, "PRAGMA foreign_key_check")
+        case .postgres: return try psql(location, orphanedFilesSQL)
+        }
+    }
+}
+
+/// The files whose directory, stream, dataset or removing policy run is not in the catalog,
+/// as `files|id|table` rows (the form of SQLite's `foreign_key_check`). Plain SQL, so either
+/// store can run it.
+public let orphanedFilesSQL = """
+    SELECT 'files', id, 'dirs' FROM files f WHERE NOT EXISTS (SELECT 1 FROM dirs d WHERE d.id = f.dir_id)
+    UNION ALL SELECT 'files', id, 'streams' FROM files f WHERE NOT EXISTS (SELECT 1 FROM streams s WHERE s.id = f.stream_id)
+    UNION ALL SELECT 'files', id, 'datasets' FROM files f
+        WHERE f.dataset_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM datasets x WHERE x.id = f.dataset_id)
+    UNION ALL SELECT 'files', id, 'policy_runs' FROM files f
+        WHERE f.gone_run IS NOT NULL AND NOT EXISTS (SELECT 1 FROM policy_runs p WHERE p.id = f.gone_run)
+    ORDER BY 2, 3
+    """
+
 /// Runs one SQL statement with the sqlite3 shell.
 public func sqlite3(_ db: String, _ query: String) throws -> String {
     try run("/usr/bin/sqlite3", [db, query]).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -130,7 +130,9 @@ import TestSupport
         #expect(third.new == 0 && third.changed == 0 && third.missing == 0 && third.unchanged == second.files)
         dumps.append(try dump())
         try checkStatsMatchDisk()
-        if let sqlite = catalog as? SQLiteCatalog { #expect(try sqlite.foreignKeyViolations() == 0) }
+        if let sqlite = catalog as? SQLiteCatalog { #expect(try sqlite.foreignKeyViolations() == 0) } else {
+            #expect(try rows(orphanedFilesSQL).isEmpty)
+        }
         return dumps
     }
 

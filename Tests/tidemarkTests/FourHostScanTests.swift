@@ -44,26 +44,35 @@ import TidemarkCore
                 dataset = "sets/{set}"
                 """.write(toFile: defs + "/host\(h).toml", atomically: true, encoding: .utf8)
         }
-        @Sendable func scan(_ h: Int, into db: String) throws -> (seconds: Double, files: Int) {
+        /// Scans host `h`'s tree into `db`; `cpu` is the CPU seconds the scanner used.
+        @Sendable func scan(_ h: Int, into db: String) throws -> (seconds: Double, files: Int, cpu: Double) {
             let url = server.url(database: db, from: h)
-            let r = try net.run(h, [tidemarkBinary, "scan", "host\(h)", "--db", url, "--catalogs", defs, "--json", "--threads", "1"],
+            // bash's `times` reports its child's CPU, which this process's own counters would mix
+            // with the other suites' children.
+            let argv = [tidemarkBinary, "scan", "host\(h)", "--db", url, "--catalogs", defs, "--json", "--threads", "1"]
+            let r = try net.run(h, ["/bin/bash", "-c", "\"$@\"; s=$?; times >&2; exit $s", "-"] + argv,
                                 environment: ["XDG_STATE_HOME": defs + "/state\(h)"])
             #expect(r.status == 0, "host \(h): \(r.stderr)")
             let o = try #require(try r.json() as? [String: Any])
-            return (o["seconds"] as? Double ?? 0, o["files"] as? Int ?? 0)
+            return (o["seconds"] as? Double ?? 0, o["files"] as? Int ?? 0, Self.childrenCPU(timesOutput: r.stderr))
         }
 
-        // One after another: each host's rate alone.
+        // One after another: each host's rate alone, and the cores a scan alone keeps busy
+        // (its scanner's CPU and the server's, over its wall time).
         try server.createDatabase("one_by_one")
         var alone: [Double] = []
+        var coresBusy: [Double] = []
         for h in 1...Self.hosts {
+            let serverBefore = server.cpuSeconds(), started = Date()
             let r = try scan(h, into: "one_by_one")
+            let wall = Date().timeIntervalSince(started)
+            coresBusy.append((server.cpuSeconds() - serverBefore + r.cpu) / wall)
             #expect(r.files == Self.filesPerHost)
             alone.append(Double(r.files) / max(r.seconds, 0.001))
         }
         // All at once.
         try server.createDatabase("at_once")
-        let results = Mutex<[Int: (seconds: Double, files: Int)]>([:])
+        let results = Mutex<[Int: (seconds: Double, files: Int, cpu: Double)]>([:])
         let group = DispatchGroup()
         for h in 1...Self.hosts {
             group.enter()
@@ -84,6 +93,12 @@ import TidemarkCore
             // Four scanners and the server share this machine's cores: only a loose bound.
             #expect(share >= 0.1, "host \(h) at once reached \(Int(share * 100)) % of its rate alone")
         }
+        // Four scans at once need four times the CPU of one on this machine's cores, so none can
+        // run faster than cores / (4 × the cores one alone keeps busy) of its rate alone.
+        let busy = coresBusy.sorted()[coresBusy.count / 2]
+        let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+        lines.append(String(format: "a scan alone keeps %.2f cores busy (scanner and server), so on %.0f cores each can reach at most %.0f%%",
+                            busy, cores, min(1, cores / (Double(Self.hosts) * busy)) * 100))
         print("four hosts: " + lines.joined(separator: "; "))
 
         let sequential = try server.dump("one_by_one"), concurrent = try server.dump("at_once")
@@ -91,6 +106,16 @@ import TidemarkCore
         let s = sequential.split(separator: "\n"), c = concurrent.split(separator: "\n")
         let diff = zip(s, c).first { $0 != $1 }.map { "'\($0)' vs '\($1)'" } ?? "lengths \(s.count) and \(c.count)"
         #expect(sequential == concurrent, "the catalog differs from four scans one after another: \(diff)")
+    }
+
+    /// The children's user and system seconds from bash's `times` (its second line, "0m1.234s 0m0.567s").
+    static func childrenCPU(timesOutput: String) -> Double {
+        guard let line = timesOutput.split(separator: "\n").last else { return 0 }
+        return line.split(separator: " ").reduce(0.0) { sum, field in
+            let parts = field.dropLast().split(separator: "m")
+            guard parts.count == 2, let m = Double(parts[0]), let sec = Double(parts[1]) else { return sum }
+            return sum + m * 60 + sec
+        }
     }
 
     /// Hourly files of a few DSMs over some days, and datasets of a few files each.
@@ -240,6 +265,25 @@ final class PrivateServer: @unchecked Sendable {  // immutable once made
             """,
         ]
         return try queries.map { try psql(db, $0) }.joined(separator: "\n")
+    }
+
+    /// CPU seconds the server has used: its postmaster's own and reaped children's, and its
+    /// live children's (backends, checkpointer, writers).
+    func cpuSeconds() -> Double {
+        guard let pidText = try? String(contentsOfFile: work + "/data/postmaster.pid", encoding: .utf8),
+              let pid = Int32(pidText.split(separator: "\n").first ?? "") else { return 0 }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        // Fields after the command's closing parenthesis: ppid is the 2nd, utime … cstime the 12th to 15th.
+        func fields(_ p: String) -> [Substring]? {
+            guard let stat = try? String(contentsOfFile: "/proc/\(p)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+            return stat[stat.index(after: close)...].split(separator: " ")
+        }
+        var total = 0.0
+        if let f = fields(String(pid)) { total += f[11...14].compactMap { Double($0) }.reduce(0, +) }
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(entry) != nil {
+            if let f = fields(entry), Int32(f[1]) == pid { total += f[11...12].compactMap { Double($0) }.reduce(0, +) }
+        }
+        return total / ticks
     }
 
     func stop() {

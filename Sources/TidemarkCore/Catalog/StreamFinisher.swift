@@ -94,21 +94,45 @@ public struct StreamFinisher {
     /// of the work. The rows read must be committed (readers do not see `db`'s transaction).
     static func finish(streams: [Int64], readingFrom path: String, threads: Int, db: Database) throws(CatalogError) {
         guard !streams.isEmpty else { return }
-        let queue = BoundedQueue<Result<Derived, CatalogError>>(capacity: 200_000)
+        do {
+            let writer = try Writer(db)
+            try deriveInParallel(streams, readers: threads,
+                                 open: { _ in try ReadConnection.Statement(ReadConnection(path: path), sql: Self.readSQL) },
+                                 derive: { read, stream in
+                                     read.bind(1, stream)
+                                     return try derive(stream: stream) { (body) throws(CatalogError) in try read.forEachRow(body) }
+                                 },
+                                 consume: { try writer.write($0) })
+        } catch {
+            throw error as? CatalogError ?? CatalogError(path: path, error)
+        }
+    }
+
+    /// Derives `streams` on `readers` threads at once, handing each result to `consume` on the
+    /// calling thread as it comes (in no particular order): each thread reads through what
+    /// `open` gives it (by thread number), stream after stream, then `close`s it. The first
+    /// error stops every thread and is thrown.
+    public static func deriveInParallel<Reader>(
+        _ streams: [Int64], readers: Int, open: @escaping @Sendable (Int) throws -> Reader,
+        derive: @escaping @Sendable (Reader, Int64) throws -> Derived, close: @escaping @Sendable (Reader) -> Void = { _ in },
+        consume: (Derived) throws -> Void
+    ) throws {
+        guard !streams.isEmpty else { return }
+        let queue = BoundedQueue<Result<Derived, any Error>>(capacity: 200_000)
         let next = Atomic<Int>(0)
         let stop = Atomic<Bool>(false)
         let group = DispatchGroup()
-        for _ in 0..<max(1, min(threads, streams.count)) {
+        for thread in 0..<max(1, min(readers, streams.count)) {
             group.enter()
             Thread.detachNewThread {
                 defer { group.leave() }
-                do throws(CatalogError) {
-                    let read = try ReadConnection.Statement(ReadConnection(path: path), sql: Self.readSQL)
+                do {
+                    let reader = try open(thread)
+                    defer { close(reader) }
                     while !stop.load(ordering: .relaxed) {
                         let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
                         guard i < streams.count else { break }
-                        read.bind(1, streams[i])
-                        let d = try derive(stream: streams[i]) { (body) throws(CatalogError) in try read.forEachRow(body) }
+                        let d = try derive(reader, streams[i])
                         queue.push(.success(d), weight: d.weight)
                     }
                 } catch {
@@ -121,16 +145,15 @@ public struct StreamFinisher {
             queue.close()
         }
         do {
-            let writer = try Writer(db)
             while let items = queue.popAll() {
-                for item in items { try writer.write(item.get()) }
+                for item in items { try consume(item.get()) }
             }
         } catch {
             // Readers stop at their next stream; none waits on a full queue once it is closed.
             stop.store(true, ordering: .relaxed)
             queue.close()
             group.wait()
-            throw error as? CatalogError ?? CatalogError(path: path, error)
+            throw error
         }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 
 /// A blocking FIFO between threads, bounded by a weight so producers wait when the
 /// consumer falls behind (memory stays flat on a first scan of millions of files).
-final class BoundedQueue<Element>: @unchecked Sendable {
+public final class BoundedQueue<Element>: @unchecked Sendable {
     private let condition = NSCondition()
     private var items: [(Element, Int)] = []
     private var head = 0
@@ -10,10 +10,11 @@ final class BoundedQueue<Element>: @unchecked Sendable {
     private var closed = false
     private let capacity: Int
 
-    init(capacity: Int) { self.capacity = capacity }
+    /// A queue that holds at most `capacity` of weight (and always one item).
+    public init(capacity: Int) { self.capacity = capacity }
 
     /// Adds an item, waiting while the queue is over capacity (never for an empty queue).
-    func push(_ item: Element, weight w: Int) {
+    public func push(_ item: Element, weight w: Int) {
         condition.lock()
         while weight > 0 && weight + w > capacity && !closed { condition.wait() }
         items.append((item, w))
@@ -23,7 +24,7 @@ final class BoundedQueue<Element>: @unchecked Sendable {
     }
 
     /// Takes everything queued, waiting for at least one item; nil once closed and drained.
-    func popAll() -> [Element]? {
+    public func popAll() -> [Element]? {
         condition.lock()
         defer { condition.unlock() }
         while items.count == head && !closed { condition.wait() }
@@ -37,7 +38,7 @@ final class BoundedQueue<Element>: @unchecked Sendable {
     }
 
     /// No more items will come; wakes the consumer and any waiting producer.
-    func close() {
+    public func close() {
         condition.lock(); closed = true; condition.broadcast(); condition.unlock()
     }
 }
