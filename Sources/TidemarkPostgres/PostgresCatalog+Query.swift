@@ -127,17 +127,19 @@ extension PostgresCatalog: QueryStore {
         // Streams whose files are all instants (modification times) have no extent to
         // cover anything; they are left out unless asked for by category or stream.
         if q.categories.isEmpty && q.stream == nil { filter.append("s.max_duration > 0") }
+        // Each stream's runs come back as one value, (start, end) pairs of 8-byte integers in
+        // start order: a year of a camera's 30-second runs is 350,000 rows, which took the
+        // client 5 s to decode row by row.
         b.sql = """
-            SELECT s.id, c.name, s.category, s.name, k.live, run.start, run."end"
+            SELECT s.id, c.name, s.category, s.name, k.live, run.spans
             FROM streams s JOIN contexts c ON c.id = s.context_id CROSS JOIN (VALUES (1), (0)) AS k(live)
             LEFT JOIN LATERAL (
-                SELECT start, "end" FROM coverage_runs
+                SELECT string_agg(int8send(start) || int8send("end"), ''::bytea ORDER BY start) AS spans FROM coverage_runs
                 WHERE stream_id = s.id AND live = k.live AND start < \(hi) AND "end" > \(lo)
                   AND start >= coalesce((SELECT max(start) FROM coverage_runs WHERE stream_id = s.id AND live = k.live AND start <= \(lo)), \(lo))
-                OFFSET 0
             ) run ON true
             \(Self.whereClause(filter))
-            ORDER BY \(Self.streamOrder), k.live DESC, run.start
+            ORDER BY \(Self.streamOrder), k.live DESC
             """
         return try catching {
             var out: [StreamRuns] = []
@@ -150,9 +152,13 @@ extension PostgresCatalog: QueryStore {
                     out.append(StreamRuns(context: try r[1].decode(String.self), category: try r[2].decode(String.self),
                                           stream: try r[3].decode(String.self), live: [], gone: []))
                 }
-                guard let start = try r[5].decode(Int64?.self), let end = try r[6].decode(Int64?.self) else { continue }
-                let span = Span(max(start, from), min(end, to))
-                if try r[4].decode(Int.self) == 1 { out[out.count - 1].live.append(span) } else { out[out.count - 1].gone.append(span) }
+                guard var pairs = try r[5].decode(ByteBuffer?.self) else { continue }
+                var spans: [Span] = []
+                spans.reserveCapacity(pairs.readableBytes / 16)
+                while let start = pairs.readInteger(as: Int64.self), let end = pairs.readInteger(as: Int64.self) {
+                    spans.append(Span(max(start, from), min(end, to)))
+                }
+                if try r[4].decode(Int.self) == 1 { out[out.count - 1].live = spans } else { out[out.count - 1].gone = spans }
             }
             return out
         }
