@@ -164,8 +164,8 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
     private static let fileColumns = ["size", "mtime", "inode", "device", "stream_id", "dataset_id", "start", "end", "source", "error", "notes", "ctime"]
 
     /// The columns every written file shares, in `fileColumns` order.
-    private func encode(_ f: ScannedFile, _ m: Meaning, into out: inout CopyText) {
-        let (stream, dataset) = ids(m)
+    private func encode(_ f: ScannedFile, _ ids: (stream: Int64, dataset: Int64?), into out: inout CopyText) {
+        let (stream, dataset) = ids
         out.int(f.stat.size)
         out.int(f.stat.mtimeNanoseconds)
         out.int(Int64(bitPattern: f.stat.inode))
@@ -186,10 +186,11 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
         for c in batch where !c.inserts.isEmpty {
             let dir = c.dirId ?? dirIds[DirKey(root: c.root, path: c.relative)]!
             visitedDirs.insert(dir)
+            let meanings = c.meanings.map(ids)  // a directory has few: not two lookups a file
             for f in c.inserts {
                 out.int(dir)
                 out.bytes(f.name)
-                encode(f, c.meanings[f.meaning], into: &out)
+                encode(f, meanings[f.meaning], into: &out)
                 out.endRow()
             }
         }
@@ -211,7 +212,8 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
         }
         var out = CopyText()
         var byId: [Int64: (file: ScannedFile, changes: DirectoryChanges)] = [:]
-        for c in batch {
+        for c in batch where !c.updates.isEmpty {
+            let meanings = c.meanings.map(ids)
             for (was, f) in c.updates {
                 out.int(was.id)
                 out.int(Int64(was.state.rawValue))
@@ -219,7 +221,7 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
                 out.int(was.stat.mtimeNanoseconds)
                 out.int(Int64(bitPattern: was.stat.inode))
                 out.int(Int64(bitPattern: was.stat.device))
-                encode(f, c.meanings[f.meaning], into: &out)
+                encode(f, meanings[f.meaning], into: &out)
                 out.endRow()
                 byId[was.id] = (f, c)
             }

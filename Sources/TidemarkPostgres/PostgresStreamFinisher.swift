@@ -13,9 +13,9 @@ extension PostgresSession {
     /// Recomputes what streams' files imply together (clipped name coverage, coverage runs,
     /// monthly rollups, the longest file) after some of their files changed, inside the
     /// caller's write transaction, by the SQLite catalog's derivation
-    /// (`StreamFinisher.derive`): each stream read through a cursor in start order,
-    /// `rowsPerFetch` rows at a time, and the results of many streams written together in a
-    /// few array statements. The streams' rows are locked first, in id order (two writers
+    /// (`StreamFinisher.derive`): each stream's rows read in start order as a few arrays (see
+    /// `StreamRows`), and the results of many streams written together in a few array
+    /// statements. The streams' rows are locked first, in id order (two writers
     /// never deadlock on them), so one writer at a time rewrites a stream. The journal and
     /// the scan both finish through it.
     ///
@@ -34,7 +34,17 @@ extension PostgresSession {
 
     private func finish(_ ids: [Int64], rowsPerFetch: Int, readers: [PostgresSession]) throws {
         guard !ids.isEmpty else { return }
-        try execute("SELECT id FROM streams WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE")
+        // Locked, and their dated files counted and spanned: that picks how each is read.
+        var spans: [Int64: Span] = [:]
+        for row in try rows("""
+            SELECT s.id, c.n, coalesce(c.lo, 0), coalesce(c.hi, 0)
+            FROM streams s, LATERAL (SELECT count(start) AS n, min(start) AS lo, max(start) AS hi FROM files f WHERE f.stream_id = s.id) AS c
+            WHERE s.id = ANY(\(ids)) ORDER BY s.id FOR UPDATE OF s
+            """) {
+            var cells = row.makeIterator()
+            spans[cells.next()!.int64] = Span(count: Int(cells.next()!.int64), first: cells.next()!.int64, last: cells.next()!.int64)
+        }
+        let chunk = StreamRows.chunk(rowsPerFetch: rowsPerFetch)
         var pending: [StreamFinisher.Derived] = [], weight = 0
         func add(_ d: StreamFinisher.Derived) throws {
             pending.append(d)
@@ -46,32 +56,47 @@ extension PostgresSession {
             }
         }
         if readers.isEmpty || ids.count == 1 {
-            for stream in ids { try add(try derive(stream, rowsPerFetch: rowsPerFetch)) }
+            for stream in ids { try add(try derive(stream, spans[stream] ?? Span(), chunk: chunk)) }
         } else {
+            // The largest first, so that none starts last and is read alone.
             try StreamFinisher.deriveInParallel(
-                ids, readers: readers.count,
+                ids.sorted { (spans[$0]?.count ?? 0, $1) > (spans[$1]?.count ?? 0, $0) }, readers: readers.count,
                 open: { i in
-                    try readers[i].execute("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY")
+                    // One snapshot for every page of a stream.
+                    try readers[i].execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     return readers[i]
                 },
-                derive: { reader, stream in try reader.derive(stream, rowsPerFetch: rowsPerFetch) },
+                derive: { [spans] reader, stream in try reader.derive(stream, spans[stream] ?? Span(), chunk: chunk) },
                 close: { (reader: PostgresSession) in _ = try? reader.execute("ROLLBACK") },
                 consume: add)
         }
         try write(pending)
     }
 
-    /// One stream's derivation, its rows read on this session (in its current transaction).
-    private func derive(_ stream: Int64, rowsPerFetch: Int) throws -> StreamFinisher.Derived {
-        // A cursor: a stream's rows never sit in memory all at once.
-        try StreamFinisher.derive(stream: stream) { (body: (StreamFinisher.FileRow) -> Void) throws in
-            try cursor("""
-                SELECT id, start, coalesce("end", 0), source::int8, state::int8, size, CASE WHEN error IS NULL THEN 0 ELSE 1 END::int8
-                FROM files WHERE stream_id = \(stream) ORDER BY start NULLS FIRST, id
-                """, batch: rowsPerFetch) { r in
-                body(StreamFinisher.FileRow(id: try r.int(0), start: try r.optionalInt(1), end: try r.int(2), source: try r.int(3),
-                                            state: try r.int(4), size: try r.int(5), hasError: try r.int(6) != 0))
-                return true
+    /// A stream's dated files when the finisher locked it: how many, and their first and last start.
+    struct Span: Sendable {
+        var count = 0, first: Int64 = 0, last: Int64 = 0
+    }
+
+    /// One stream's derivation, its rows read on this session, in its current transaction, in
+    /// pages of about `chunk` rows (see `StreamRows`).
+    private func derive(_ stream: Int64, _ span: Span, chunk: Int) throws -> StreamFinisher.Derived {
+        let undated = try rows(PostgresQuery(unsafeSQL: StreamRows.undated(stream))).map { row in
+            var c = row.makeIterator()
+            return StreamFinisher.UndatedFiles(state: c.next()!.int64, files: c.next()!.int64, bytes: c.next()!.int64, errors: c.next()!.int64)
+        }
+        let cuts = try StreamRows.cuts(stream: stream, first: span.first, last: span.last, count: span.count, chunk: chunk) { sql in
+            try rows(PostgresQuery(unsafeSQL: sql)).map { row in
+                var c = row.makeIterator()
+                return (c.next()!.int64, Int(c.next()!.int64))
+            }
+        }
+        return try StreamFinisher.derive(stream: stream, undated: undated) { (body: (StreamFinisher.FileRow) -> Void) throws in
+            var order = StreamRows.Order()
+            for page in StreamRows.pages(cuts: cuts) {
+                for row in try rows(PostgresQuery(unsafeSQL: StreamRows.dated(stream, from: page.from, through: page.through))) {
+                    try StreamRows.rows(row.makeRandomAccess(), url: url, stream: stream, order: &order).forEach(body)
+                }
             }
         }
     }

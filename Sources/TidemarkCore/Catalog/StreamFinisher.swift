@@ -59,10 +59,22 @@ public struct StreamFinisher {
         }
     }
 
+    /// Files without a start, of one state, that a store counted itself (they need no order).
+    public struct UndatedFiles: Sendable {
+        public var state: Int64, files: Int64, bytes: Int64, errors: Int64
+
+        public init(state: Int64, files: Int64, bytes: Int64, errors: Int64) {
+            self.state = state; self.files = files; self.bytes = bytes; self.errors = errors
+        }
+    }
+
     /// Derives a stream from its rows, which `read` hands over in start, id order (rows
-    /// without a start first), in one pass that holds only the rows sharing one start.
-    public static func derive<E: Error>(stream: Int64, rows read: (_ body: (FileRow) -> Void) throws(E) -> Void) throws(E) -> Derived {
+    /// without a start first), in one pass that holds only the rows sharing one start; the
+    /// `undated` files counted as the rows without a start are.
+    public static func derive<E: Error>(stream: Int64, undated: [UndatedFiles] = [],
+                                        rows read: (_ body: (FileRow) -> Void) throws(E) -> Void) throws(E) -> Derived {
         var pass = Pass(stream: stream)
+        for u in undated { Self.count(&pass.undated, u) }
         try read { r in
             guard let start = r.start else {
                 Self.count(&pass.undated, state: r.state, size: r.size, start: nil, end: nil, error: r.hasError)
@@ -288,6 +300,18 @@ public struct StreamFinisher {
                 addMonth.bind(9, m.errors)
                 try addMonth.execute()
             }
+        }
+    }
+
+    /// As `count` of each of them.
+    static func count(_ m: inout Month, _ u: UndatedFiles) {
+        switch u.state {
+        case 0:
+            m.files += u.files
+            m.bytes += u.bytes
+            m.errors += u.errors
+        case 1: m.missing += u.files
+        default: m.deleted += u.files
         }
     }
 
