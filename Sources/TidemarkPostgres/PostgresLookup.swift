@@ -6,13 +6,17 @@ import TidemarkCore
 /// One walker's lookups: a directory's catalogued files, in name order, on its own connection.
 ///
 /// A round trip per directory would bound a rescan by the server's latency, so a query for a
-/// directory also brings the directories below it, in path order, up to a cap of rows; they
-/// wait in `PrefetchedDirectories` for whichever walker visits them, and the span of paths a
-/// query covered answers, without a query, for a directory in it that did not come: it is not
-/// in the catalog (a first scan asks once per root). The walker visits a directory before it
-/// pushes its subdirectories, so nothing below is looked up before the answer is in; and
-/// rows fetched early are the rows a later query would read, since only this scan's writer
-/// changes the context's directories, each after its own lookup.
+/// directory also brings the directories after it in path order — below it, then its later
+/// siblings and theirs — up to a cap of rows; they wait in `PrefetchedDirectories` for
+/// whichever walker visits them, and the span of paths a query covered answers, without a
+/// query, for a directory in it that did not come: it is not in the catalog (a first scan
+/// asks once per root). Each query reserves the span it fetches first, and a walker whose
+/// directory lies in a reserved span waits for it rather than ask again, so no directory is
+/// fetched twice and none is fetched after its walker visited it: rows fetched early are the
+/// rows a later query would read, since only this scan's writer changes the context's
+/// directories, each after its own lookup. (Below its own subtree alone, a query cut at the
+/// cap left the rest of a large subtree to a query per directory: 2,134 queries for a
+/// rescan of 1,000,000 files.)
 final class PostgresLookup: DirectoryLookup {
     private let session: PostgresSession
     private let prefetched: PrefetchedDirectories
@@ -34,15 +38,31 @@ final class PostgresLookup: DirectoryLookup {
     }
 
     func directory<T>(root: Int64, relative: PathBytes, _ body: (inout Cursor) throws(CatalogError) -> T) throws(CatalogError) -> T {
-        let own = prefetched.take(root: root, path: relative)
-        var cursor = Cursor(entries: own?.entries ?? [], dirId: own?.dirId)
-        var others = try fetch(root: root, relative: relative, ownKnown: own != nil)
-        if let i = others.firstIndex(where: { $0.0 == relative }) {
-            cursor = Cursor(entries: others[i].1.entries, dirId: others[i].1.dirId)
-            others.remove(at: i)
+        // Below `a/b`: the paths from `a/b/` up to `a/b0` (`a/b-c` sorts between `a/b` and
+        // `a/b/`, and is not below), and on through its later siblings, up to its parent's
+        // end; below the root: every other path.
+        let plan = prefetched.plan(root: root, path: relative, from: relative.isEmpty ? [0] : relative + [0x2F],
+                                   before: Self.end(ofParentOf: relative))
+        var own = plan.own
+        if plan.ownUnknown || plan.start != nil {
+            let got: (found: [(PathBytes, PrefetchedDirectories.Directory)], through: PathBytes??)
+            do { got = try fetch(root: root, relative: relative, plan) } catch {
+                prefetched.landed(root: root, path: relative, plan, [], through: nil, failed: true)
+                throw error
+            }
+            var others = got.found
+            if let i = others.firstIndex(where: { $0.0 == relative }) { own = others.remove(at: i).1 }
+            prefetched.landed(root: root, path: relative, plan, others, through: got.through)
         }
-        if !others.isEmpty { prefetched.put(root: root, others) }
+        var cursor = Cursor(entries: own?.entries ?? [], dirId: own?.dirId)
         return try body(&cursor)
+    }
+
+    /// Where the paths after `path`'s subtree that a lookup of it may bring end: its parent's
+    /// subtree's end (nil: the root's, which has none).
+    static func end(ofParentOf path: PathBytes) -> PathBytes? {
+        guard let slash = path.lastIndex(of: 0x2F) else { return nil }
+        return Array(path[..<slash]) + [0x30]
     }
 
     /// Directories with their files, a row per file (a directory without files: one row of
@@ -71,28 +91,19 @@ final class PostgresLookup: DirectoryLookup {
     /// Bytes of one file's numbers: id, size, mtime, inode, device, ctime, then the state.
     private static let numbersWidth = 6 * 8 + 4
 
-    /// What the catalog has of the directory (unless `ownKnown`, or its path was covered) and,
-    /// as far as the allowance goes, of the directories below it not yet fetched; records the
-    /// spans of paths this covered.
-    private func fetch(root: Int64, relative: PathBytes, ownKnown: Bool) throws(CatalogError) -> [(PathBytes, PrefetchedDirectories.Directory)] {
-        // Below `a/b`: the paths from `a/b/` up to `a/b0` (`a/b-c` sorts between `a/b` and
-        // `a/b/`, and is not below); below the root: every other path.
-        let end: PathBytes? = relative.isEmpty ? nil : relative + [0x30]
-        let plan = prefetched.plan(root: root, path: relative, from: relative.isEmpty ? [0] : relative + [0x2F], before: end)
-        let own = !ownKnown && plan.uncovered
-        let limit = plan.allowance, start = plan.start
+    /// What the catalog has of the directory (when the plan does not know it) and, up to the
+    /// allowance, of the span the plan reserved; and how far that span is now covered (nil:
+    /// none of it; `.some(nil)`: to its end, which is the end of all paths).
+    private func fetch(root: Int64, relative: PathBytes, _ plan: PrefetchedDirectories.Plan)
+        throws(CatalogError) -> (found: [(PathBytes, PrefetchedDirectories.Directory)], through: PathBytes??) {
         let alone: PostgresQuery = """
             \(unescaped: Self.grouped.head)\(unescaped: Self.select) WHERE d.root_id = \(root) AND d.path = \(ByteBuffer(path: relative))\(unescaped: Self.grouped.tail)
             """
-        guard let start else {
-            guard own else { return [] }
-            if !relative.isEmpty { prefetched.covered(root: root, relative, through: relative + [0]) }
-            return try directories(session.rows(alone)).found
-        }
+        guard let start = plan.start else { return (try directories(session.rows(alone)).found, nil) }
         // Directories in path order, each with its files through the (dir_id, name) index: a
         // plan that streams, so the LIMIT stops it early whatever the statistics say.
-        let from = own ? relative : start
-        let query: PostgresQuery = if let end {
+        let from = plan.ownUnknown ? relative : start, limit = plan.allowance
+        let query: PostgresQuery = if let end = plan.end {
             """
             \(unescaped: Self.grouped.head)\(unescaped: Self.select) WHERE d.root_id = \(root) AND d.path >= \(ByteBuffer(path: from)) AND d.path < \(ByteBuffer(path: end))
                 AND (d.path = \(ByteBuffer(path: relative)) OR d.path >= \(ByteBuffer(path: start)))
@@ -106,18 +117,12 @@ final class PostgresLookup: DirectoryLookup {
             """
         }
         var got = try directories(session.rows(query))
-        if own && !relative.isEmpty { prefetched.covered(root: root, relative, through: relative + [0]) }
-        if got.rows <= limit {
-            prefetched.covered(root: root, start, through: end)
-            return got.found
-        }
+        if got.rows <= limit { return (got.found, .some(plan.end)) }
         // Cut at the cap: the last directory may be short, and is looked up on its own.
         let last = got.found.removeLast().0
-        if last == relative { return try directories(session.rows(alone)).found }
-        if let through = got.found.last?.0, !Cursor.precedes(through, start) {
-            prefetched.covered(root: root, start, through: through + [0])
-        }
-        return got.found
+        if last == relative { got.found += try directories(session.rows(alone)).found }
+        guard let through = got.found.last(where: { $0.0 != relative })?.0, !Cursor.precedes(through, start) else { return (got.found, nil) }
+        return (got.found, .some(through + [0]))
     }
 
     /// The directories of `fetch`'s queries, each directory's files in name order (bytea
@@ -201,17 +206,17 @@ final class PostgresLookup: DirectoryLookup {
 }
 
 /// What a scan's lookups fetched ahead, shared by its walkers: directories waiting for their
-/// walker (each taken once), and the spans of paths whose every catalogued directory was
-/// fetched. At most `cap` rows come per query, and no more than `maxWaiting` wait in all
-/// (beyond it, a lookup asks for its own directory alone), so memory stays bounded whatever
-/// order the walk takes.
+/// walker (each taken once), the spans of paths whose every catalogued directory was fetched,
+/// and the spans being fetched. At most `cap` rows come per query, and no more than
+/// `maxWaiting` wait in all (beyond it, a lookup asks for its own directory alone), so memory
+/// stays bounded whatever order the walk takes.
 final class PrefetchedDirectories: @unchecked Sendable {  // its state only under `lock`
     /// Rows one query brings at most.
     let cap: Int
     /// Rows that may wait at once.
     let maxWaiting: Int
 
-    init(cap: Int = 20_000, maxWaiting: Int = 1_000_000) { self.cap = cap; self.maxWaiting = maxWaiting }
+    init(cap: Int = 100_000, maxWaiting: Int = 1_000_000) { self.cap = cap; self.maxWaiting = maxWaiting }
 
     /// A directory's row and its files in name order.
     struct Directory {
@@ -225,12 +230,15 @@ final class PrefetchedDirectories: @unchecked Sendable {  // its state only unde
     private struct State {
         var waiting: [Key: Directory] = [:]
         var rows = 0
-        /// Per root, disjoint spans sorted by their start.
-        var spans: [Int64: [Span]] = [:]
+        /// Per root, disjoint spans sorted by their start: those fetched (spans that meet
+        /// merged), and those a query is fetching (disjoint from the fetched).
+        var covered: [Int64: [Span]] = [:]
+        var fetching: [Int64: [Span]] = [:]
     }
-    // A lock that sleeps when taken: Synchronization's Mutex spins first, and eight walkers
-    // spinning on two cores took a seventh of a rescan's CPU.
-    private let lock = NSLock()
+    // A lock that sleeps when taken (Synchronization's Mutex spins first, and eight walkers
+    // spinning on two cores took a seventh of a rescan's CPU), and that walkers wait on for a
+    // span being fetched.
+    private let lock = NSCondition()
     private var _state = State()
 
     private func withState<T>(_ body: (inout State) -> T) -> T {
@@ -239,34 +247,81 @@ final class PrefetchedDirectories: @unchecked Sendable {  // its state only unde
         return body(&_state)
     }
 
-    /// Directories of `root` fetched for whichever walker visits them.
-    func put(root: Int64, _ directories: some Sequence<(PathBytes, Directory)>) {
-        withState { s in
-            for (path, directory) in directories {
-                if let old = s.waiting.updateValue(directory, forKey: Key(root: root, path: path)) { s.rows -= max(1, old.entries.count) }
-                s.rows += max(1, directory.entries.count)
-            }
+    /// What one lookup does, decided under the lock.
+    struct Plan {
+        /// Its directory, fetched by an earlier query.
+        var own: Directory?
+        /// Whether its directory may be in the catalog unfetched: the lookup fetches it (and
+        /// has reserved its path).
+        var ownUnknown: Bool
+        /// Rows its query may bring for others.
+        var allowance: Int
+        /// The span reserved for it to fetch for others, from `start` up to `end` (nil: to the
+        /// end of all paths); no `start`, nothing to fetch.
+        var start: PathBytes?
+        var end: PathBytes?
+    }
+
+    /// For a lookup of `path`: its directory if a query fetched it (waiting first for a query
+    /// fetching it), and the span to fetch for others — the first paths from `from`, and
+    /// before `before` (nil: no end), that no span covers or is fetching, up to the next that
+    /// is — reserved, with `path` itself when unknown, until `landed`.
+    func plan(root: Int64, path: PathBytes, from: PathBytes, before: PathBytes?) -> Plan {
+        lock.lock()
+        defer { lock.unlock() }
+        while Self.span(_state.fetching[root] ?? [], containing: path) != nil { lock.wait() }
+        let key = Key(root: root, path: path)
+        var plan = Plan(own: _state.waiting.removeValue(forKey: key), ownUnknown: false, allowance: 0)
+        if let own = plan.own { _state.rows -= max(1, own.entries.count) }
+        let covered = _state.covered[root] ?? [], fetching = _state.fetching[root] ?? []
+        if plan.own == nil, Self.span(covered, containing: path) == nil {
+            plan.ownUnknown = true
+            Self.insert(Span(from: path, to: path + [0]), into: &_state.fetching[root, default: []], merging: false)
+        }
+        plan.allowance = max(0, min(cap, maxWaiting - _state.rows))
+        guard plan.allowance > 0 else { return plan }
+        var at = from
+        while let span = Self.span(covered, containing: at) ?? Self.span(fetching, containing: at) {
+            guard let to = span.to else { return plan }
+            at = to
+        }
+        if let before, !PostgresLookup.Cursor.precedes(at, before) { return plan }
+        // Up to the next span covered or being fetched, or `before`.
+        let next = [Self.next(covered, after: at), Self.next(fetching, after: at), before].compactMap { $0 }
+        plan.start = at
+        plan.end = next.min(by: PostgresLookup.Cursor.precedes)
+        Self.insert(Span(from: at, to: plan.end), into: &_state.fetching[root, default: []], merging: false)
+        return plan
+    }
+
+    /// What `plan`'s query brought: the directories for others to take, and how far its span
+    /// is now covered (nil: none of it; `.some(nil)`: to the end of all paths). Releases its
+    /// reservations — its own path then covered, unless the query `failed` — and wakes the
+    /// walkers waiting for them.
+    func landed(root: Int64, path: PathBytes, _ plan: Plan, _ others: [(PathBytes, Directory)], through: PathBytes??, failed: Bool = false) {
+        lock.lock()
+        defer { lock.broadcast(); lock.unlock() }
+        for (p, directory) in others {
+            if let old = _state.waiting.updateValue(directory, forKey: Key(root: root, path: p)) { _state.rows -= max(1, old.entries.count) }
+            _state.rows += max(1, directory.entries.count)
+        }
+        if plan.ownUnknown {
+            _state.fetching[root]?.removeAll { $0.from == path }
+            if !failed { Self.insert(Span(from: path, to: path + [0]), into: &_state.covered[root, default: []], merging: true) }
+        }
+        if let start = plan.start {
+            _state.fetching[root]?.removeAll { $0.from == start }
+            if let through { Self.insert(Span(from: start, to: through), into: &_state.covered[root, default: []], merging: true) }
         }
     }
 
-    func take(root: Int64, path: PathBytes) -> Directory? {
-        withState {
-            guard let d = $0.waiting.removeValue(forKey: Key(root: root, path: path)) else { return nil }
-            $0.rows -= max(1, d.entries.count)
-            return d
-        }
-    }
-
-    /// Every catalogued directory of `root` from `from` up to `to` (nil: the end) was fetched.
-    func covered(root: Int64, _ from: PathBytes, through to: PathBytes?) {
-        // In place: a copy of the spans per call made a rescan of 37,000 directories quadratic.
-        withState { s in Self.insert(Span(from: from, to: to), into: &s.spans[root, default: []]) }
-    }
-
-    private static func insert(_ span: Span, into spans: inout [Span]) {
+    /// Inserts `span` in order; `merging`, spans that meet become one, so that a search never
+    /// walks a chain of them. In place: a copy of the spans per call made a rescan of 37,000
+    /// directories quadratic.
+    private static func insert(_ span: Span, into spans: inout [Span], merging: Bool) {
         var at = spans.partitionPoint { PostgresLookup.Cursor.precedes($0.from, span.from) }
         spans.insert(span, at: at)
-        // Spans that meet become one, so that a search never walks a chain of them.
+        guard merging else { return }
         if at > 0, spans[at - 1].to == span.from {
             spans[at - 1].to = span.to
             spans.remove(at: at)
@@ -278,32 +333,18 @@ final class PrefetchedDirectories: @unchecked Sendable {  // its state only unde
         }
     }
 
-    /// For a lookup of `path`: whether the catalog may hold it unfetched (no span covers it),
-    /// how many rows the query may bring for others, and the first path from `from` (and
-    /// before `end`, nil: no end) that no span covers (nil when they cover all of it, or when
-    /// nothing may come for others) — under one lock, which eight walkers take per directory.
-    func plan(root: Int64, path: PathBytes, from: PathBytes, before end: PathBytes?) -> (uncovered: Bool, allowance: Int, start: PathBytes?) {
-        withState { s in
-            let spans = s.spans[root] ?? []
-            let uncovered = Self.span(spans, containing: path) == nil
-            let allowance = max(0, min(cap, maxWaiting - s.rows))
-            guard allowance > 0 else { return (uncovered, 0, nil) }
-            var at = from
-            while let span = Self.span(spans, containing: at) {
-                guard let to = span.to else { return (uncovered, allowance, nil) }
-                at = to
-            }
-            if let end, !PostgresLookup.Cursor.precedes(at, end) { return (uncovered, allowance, nil) }
-            return (uncovered, allowance, at)
-        }
-    }
-
     /// The span holding `path`, if any (the last one starting at or before it).
     private static func span(_ spans: [Span], containing path: PathBytes) -> Span? {
         let after = spans.partitionPoint { !PostgresLookup.Cursor.precedes(path, $0.from) }
         guard after > 0 else { return nil }
         let span = spans[after - 1]
         return span.to.map { PostgresLookup.Cursor.precedes(path, $0) } ?? true ? span : nil
+    }
+
+    /// The start of the first span that starts after `path`.
+    private static func next(_ spans: [Span], after path: PathBytes) -> PathBytes? {
+        let i = spans.partitionPoint { !PostgresLookup.Cursor.precedes(path, $0.from) }
+        return i < spans.count ? spans[i].from : nil
     }
 
     func removeAll() { withState { $0 = State() } }

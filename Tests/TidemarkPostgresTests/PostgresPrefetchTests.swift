@@ -18,12 +18,12 @@ import TestSupport
         """
 
     /// Scans `tree` into `url` with lookups bringing at most `cap` rows ahead, `waiting` in all.
-    func scan(_ tree: TempTree, _ url: String, cap: Int, waiting: Int) throws -> ScanReport {
+    func scan(_ tree: TempTree, _ url: String, cap: Int, waiting: Int, walkers: Int = 4) throws -> ScanReport {
         let store = try PostgresScanStore(url: url, environment: ProcessInfo.processInfo.environment,
                                           prefetched: PrefetchedDirectories(cap: cap, maxWaiting: waiting))
         let d = try ContextDefinition(file: "prefetch.toml", text: Self.definition, defaultName: "test/prefetch")
         var o = ScanOptions()
-        o.walk.threads = 4
+        o.walk.threads = walkers
         return try Scanner(catalog: store, definition: d, roots: [tree.rootBytes], resolver: CoverageResolver(readers: []), options: o)
             .run(now: Instant(seconds: 1_700_000_000))
     }
@@ -71,6 +71,43 @@ import TestSupport
         #expect(try live(url, tree) == now.sorted())
 
         let third = try scan(tree, url, cap: cap, waiting: waiting)
+        #expect(third.new == 0 && third.changed == 0 && third.missing == 0 && third.unchanged == now.count)
+    }
+
+    /// Eight walkers on a wide tree, with caps that cut most queries: walkers meet at spans
+    /// other walkers are fetching, and must wait for them rather than take a directory for
+    /// absent or fetch one twice.
+    @Test(arguments: [(3, 30), (25, 60), (400, 100_000)])
+    func eightWalkersOnAWideTreeFindEveryChange(_ cap: Int, _ waiting: Int) throws {
+        guard let url = try freshPostgresDatabase() else { return }
+        let tree = TempTree("prefetch-wide")
+        var files: [String] = []
+        for a in 0..<12 {
+            for b in 0..<12 {
+                for f in 0..<(1 + (a + b) % 4) { files.append("d\(a)/e\(b)/f\(f).dat") }
+                if b % 5 == 0 { files.append("d\(a)/e\(b)/x/y/deep.dat") }
+            }
+        }
+        for f in files { tree.write(f, mtime: 1_600_000_000) }
+        let first = try scan(tree, url, cap: cap, waiting: waiting, walkers: 8)
+        #expect(first.new == files.count && first.missing == 0)
+
+        // A change in every fourth directory: a file added, one changed, one removed.
+        var now = Set(files), added = 0, changed = 0, removed = 0
+        for a in 0..<12 {
+            for b in 0..<12 where (a * 12 + b) % 4 == 0 {
+                switch (a + b) % 3 {
+                case 0: tree.write("d\(a)/e\(b)/new.dat", mtime: 1_600_000_000); now.insert("d\(a)/e\(b)/new.dat"); added += 1
+                case 1: tree.write("d\(a)/e\(b)/f0.dat", size: 42, mtime: 1_600_000_000); changed += 1
+                default: tree.remove("d\(a)/e\(b)/f0.dat"); now.remove("d\(a)/e\(b)/f0.dat"); removed += 1
+                }
+            }
+        }
+        let second = try scan(tree, url, cap: cap, waiting: waiting, walkers: 8)
+        #expect(second.new == added && second.changed == changed && second.missing == removed)
+        #expect(second.unchanged == files.count - changed - removed)
+        #expect(try live(url, tree) == now.sorted())
+        let third = try scan(tree, url, cap: cap, waiting: waiting, walkers: 8)
         #expect(third.new == 0 && third.changed == 0 && third.missing == 0 && third.unchanged == now.count)
     }
 }
