@@ -162,6 +162,6 @@ public final class PostgresScanStore: ScanStore, Sendable {
     }
 
     public func makeWriter(_ session: ScanSession) throws(CatalogError) -> any ScanBatchWriter {
-        PostgresScanWriter(store: self, connection: try self.session(), session: session)
+        PostgresScanWriter(store: self, connections: [try self.session(), try self.session()], session: session)
     }
 }

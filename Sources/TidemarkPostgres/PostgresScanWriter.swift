@@ -9,16 +9,21 @@ import TidemarkCore
 /// not there, and no other scanner writes this context's directories). The batch's new
 /// parents (streams, datasets, directories) are inserted and read back by arrays just before,
 /// on the catalog's own session, committed at once: so while one batch's COPY runs on the
-/// server, the next batch's parents are resolved and its rows encoded. (Parents before their
-/// files, as the references that "v15: files' references kept by the writer" stopped checking
-/// ask; a scan that dies between the two leaves parents without files, which harm nothing.)
+/// server, the next batch's parents are resolved and its rows encoded. Batches alternate
+/// between two sessions, so that the server runs two batches' COPYs at once, on two cores,
+/// rather than one behind the walk. (Parents before their files, as the references that "v15:
+/// files' references kept by the writer" stopped checking ask; a scan that dies between the
+/// two leaves parents without files, which harm nothing.)
 final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the scan's writer thread only
     private let store: PostgresScanStore
-    private let db: PostgresSession
     /// Where parents and stream bounds are written (the catalog's own session, idle during a walk).
     private let parents: PostgresSession
-    /// The last batch's COPY and COMMIT, while the server runs them.
-    private var underWay: CopyUnderWay?
+    /// The sessions batches alternate on, each with its last batch's COPY and COMMIT while the
+    /// server runs them, and whether it has made its staging table for changed files.
+    private var lanes: [(session: PostgresSession, underWay: CopyUnderWay?, staging: Bool)]
+    private var lane = 0
+    /// The session of the batch being written; outside a batch, the first.
+    private var db: PostgresSession { lanes[lane].session }
     private let session: ScanSession
     private var dirIds: [DirKey: Int64] = [:]
     private var streamIds: [StreamKey: Int64] = [:]
@@ -27,16 +32,15 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
     private var touchedStreams = Set<Int64>()
     private var touchedDatasets = Set<Int64>()
     private var longest: [Int64: Int64] = [:]
-    private var stagingMade = false
     /// Rows the stream finisher's cursor reads at a time: the catalog's setting.
     private let rowsPerFetch: Int
 
     private struct DirKey: Hashable { var root: Int; var path: PathBytes }
     private struct StreamKey: Hashable { var category: String; var name: String }
 
-    init(store: PostgresScanStore, connection: PostgresSession, session: ScanSession) {
+    init(store: PostgresScanStore, connections: [PostgresSession], session: ScanSession) {
         self.store = store
-        self.db = connection
+        lanes = connections.map { ($0, nil, false) }
         self.parents = store.catalog.session
         self.session = session
         rowsPerFetch = store.catalog.rowsPerFetch
@@ -48,7 +52,9 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
         try resolveParents(batch)
         try raiseBounds(batch)
         let inserts = encodeInserts(batch)
-        try settle()
+        // The lane whose COPY went first.
+        lane = (lane + 1) % lanes.count
+        try settle(lane)
         try db.execute("BEGIN")
         do throws(CatalogError) {
             let revived = batch.flatMap(\.revived), missing = batch.flatMap(\.missing)
@@ -70,15 +76,26 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
             throw error
         }
         if inserts.isEmpty { try db.execute("COMMIT") } else {
-            underWay = db.startCopy(into: "files", columns: ["dir_id", "name"] + Self.fileColumns, inserts.buffer, thenCommit: true)
+            lanes[lane].underWay = db.startCopy(into: "files", columns: ["dir_id", "name"] + Self.fileColumns, inserts.buffer, thenCommit: true)
         }
     }
 
-    /// Waits for the last batch's COPY and COMMIT; throws what failed there.
-    private func settle() throws(CatalogError) {
-        guard let copy = underWay else { return }
-        underWay = nil
+    /// Waits for a lane's last COPY and COMMIT; throws what failed there.
+    private func settle(_ lane: Int) throws(CatalogError) {
+        guard let copy = lanes[lane].underWay else { return }
+        lanes[lane].underWay = nil
         try copy.wait()
+    }
+
+    /// Waits for every lane's (each, whatever failed in another), then works on the first;
+    /// throws the first failure.
+    private func settle() throws(CatalogError) {
+        var failure: CatalogError?
+        for i in lanes.indices {
+            do { try settle(i) } catch { failure = failure ?? error }
+        }
+        lane = 0
+        if let failure { throw failure }
     }
 
     // MARK: - Parents
@@ -202,13 +219,13 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
     /// file is on disk now as the scan saw it.
     private func writeUpdates(_ batch: [DirectoryChanges]) throws(CatalogError) {
         guard batch.contains(where: { !$0.updates.isEmpty }) else { return }
-        if !stagingMade {
+        if !lanes[lane].staging {
             try db.execute("""
                 CREATE TEMP TABLE scan_updates (id bigint, was_state integer, was_size bigint, was_mtime bigint, was_inode bigint, was_device bigint,
                     size bigint, mtime bigint, inode bigint, device bigint, stream_id bigint, dataset_id bigint, start bigint, "end" bigint,
                     source integer, error text, notes text, ctime bigint) ON COMMIT DELETE ROWS
                 """)
-            stagingMade = true
+            lanes[lane].staging = true
         }
         var out = CopyText()
         var byId: [Int64: (file: ScannedFile, changes: DirectoryChanges)] = [:]
