@@ -32,7 +32,7 @@ final class PostgresScanWriter: ScanBatchWriter, @unchecked Sendable {  // the s
     private var touchedStreams = Set<Int64>()
     private var touchedDatasets = Set<Int64>()
     private var longest: [Int64: Int64] = [:]
-    /// Rows the stream finisher's cursor reads at a time: the catalog's setting.
+    /// The catalog's rows per fetch, from which the stream finisher sizes its pages.
     private let rowsPerFetch: Int
 
     private struct DirKey: Hashable { var root: Int; var path: PathBytes }
